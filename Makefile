@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each makes .venv when missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAGE ?= dev
+REGION ?= me-south-1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint bench package job drop policy clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+## The whole system on an embedded AWS: API on :8000, moto on :5000 (MOTO_PORT, API_PORT).
+run: venv
+	$(BIN)/python -m devstack run
+
+## Run one scheduled or queue function now against the running local stack: make job NAME=...
+job: venv
+	$(BIN)/python -m devstack job $(NAME)
+
+## Drop an HR file into the local HR bucket: make drop FILE=examples/hr/acme-2026.csv POLICY=GP-ACME-2026
+drop: venv
+	$(BIN)/python -m devstack drop $(FILE) $(POLICY)
+
+## The whole suite and the linter; non-zero on any failure.
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+
+## The Lambda package and its CloudFormation template, in build/ (STAGE=dev|prod).
+package: venv
+	rm -rf build
+	AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage $(STAGE) --merge-template resources.json build/
+
+## Speed, memory and request counts against their targets.
+bench: venv package
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build .local $(VENV)

@@ -1,0 +1,12 @@
+"""The Chalice app: registers Blueprints, middleware and event handlers, nothing else."""
+
+from chalice import Chalice
+
+from chalicelib.api.health import health
+from chalicelib.api.middleware import request_log
+from chalicelib.jobs.hr_files import hr_files
+
+app = Chalice(app_name="insure")
+app.register_middleware(request_log, "http")
+app.register_blueprint(health)
+app.register_blueprint(hr_files)

@@ -1,0 +1,1 @@
+"""The insurance e-card and premium backend: everything behind app.py."""

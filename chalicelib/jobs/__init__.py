@@ -1,0 +1,1 @@
+"""Queue and schedule handlers: thin, each calls one service."""

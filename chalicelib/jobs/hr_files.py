@@ -1,0 +1,63 @@
+"""The HR drop: S3 ObjectCreated -> SQS -> this handler (chalice package refuses on_s3_event)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from chalice import Blueprint
+
+from chalicelib.api.middleware import event_log
+from chalicelib.logs import log_event
+from chalicelib.settings import get_settings
+
+hr_files = Blueprint(__name__)
+
+INCOMING_PREFIX = "hr/incoming/"
+
+
+@dataclass(frozen=True)
+class DroppedFile:
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    version_id: str | None
+
+
+def dropped_files(message_body: str) -> Iterator[DroppedFile]:
+    """The files an S3 notification names; keys are URL-encoded by S3 ('+' is a space)."""
+    body = json.loads(message_body)
+    if body.get("Event") == "s3:TestEvent":
+        return  # S3 sends one when the notification is configured
+    for record in body.get("Records", []):
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = record["s3"]
+        yield DroppedFile(
+            bucket=s3["bucket"]["name"],
+            key=unquote_plus(s3["object"]["key"]),
+            size=int(s3["object"].get("size", 0)),
+            etag=s3["object"].get("eTag", ""),
+            version_id=s3["object"].get("versionId"),
+        )
+
+
+def handle_hr_file(dropped: DroppedFile) -> dict[str, Any]:
+    """Route one dropped file to enrolment (the enrolment issue fills this in)."""
+    if not dropped.key.startswith(INCOMING_PREFIX):
+        log_event("hr_file_ignored", key=dropped.key)
+        return {"key": dropped.key, "outcome": "ignored"}
+    log_event("hr_file_received", bucket=dropped.bucket, key=dropped.key, size=dropped.size)
+    return {"key": dropped.key, "outcome": "received"}
+
+
+@hr_files.on_sqs_message(queue=get_settings().hr_queue, batch_size=1)
+@event_log("hr_file_arrived")
+def hr_file_arrived(event: Any) -> None:
+    for record in event:
+        for dropped in dropped_files(record.body):
+            handle_hr_file(dropped)

@@ -1,0 +1,59 @@
+"""Structured JSON logs (Powertools Logger) that never carry a secret or a personal number."""
+
+from __future__ import annotations
+
+import json
+import re
+from contextvars import ContextVar
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+# Keys whose values are secrets or personal numbers: dropped whole.
+_SECRET_KEYS = frozenset(
+    {
+        "password", "new_password", "current_password", "temporary_password",
+        "token", "access_token", "refresh_token", "challenge_token", "id_token",
+        "code", "otp", "secret", "authorization", "cookie", "idempotency_key",
+        "civil_id", "national_id", "sponsor_civil_id", "trandata",
+    }
+)
+# Runs of 8+ digits are civil IDs, phone numbers or card numbers: keep the last 4 only.
+_LONG_NUMBER = re.compile(r"\d{4,}(\d{4})")
+_BEARER = re.compile(r"(?i)bearer\s+[\w\-.~+/=]+")
+
+request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def _scrub(value: Any, key: str = "") -> Any:
+    if key.lower() in _SECRET_KEYS:
+        return "[redacted]"
+    if isinstance(value, dict):
+        return {k: _scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    if isinstance(value, str):
+        return _LONG_NUMBER.sub(lambda m: "****" + m.group(1), _BEARER.sub("Bearer [redacted]", value))
+    return value
+
+
+def _scrubbing_dumps(obj: Any) -> str:
+    return json.dumps(_scrub(obj), default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def scrub(value: Any) -> Any:
+    """The value as it may appear in a log line."""
+    return _scrub(value)
+
+
+logger = Logger(service="insure", json_serializer=_scrubbing_dumps, utc=True)
+
+
+def log_event(event: str, **fields: Any) -> None:
+    """One structured line: the event's name and its fields, with the request id."""
+    logger.info(event, extra={"event": event, "request_id": request_id.get(), **fields})
+
+
+def log_error(event: str, **fields: Any) -> None:
+    """One structured line at error level, with the exception's traceback."""
+    logger.exception(event, extra={"event": event, "request_id": request_id.get(), **fields})

@@ -1,0 +1,78 @@
+"""The one reader of os.environ: a frozen, cached view of the stage's configuration.
+
+Values come from the stage's `environment_variables` in `.chalice/config.json`
+(Lambda sets them), with local overrides from `devstack` and tests.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+VERSION = "0.1.0"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """DynamoDB table names, one per PynamoDB model family."""
+
+    accounts: str
+    usernames: str
+    tokens: str
+    sessions: str
+    throttles: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    version: str
+    public_base_url: str
+    tables: Tables
+    hr_bucket: str
+    cards_bucket: str
+    hr_queue: str
+    secrets_prefix: str
+    email_sender: str
+    # Local mode only: every email and SMS is also written here as JSON.
+    outbox_dir: str | None = None
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    stage = env.get("STAGE", "dev")
+    prefix = f"insure-{stage}"
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", "me-south-1"),
+        version=VERSION,
+        public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        tables=Tables(
+            accounts=env.get("ACCOUNTS_TABLE", f"{prefix}-accounts"),
+            usernames=env.get("USERNAMES_TABLE", f"{prefix}-usernames"),
+            tokens=env.get("TOKENS_TABLE", f"{prefix}-tokens"),
+            sessions=env.get("SESSIONS_TABLE", f"{prefix}-sessions"),
+            throttles=env.get("THROTTLES_TABLE", f"{prefix}-throttles"),
+        ),
+        hr_bucket=env.get("HR_BUCKET", f"{prefix}-hr"),
+        cards_bucket=env.get("CARDS_BUCKET", f"{prefix}-cards"),
+        hr_queue=env.get("HR_QUEUE", f"{prefix}-hr-files"),
+        secrets_prefix=env.get("SECRETS_PREFIX", f"{prefix}/"),
+        email_sender=env.get("EMAIL_SENDER", "no-reply@example.com"),
+        outbox_dir=env.get("OUTBOX_DIR") or None,
+        log_level=env.get("LOG_LEVEL", "INFO"),
+    )
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local stack change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,233 @@
+"""Writes resources.json (run by hand when the infrastructure changes; the file is committed).
+
+Kept as code so the five tables' shared settings are written once; the committed
+JSON is what `chalice package --merge-template` and the local stack read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sub(text: str) -> dict:
+    return {"Fn::Sub": text}
+
+
+def table(name: str, key: list[tuple[str, str, str]], *, ttl: str | None = None,
+          indexes: list[dict] | None = None, stream: bool = False) -> dict:
+    attrs: dict[str, str] = {}
+    for attr, kind, _ in key:
+        attrs[attr] = kind
+    for index in indexes or []:
+        for attr, kind, _ in index["key"]:
+            attrs[attr] = kind
+    props: dict = {
+        "TableName": sub(f"insure-${{Stage}}-{name}"),
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t in attrs.items()],
+        "KeySchema": [{"AttributeName": a, "KeyType": k} for a, _, k in key],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+        "DeletionProtectionEnabled": {"Fn::If": ["IsProd", True, False]},
+    }
+    if ttl:
+        props["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+    if indexes:
+        props["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index["name"],
+                "KeySchema": [{"AttributeName": a, "KeyType": k} for a, _, k in index["key"]],
+                "Projection": index.get("projection", {"ProjectionType": "ALL"}),
+            }
+            for index in indexes
+        ]
+    if stream:
+        props["StreamSpecification"] = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain", "Properties": props}
+
+
+PUBLIC_ACCESS_BLOCKED = {
+    "BlockPublicAcls": True, "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+}
+ENCRYPTED = {"ServerSideEncryptionConfiguration": [
+    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]}
+
+
+def tls_only_policy(bucket_ref: str) -> dict:
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": bucket_ref},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [{"Fn::GetAtt": [bucket_ref, "Arn"]},
+                             {"Fn::Sub": f"${{{bucket_ref}.Arn}}/*"}],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }]},
+        },
+    }
+
+
+def template() -> dict:
+    resources: dict = {
+        "AccountsTable": table("accounts", [("account_id", "S", "HASH")]),
+        # One item per login name (email or civil ID): a conditional put keeps them unique.
+        "UsernamesTable": table("usernames", [("username", "S", "HASH")]),
+        # Activation, reset, challenge and registration tokens, stored by SHA-256 only.
+        "TokensTable": table("tokens", [("token_hash", "S", "HASH")], ttl="expires_ttl"),
+        "SessionsTable": table(
+            "sessions", [("session_id", "S", "HASH")], ttl="expires_ttl",
+            indexes=[{"name": "by_account",
+                      "key": [("account_id", "S", "HASH"), ("created_at", "S", "RANGE")]}],
+        ),
+        # Lockout and rate-limit counters; they only need deleting, so TTL does it.
+        "ThrottlesTable": table("throttles", [("key", "S", "HASH")], ttl="expires_ttl"),
+        "HrBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            # S3 checks that it may write to the queue when the notification is set.
+            "DependsOn": ["HrQueuePolicy"],
+            "Properties": {
+                "BucketName": sub("insure-${Stage}-hr"),
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "PublicAccessBlockConfiguration": PUBLIC_ACCESS_BLOCKED,
+                "BucketEncryption": ENCRYPTED,
+                "LifecycleConfiguration": {"Rules": [
+                    {"Id": "OldVersions", "Status": "Enabled",
+                     "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
+                    {"Id": "AbortUploads", "Status": "Enabled",
+                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+                ]},
+                "NotificationConfiguration": {"QueueConfigurations": [{
+                    "Event": "s3:ObjectCreated:*",
+                    "Queue": {"Fn::GetAtt": ["HrQueue", "Arn"]},
+                    "Filter": {"S3Key": {"Rules": [
+                        {"Name": "prefix", "Value": "hr/incoming/"},
+                        {"Name": "suffix", "Value": ".csv"},
+                    ]}},
+                }]},
+            },
+        },
+        "HrBucketPolicy": tls_only_policy("HrBucket"),
+        "CardsBucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketName": sub("insure-${Stage}-cards"),
+                "PublicAccessBlockConfiguration": PUBLIC_ACCESS_BLOCKED,
+                "BucketEncryption": ENCRYPTED,
+                "LifecycleConfiguration": {"Rules": [
+                    {"Id": "AbortUploads", "Status": "Enabled",
+                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+                ]},
+            },
+        },
+        "CardsBucketPolicy": tls_only_policy("CardsBucket"),
+        "HrQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": sub("insure-${Stage}-hr-files"),
+                # At least the handler's timeout (900 s), so a file is never run twice at once.
+                "VisibilityTimeout": 5400,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["HrDeadLetterQueue", "Arn"]},
+                    "maxReceiveCount": 3,
+                },
+            },
+        },
+        "HrDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": sub("insure-${Stage}-hr-files-dlq"),
+                "MessageRetentionPeriod": 1209600,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "HrQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "HrQueue"}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "HrBucketNotifies",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": {"Fn::GetAtt": ["HrQueue", "Arn"]},
+                    "Condition": {
+                        # The bucket's ARN by name: a Ref would make a cycle with DependsOn.
+                        "ArnLike": {"aws:SourceArn": sub("arn:aws:s3:::insure-${Stage}-hr")},
+                        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                    },
+                }]},
+            },
+        },
+    }
+    # Merged into the function chalice generates: its SQS event source needs the queue first.
+    resources["HrFileArrived"] = {"DependsOn": ["HrQueue"]}
+    return {
+        "Parameters": {
+            "Stage": {"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev",
+                      "Description": "Must match the chalice stage packaged (names in config.json)"},
+        },
+        "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
+        "Resources": resources,
+    }
+
+
+TABLES = ("accounts", "usernames", "tokens", "sessions", "throttles")
+
+
+def iam_policy(stage: str) -> dict:
+    """The Lambdas' role, written by hand: Chalice's generated policy misses PynamoDB's calls."""
+    arn = f"arn:aws:dynamodb:*:*:table/insure-{stage}-"
+    tables = [f"{arn}{name}" for name in TABLES]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Logs", "Effect": "Allow",
+             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": "arn:aws:logs:*:*:*"},
+            {"Sid": "Tables", "Effect": "Allow",
+             "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+                        "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                        "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                        "dynamodb:DescribeTable"],
+             "Resource": tables + [f"{t}/index/*" for t in tables]},
+            {"Sid": "HrFilesRead", "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+             "Resource": f"arn:aws:s3:::insure-{stage}-hr/hr/incoming/*"},
+            {"Sid": "HrReportsWrite", "Effect": "Allow", "Action": ["s3:PutObject"],
+             "Resource": f"arn:aws:s3:::insure-{stage}-hr/hr/reports/*"},
+            {"Sid": "Cards", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": f"arn:aws:s3:::insure-{stage}-cards/*"},
+            {"Sid": "HrQueue", "Effect": "Allow",
+             "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                        "sqs:ChangeMessageVisibility"],
+             "Resource": f"arn:aws:sqs:*:*:insure-{stage}-hr-files"},
+            {"Sid": "Secrets", "Effect": "Allow",
+             "Action": ["secretsmanager:GetSecretValue"],
+             "Resource": f"arn:aws:secretsmanager:*:*:secret:insure-{stage}/*"},
+            {"Sid": "Email", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+             "Resource": "*",
+             "Condition": {"StringLike": {"ses:FromAddress": "no-reply@*"}}},
+            # SMS goes to phone numbers, which have no ARN: Publish cannot be narrowed further.
+            {"Sid": "Sms", "Effect": "Allow", "Action": ["sns:Publish"], "NotResource": "arn:aws:sns:*:*:*"},
+        ],
+    }
+
+
+def write_all() -> None:
+    (ROOT / "resources.json").write_text(json.dumps(template(), indent=2) + "\n", encoding="utf-8")
+    for stage in ("dev", "prod"):
+        path = ROOT / ".chalice" / f"policy-{stage}.json"
+        path.write_text(json.dumps(iam_policy(stage), indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_all()

@@ -1,0 +1,76 @@
+"""Fixtures: moto in-process as AWS, the Chalice test client, and a controllable clock.
+
+The environment is set here, before anything imports the app: PynamoDB fixes table
+names and region when models are defined, and a boto3 client made before moto
+starts would reach the real AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = "dev"
+REGION = "me-south-1"
+
+
+def _stage_environment() -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][STAGE].get("environment_variables", {}))
+    return env
+
+
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "OUTBOX_DIR"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",  # moto's fake credentials
+    AWS_DEFAULT_REGION=REGION,
+    AWS_REGION=REGION,
+    POWERTOOLS_DEV="false",
+    **_stage_environment(),
+)
+
+import pytest  # noqa: E402
+import time_machine  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib.settings import get_settings, reset_settings  # noqa: E402
+from devstack.provision import provision  # noqa: E402
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def aws():
+    """A fresh moto account with every resource of resources.json created."""
+    reset_settings()
+    with mock_aws():
+        provision(STAGE, REGION, email_sender=get_settings().email_sender)
+        yield
+
+
+@pytest.fixture
+def app(aws):
+    from app import app as chalice_app
+
+    return chalice_app
+
+
+@pytest.fixture
+def client(app):
+    from chalice.test import Client
+
+    with Client(app, stage_name=STAGE, project_dir=str(ROOT)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def clock():
+    """Frozen time that a test moves with clock.shift(timedelta) or clock.move_to(datetime)."""
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
