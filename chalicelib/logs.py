@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sys
 from contextvars import ContextVar
 from typing import Any
 
@@ -46,7 +48,19 @@ def scrub(value: Any) -> Any:
     return _scrub(value)
 
 
-logger = Logger(service="insure", json_serializer=_scrubbing_dumps, utc=True)
+class _CurrentStdout(logging.StreamHandler):
+    """Writes to whatever sys.stdout is now (Lambda's, or a test's capture), not the one at import."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+logger = Logger(service="insure", json_serializer=_scrubbing_dumps, utc=True, logger_handler=_CurrentStdout())
 
 
 def log_event(event: str, **fields: Any) -> None:

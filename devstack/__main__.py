@@ -1,0 +1,91 @@
+"""`make run`, `make job NAME=...`, `make drop FILE=... POLICY=...`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from devstack.stack import REGION, LocalStack, local_environment
+
+
+def _ports() -> tuple[int, int]:
+    return int(os.environ.get("MOTO_PORT", "5000")), int(os.environ.get("API_PORT", "8000"))
+
+
+def run() -> None:
+    moto_port, api_port = _ports()
+    stack = LocalStack(moto_port=moto_port, api_port=api_port)
+    # Ctrl-C or a TERM stops everything: all parts are threads of this one process.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    started = time.monotonic()
+    try:
+        stack.start()
+        print(
+            f"\nEmbedded AWS (moto) on http://127.0.0.1:{moto_port}\n"
+            f"API on http://127.0.0.1:{api_port}  (try /v1/health, /v1/openapi.json)\n"
+            f"Emails and SMS: {stack.outbox}\n"
+            f"Scheduled functions run on their schedule; run one now with: make job NAME=<name>\n"
+            f"Drop an HR file: make drop FILE=examples/hr/acme-2026.csv POLICY=GP-ACME-2026\n"
+            f"Ready in {time.monotonic() - started:.1f}s. Ctrl-C stops all of it.",
+            flush=True,
+        )
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        stack.stop()
+
+
+def _attach() -> None:
+    """Point this process at the running local stack (its embedded AWS and outbox)."""
+    moto_port, api_port = _ports()
+    os.environ.update(local_environment(moto_port, api_port, Path(".local/outbox").resolve()))
+
+
+def job(name: str) -> None:
+    _attach()
+    from app import app
+    from devstack.lambdas import run_job_now
+
+    print(run_job_now(app, name, REGION))
+
+
+def drop(path: str, policy_no: str) -> None:
+    _attach()
+    from devstack.demo import drop_hr_file
+
+    print(f"dropped s3://…/{drop_hr_file(Path(path), policy_no)}; `make run` delivers it to the handler")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run")
+    job_parser = sub.add_parser("job")
+    job_parser.add_argument("name", nargs="?")
+    drop_parser = sub.add_parser("drop")
+    drop_parser.add_argument("file")
+    drop_parser.add_argument("policy")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run()
+    elif args.command == "job":
+        if not args.name:
+            _attach()
+            from app import app
+            from devstack.lambdas import schedule_sources
+
+            sys.exit("usage: make job NAME=<name>; scheduled functions: "
+                     + (", ".join(sorted(schedule_sources(app))) or "none yet"))
+        job(args.name)
+    else:
+        drop(args.file, args.policy)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,115 @@
+"""The whole system on one machine: moto server, the API, queue pumps and the scheduler."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devstack.provision import ROOT, provision
+
+REGION = "me-south-1"
+STAGE = "dev"
+
+
+def local_environment(moto_port: int, api_port: int, outbox: Path) -> dict[str, str]:
+    """The dev stage's variables, pointed at the embedded AWS and the local API."""
+    import json
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][STAGE]["environment_variables"])
+    env.update(
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",  # moto accepts any credentials
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}",
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{api_port}",
+        OUTBOX_DIR=str(outbox),
+        LOCAL_MODE="true",
+    )
+    return env
+
+
+def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@dataclass
+class LocalStack:
+    moto_port: int = 5000
+    api_port: int = 8000
+    outbox: Path = ROOT / ".local" / "outbox"
+    say: Any = print
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def start(self, *, demo: bool = True) -> None:
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
+
+        os.environ.update(local_environment(self.moto_port, self.api_port, self.outbox))
+        from chalicelib.settings import get_settings, reset_settings
+
+        reset_settings()
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self.moto.start()
+        wait_for_port(self.moto_port)
+        provision(STAGE, REGION, email_sender=get_settings().email_sender)
+        self.app = self._load_app()
+        self._serve_api()
+        self._start_pumps()
+        if demo:
+            from devstack.demo import load_demo
+
+            load_demo(self.say)
+
+    def _load_app(self) -> Any:
+        from app import app
+
+        return app
+
+    def _serve_api(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        config = Config(chalice_stage=STAGE, config_from_disk={"app_name": "insure"})
+        self.api = create_local_server(self.app, config, "127.0.0.1", self.api_port)
+        self.api_thread = threading.Thread(target=self.api.server.serve_forever, name="api", daemon=True)
+        self.api_thread.start()
+        wait_for_port(self.api_port)
+
+    def _start_pumps(self) -> None:
+        from devstack.lambdas import QueuePump, Scheduler, sqs_sources
+
+        self.pumps = [
+            QueuePump(self.app, name, source.queue, source.batch_size, REGION, self.stop_event, self.say)
+            for name, source in sqs_sources(self.app).items()
+        ]
+        self.scheduler = Scheduler(self.app, REGION, self.stop_event, self.say)
+        for thread in [*self.pumps, self.scheduler]:
+            thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for thread in [*getattr(self, "pumps", []), getattr(self, "scheduler", None)]:
+            if thread is not None:
+                thread.join(timeout=5)
+        if getattr(self, "api", None) is not None:
+            self.api.server.shutdown()
+            self.api.server.server_close()
+        if getattr(self, "moto", None) is not None:
+            self.moto.stop()

@@ -1,0 +1,98 @@
+"""`make package` gives a template CloudFormation accepts and a zip the Lambda runtime can load."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from devstack import gen_resources
+from devstack.provision import Resolver
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+NAME_VARIABLES = {
+    "ACCOUNTS_TABLE": "AccountsTable", "USERNAMES_TABLE": "UsernamesTable", "TOKENS_TABLE": "TokensTable",
+    "SESSIONS_TABLE": "SessionsTable", "THROTTLES_TABLE": "ThrottlesTable", "HR_BUCKET": "HrBucket",
+    "CARDS_BUCKET": "CardsBucket", "HR_QUEUE": "HrQueue",
+}
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "me-south-1"}
+    subprocess.run([str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", "resources.json",
+                    str(out)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    return out
+
+
+def test_the_committed_template_and_policies_are_what_the_generator_writes():
+    assert json.loads((ROOT / "resources.json").read_text()) == gen_resources.template()
+    for stage in ("dev", "prod"):
+        committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+        assert committed == gen_resources.iam_policy(stage)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_each_stage_names_the_resources_its_template_creates(stage):
+    variables = CONFIG["stages"][stage]["environment_variables"]
+    resolve = Resolver(stage, "me-south-1")
+    for variable, logical_id in NAME_VARIABLES.items():
+        assert variables[variable] == resolve.name_of(logical_id), variable
+    assert set(NAME_VARIABLES) <= set(variables)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_policy_grants_every_table_of_its_stage_and_nothing_wider(stage):
+    policy = gen_resources.iam_policy(stage)
+    tables = next(s for s in policy["Statement"] if s["Sid"] == "Tables")
+    for name in gen_resources.TABLES:
+        assert f"arn:aws:dynamodb:*:*:table/insure-{stage}-{name}" in tables["Resource"]
+    assert all(f"insure-{stage}-" in arn for arn in tables["Resource"])
+    assert "dynamodb:Scan" not in tables["Action"]
+    assert not any(s["Action"] in ("*", ["*"]) for s in policy["Statement"])
+
+
+def test_cfn_lint_accepts_the_generated_template(package):
+    result = subprocess.run([str(BIN / "cfn-lint"), str(package / "sam.json")], check=False,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_native_library_in_the_zip_comes_from_a_wheel_lambda_accepts(package):
+    with zipfile.ZipFile(package / "deployment.zip") as zf:
+        names = zf.namelist()
+        wheels = {n.split("/")[0]: zf.read(n).decode() for n in names if n.endswith(".dist-info/WHEEL")}
+        unzipped = sum(info.file_size for info in zf.infolist())
+    # A wheel built from source here is tagged linux_x86_64: its .so files may not load on Lambda.
+    built_here = {dist: text for dist, text in wheels.items()
+                  if any(line.startswith("Tag:") and line.endswith("linux_x86_64") and "manylinux" not in line
+                         for line in text.splitlines())}
+    assert built_here == {}
+    # chalice leaves out, with only a warning, a dependency it found no Lambda wheel for.
+    packaged = {d.removesuffix(".dist-info").rsplit("-", 1)[0].lower().replace("_", "-") for d in wheels}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        requirement = line.split("#")[0].strip()
+        if requirement:
+            assert requirement.split("==")[0].lower().replace("_", "-") in packaged, requirement
+    assert any(n.startswith("chalicelib/") for n in names)
+    assert not any(n.startswith(("devstack/", "tests/")) for n in names)
+    assert unzipped < 250 * 1024 * 1024  # Lambda's limit for an unzipped package
+
+
+def test_the_template_wires_the_hr_drop_through_sqs_with_a_dead_letter_queue(package):
+    template = json.loads((package / "sam.json").read_text())
+    resources = template["Resources"]
+    notification = resources["HrBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"][0]
+    assert notification["Queue"] == {"Fn::GetAtt": ["HrQueue", "Arn"]}
+    assert "deadLetterTargetArn" in resources["HrQueue"]["Properties"]["RedrivePolicy"]
+    events = resources["HrFileArrived"]["Properties"]["Events"]
+    assert any(e["Type"] == "SQS" for e in events.values())
+    assert resources["HrFileArrived"]["DependsOn"] == ["HrQueue"]
