@@ -21,7 +21,8 @@ _SECRET_KEYS = frozenset(
     }
 )
 # Runs of 8+ digits are civil IDs, phone numbers or card numbers: keep the last 4 only.
-_LONG_NUMBER = re.compile(r"\d{4,}(\d{4})")
+# Only whole numbers: digits inside a hex id or a word are not personal numbers.
+_LONG_NUMBER = re.compile(r"(?<![A-Za-z0-9])\d{4,}(\d{4})(?![A-Za-z0-9])")
 _BEARER = re.compile(r"(?i)bearer\s+[\w\-.~+/=]+")
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")

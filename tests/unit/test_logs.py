@@ -35,3 +35,11 @@ def test_secrets_are_dropped_and_long_numbers_masked(capsys):
         assert secret not in raw
     line = json.loads(raw.splitlines()[-1])
     assert line["note"] == "called from +****3456 about civil id ****2345"
+
+
+def test_ids_that_merely_contain_digits_are_kept_whole(capsys):
+    log_event("x", request_id_copy="d197370451034d4db217eaaffe2e6a9e", member_id="M12345678")
+
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert line["request_id_copy"] == "d197370451034d4db217eaaffe2e6a9e"
+    assert line["member_id"] == "M12345678"
