@@ -1,0 +1,184 @@
+"""The report HR gets for every file: JSON for machines, CSV that opens in Excel with Arabic."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.adapters.hr_csv import HrFileError, open_hr_csv
+from chalicelib.adapters.hr_report import (
+    CSV_HEADER,
+    Outcome,
+    ReportBodies,
+    ReportLine,
+    ReportWriter,
+    report_keys,
+)
+from chalicelib.domain.enrolment import (
+    EnrolmentRow,
+    FamilyCheck,
+    member_id_candidates,
+    unknown_policy_problem,
+)
+
+from .conftest import CHILD, EXAMPLES, HEADER, POLICY_NO, PRINCIPAL, csv_text, parse
+
+RECEIVED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+FINISHED = datetime(2026, 11, 22, 8, 1, tzinfo=UTC)
+
+
+def writer(name: str = "acme 2026.csv") -> ReportWriter:
+    return ReportWriter(file_name=name, policy_no=POLICY_NO, received_at=RECEIVED)
+
+
+def bodies_of(report: ReportBodies) -> tuple[dict, list[list[str]], bytes]:
+    raw_csv = report.csv.read()
+    document = json.loads(report.json.read().decode())
+    table = list(csv.reader(io.StringIO(raw_csv.decode("utf-8-sig"), newline="")))
+    return document, table, raw_csv
+
+
+def report_for(data: bytes) -> ReportBodies:
+    """What the service would write for a first upload: everyone valid is created."""
+    out = writer()
+    family = FamilyCheck()
+    try:
+        hr_csv = open_hr_csv(io.BytesIO(data))
+    except HrFileError as exc:
+        out.add_file_problem(exc.problem)
+        return out.finish(finished_at=FINISHED)
+    out.encoding, out.unknown_columns = hr_csv.encoding, hr_csv.unknown_columns
+    for line, raw in hr_csv:
+        result = parse(raw, line)
+        if isinstance(result, EnrolmentRow):
+            duplicate = family.add(result)
+            if duplicate is None:
+                member_id = member_id_candidates(POLICY_NO, result)[0]
+                outcome = Outcome.TERMINATED if result.action == "terminate" else Outcome.CREATED
+                out.add(ReportLine(line, result.employee_no, result.relationship, member_id, outcome))
+                continue
+            result = (duplicate,)
+        out.add(ReportLine.rejected(line, raw, result))
+    return out.finish(finished_at=FINISHED)
+
+
+def test_the_example_file_report_has_one_line_per_row_and_totals() -> None:
+    document, table, raw_csv = bodies_of(report_for((EXAMPLES / "acme-2026.csv").read_bytes()))
+
+    assert document["file"] == "acme 2026.csv"
+    assert document["policy_no"] == POLICY_NO
+    assert document["totals"] == {
+        "rows": 15,
+        "created": 14,
+        "updated": 0,
+        "unchanged": 0,
+        "terminated": 1,
+        "errors": 0,
+    }
+    assert document["status"] == "completed"
+    assert document["encoding"] == "utf-8-sig"
+    assert document["unknown_columns"] == ["Department"]
+    assert [r["line"] for r in document["rows"]] == list(range(2, 17))
+    assert all(len(r["member_id"]) == 13 for r in document["rows"])
+    assert raw_csv.startswith(b"\xef\xbb\xbf" + ",".join(CSV_HEADER).encode() + b"\r\n")
+    assert len(table) == 16
+
+
+def test_a_row_with_errors_is_reported_with_columns_rules_and_both_languages() -> None:
+    bad = PRINCIPAL | {"employee_no": "E2", "gender": "?", "plan": "BRONZE"}
+    document, table, _ = bodies_of(report_for(csv_text([PRINCIPAL, bad]).encode()))
+
+    row = document["rows"][1]
+    assert row["line"] == 3 and row["employee_no"] == "E2" and row["outcome"] == "error"
+    assert row["member_id"] is None
+    assert [(e["column"], e["rule"]) for e in row["errors"]] == [
+        ("gender", "invalid_gender"),
+        ("plan", "unknown_plan"),
+    ]
+    assert "ذكر" in row["errors"][0]["reason"]["ar"]
+    assert document["totals"]["errors"] == 1
+    assert document["status"] == "completed_with_errors"
+
+    line = dict(zip(CSV_HEADER, table[2], strict=True))
+    assert line["line"] == "3" and line["outcome"] == "error"
+    assert line["column"] == "gender; plan"
+    assert line["rule"] == "invalid_gender; unknown_plan"
+    assert "BRONZE" in line["reason_en"] and "BRONZE" in line["reason_ar"]
+    assert "الجنس" in line["reason_ar"]  # Arabic survives the round trip through UTF-8 + BOM
+
+
+def test_a_file_missing_a_column_gets_a_rejected_report_naming_it() -> None:
+    header = [h for h in HEADER if h != "date_of_birth"]
+    document, table, _ = bodies_of(report_for(csv_text([PRINCIPAL], header=header).encode()))
+
+    assert document["status"] == "rejected"
+    assert document["rows"] == []
+    (problem,) = document["file_errors"]
+    assert problem["rule"] == "missing_columns" and problem["columns"] == ["date_of_birth"]
+    assert "date_of_birth" in problem["reason"]["ar"]
+    assert table[1][CSV_HEADER.index("outcome")] == "file_error"
+    assert table[1][CSV_HEADER.index("column")] == "date_of_birth"
+
+
+def test_a_file_under_an_unknown_policy_gets_a_rejected_report() -> None:
+    out = writer()
+    out.add_file_problem(unknown_policy_problem("GP-NOPE-2026"))
+    document, table, _ = bodies_of(out.finish(finished_at=FINISHED))
+
+    assert document["status"] == "rejected"
+    assert document["file_errors"][0]["rule"] == "unknown_policy"
+    assert "GP-NOPE-2026" in document["file_errors"][0]["reason"]["en"]
+    assert "GP-NOPE-2026" in table[1][CSV_HEADER.index("reason_ar")]
+
+
+def test_an_undecodable_rest_of_file_keeps_the_rows_before_it_in_the_report() -> None:
+    good = csv_text([PRINCIPAL, CHILD]).encode()
+    bad = csv_text([CHILD | {"employee_no": "E9"}]).split("\r\n", 1)[1].encode("cp1256")
+    out = writer()
+    hr_csv = open_hr_csv(io.BytesIO(good + bad))
+    with pytest.raises(HrFileError) as caught:
+        for line, raw in hr_csv:
+            out.add(ReportLine(line, raw["employee_no"], raw["relationship"], None, Outcome.CREATED))
+    out.add_file_problem(caught.value.problem)
+    document, _, _ = bodies_of(out.finish(finished_at=FINISHED))
+
+    assert document["totals"]["rows"] == 2
+    assert document["file_errors"][0]["line"] == 4
+    assert document["status"] == "completed_with_errors"
+
+
+def test_cells_that_excel_would_run_as_formulas_are_defused_in_the_csv() -> None:
+    out = writer()
+    out.add(ReportLine(2, '=HYPERLINK("x")', "principal", None, Outcome.ERROR))
+    _, table, _ = bodies_of(out.finish(finished_at=FINISHED))
+
+    assert table[1][1] == '\'=HYPERLINK("x")'
+
+
+def test_a_large_report_rolls_over_to_a_temp_file_and_reads_back_whole(tmp_path) -> None:
+    out = ReportWriter(
+        file_name="big.csv",
+        policy_no=POLICY_NO,
+        received_at=RECEIVED,
+        spool_bytes=64 * 1024,
+        spool_dir=str(tmp_path),
+    )
+    for line in range(2, 5002):
+        out.add(ReportLine(line, f"E{line}", "principal", None, Outcome.UNCHANGED))
+    report = out.finish(finished_at=FINISHED)
+    document, table, _ = bodies_of(report)
+    report.close()
+
+    assert document["totals"]["unchanged"] == 5000
+    assert len(document["rows"]) == 5000 and len(table) == 5001
+
+
+def test_report_keys_sit_under_hr_reports_by_policy_with_the_file_name() -> None:
+    assert report_keys(POLICY_NO, "hr/incoming/GP-ACME-2026/موظفين 2026.csv") == (
+        "hr/reports/GP-ACME-2026/موظفين 2026.report.json",
+        "hr/reports/GP-ACME-2026/موظفين 2026.report.csv",
+    )
