@@ -1,0 +1,103 @@
+"""E-card drawing: time to draw a PNG and a PDF card, the first card of a new process, PNG size."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from bench.rows import Row
+from chalicelib.domain.card import CardContent, GroupCover, Relationship, id_note_for
+from chalicelib.errors import Text
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = 9
+TARGET_MS = 150
+
+_COLD_FIRST_CARD = (
+    "import time\n"
+    "from bench.cards import sample_card, sample_qr_text\n"
+    "content = sample_card(); qr = sample_qr_text(content)\n"
+    "start = time.perf_counter()\n"
+    "from chalicelib.adapters.card_render import render_png\n"
+    "render_png(content, qr)\n"
+    "print(time.perf_counter() - start)\n"
+)
+
+
+def sample_card() -> CardContent:
+    """A dependent's card with long bilingual names, the heavier case to draw."""
+    born = date(2013, 2, 11)
+    return CardContent(
+        insurer=Text("Gulf Mutual Health", "الخليج للتأمين الصحي"),
+        member_id="GP-ACME-2026-0042-03",
+        name=Text("Mohammed Abdullah Fahad Al-Mutairi", "محمد عبدالله فهد المطيري"),
+        date_of_birth=born,
+        cover=GroupCover("GP-ACME-2026", Text("Acme Logistics Co. W.L.L.", "شركة أكمي للخدمات اللوجستية")),
+        plan=Text("Gold", "الذهبية"),
+        network=Text("Network A", "الشبكة أ"),
+        valid_from=date(2026, 1, 1),
+        valid_to=date(2026, 12, 31),
+        id_note=id_note_for(born, date(2026, 3, 1)),
+        relationship=Relationship.CHILD,
+    )
+
+
+def sample_qr_text(content: CardContent) -> str:
+    """The signed QR payload of the sample card, with a throwaway key."""
+    from chalicelib.domain.card_payload import CardClaims, generate_keypair, sign_payload
+
+    keypair = generate_keypair("bench")
+    claims = CardClaims(
+        member_id=content.member_id,
+        name_en=content.name.en,
+        name_ar=content.name.ar,
+        plan=content.plan.en,
+        valid_from=content.valid_from,
+        valid_to=content.valid_to,
+        issued_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+    )
+    return sign_payload(claims, keypair.private_key_pem, keypair.kid)
+
+
+def _median_ms(draw: Callable[[], bytes]) -> float:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        draw()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def _cold_first_card_ms() -> float:
+    """Imports, font loading and one PNG in a fresh interpreter: a new Lambda's first card."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD_FIRST_CARD],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1]) * 1000
+
+
+def run() -> list[Row]:
+    from chalicelib.adapters.card_render import render_pdf, render_png
+
+    content = sample_card()
+    qr_text = sample_qr_text(content)
+    png = render_png(content, qr_text)  # warm: fonts and libraries loaded once per process
+    render_pdf(content, qr_text)
+    png_ms = _median_ms(lambda: render_png(content, qr_text))
+    pdf_ms = _median_ms(lambda: render_pdf(content, qr_text))
+    target = f"< {TARGET_MS}"
+    cold_ms = _cold_first_card_ms()
+    return [
+        Row("cards", f"draw a PNG card (median of {RUNS})", png_ms, "ms", target, png_ms < TARGET_MS),
+        Row("cards", f"draw a PDF card (median of {RUNS})", pdf_ms, "ms", target, pdf_ms < TARGET_MS),
+        Row("cards", "first PNG card in a new process (imports, fonts)", cold_ms, "ms", "", None),
+        Row("cards", "PNG card size", len(png), "bytes", "", None),
+    ]
