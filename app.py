@@ -2,11 +2,16 @@
 
 from chalice import Chalice
 
+from chalicelib.api.auth import auth, authorizer_bp
 from chalicelib.api.health import health
+from chalicelib.api.links import links
 from chalicelib.api.middleware import request_log
 from chalicelib.jobs.hr_files import hr_files
 
 app = Chalice(app_name="insure")
 app.register_middleware(request_log, "http")
+app.register_blueprint(authorizer_bp)
 app.register_blueprint(health)
+app.register_blueprint(auth)
+app.register_blueprint(links)
 app.register_blueprint(hr_files)

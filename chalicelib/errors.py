@@ -145,3 +145,7 @@ class FieldErrors:
     def raise_if_any(self) -> None:
         if self.problems:
             raise ValidationFailed(fields=self.problems)
+
+
+class StaleState(Conflict):
+    """A conditional write lost: someone changed the item first, and nothing was written."""

@@ -30,6 +30,34 @@ class Tables:
 
 
 @dataclass(frozen=True)
+class Lifetimes:
+    """How long each credential lives (seconds unless named otherwise); all checked at use."""
+
+    access_token_s: int = 15 * 60
+    refresh_idle_days: int = 30
+    refresh_max_days: int = 180
+    password_max_age_days: int = 90  # 0 turns password expiry off
+    temporary_password_days: int = 7
+    activation_link_days: int = 14
+    reset_link_hours: int = 24
+    challenge_s: int = 5 * 60
+    sms_code_s: int = 5 * 60
+    registration_s: int = 60 * 60
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Lockout and rate limits."""
+
+    login_failures: int = 5
+    lockout_minutes: int = 15
+    sms_code_tries: int = 5
+    resend_cooldown_s: int = 60
+    resend_per_hour: int = 5
+    forgot_per_hour: int = 5
+
+
+@dataclass(frozen=True)
 class Settings:
     stage: str
     region: str
@@ -41,6 +69,10 @@ class Settings:
     hr_queue: str
     secrets_prefix: str
     email_sender: str
+    lifetimes: Lifetimes
+    limits: Limits
+    jwt_issuer: str
+    jwt_audience: str
     # Local mode only: every email and SMS is also written here as JSON.
     outbox_dir: str | None = None
     log_level: str = "INFO"
@@ -68,6 +100,21 @@ def get_settings() -> Settings:
         hr_queue=env.get("HR_QUEUE", f"{prefix}-hr-files"),
         secrets_prefix=env.get("SECRETS_PREFIX", f"{prefix}/"),
         email_sender=env.get("EMAIL_SENDER", "no-reply@example.com"),
+        lifetimes=Lifetimes(
+            access_token_s=_int("ACCESS_TOKEN_SECONDS", 15 * 60),
+            refresh_idle_days=_int("REFRESH_IDLE_DAYS", 30),
+            refresh_max_days=_int("REFRESH_MAX_DAYS", 180),
+            password_max_age_days=_int("PASSWORD_MAX_AGE_DAYS", 90),
+            temporary_password_days=_int("TEMPORARY_PASSWORD_DAYS", 7),
+            activation_link_days=_int("ACTIVATION_LINK_DAYS", 14),
+            reset_link_hours=_int("RESET_LINK_HOURS", 24),
+        ),
+        limits=Limits(
+            login_failures=_int("LOGIN_FAILURES_BEFORE_LOCK", 5),
+            lockout_minutes=_int("LOCKOUT_MINUTES", 15),
+        ),
+        jwt_issuer=env.get("JWT_ISSUER", f"https://{prefix}.auth"),
+        jwt_audience=env.get("JWT_AUDIENCE", "insure-mobile"),
         outbox_dir=env.get("OUTBOX_DIR") or None,
         log_level=env.get("LOG_LEVEL", "INFO"),
     )

@@ -168,6 +168,16 @@ def template() -> dict:
             },
         },
     }
+    # The access-token signing key is derived from this random value (see adapters/signing_keys.py);
+    # rotating the secret rotates the key, and AWSPREVIOUS keeps verifying until its tokens expire.
+    resources["JwtSigningSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {
+            "Name": sub("insure-${Stage}/jwt-signing"),
+            "Description": "Seed of the Ed25519 key that signs access tokens",
+            "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
     # Merged into the function chalice generates: its SQS event source needs the queue first.
     resources["HrFileArrived"] = {"DependsOn": ["HrQueue"]}
     return {

@@ -74,6 +74,7 @@ def provision(stage: str = "dev", region: str = "me-south-1", email_sender: str 
     _queues(resolve, region)
     _tables(resolve, region)
     _buckets(resolve, region)
+    _secrets(resolve, region)
     if email_sender:
         boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=email_sender)
 
@@ -156,3 +157,13 @@ def _lifecycle(config: dict) -> dict:
             api["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
         rules.append(api)
     return {"Rules": rules}
+
+
+def _secrets(resolve: Resolver, region: str) -> None:
+    import secrets as random
+
+    manager = boto3.client("secretsmanager", region_name=region)
+    for _, resource in resources_of("AWS::SecretsManager::Secret").items():
+        props = resolve(resource["Properties"])
+        length = props.get("GenerateSecretString", {}).get("PasswordLength", 64)
+        manager.create_secret(Name=props["Name"], SecretString=random.token_urlsafe(length)[:length])

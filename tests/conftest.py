@@ -39,16 +39,23 @@ import pytest  # noqa: E402
 import time_machine  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from chalicelib.adapters.aws import reset_clients  # noqa: E402
+from chalicelib.adapters.jwt_tokens import jwt_keys  # noqa: E402
 from chalicelib.settings import get_settings, reset_settings  # noqa: E402
+from chalicelib.wiring import reset_wiring  # noqa: E402
 from devstack.provision import provision  # noqa: E402
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def aws():
-    """A fresh moto account with every resource of resources.json created."""
+def aws(tmp_path, monkeypatch):
+    """A fresh moto account with every resource of resources.json created; messages also go to an outbox."""
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
     reset_settings()
+    reset_clients()
+    reset_wiring()
+    jwt_keys.cache_clear()
     with mock_aws():
         provision(STAGE, REGION, email_sender=get_settings().email_sender)
         yield
@@ -74,3 +81,26 @@ def clock():
     """Frozen time that a test moves with clock.shift(timedelta) or clock.move_to(datetime)."""
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
+
+
+class Outbox:
+    """The emails and SMS sent during a test, read back from the local-mode outbox files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def messages(self, to: str | None = None, template: str | None = None) -> list[dict]:
+        if not self.folder.exists():
+            return []
+        found = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.folder.glob("*.json"))]
+        return [m for m in found if (to is None or m["to"] == to) and (template is None or m["template"] == template)]
+
+    def last(self, to: str | None = None, template: str | None = None) -> dict:
+        found = self.messages(to, template)
+        assert found, f"no message to {to} ({template}); sent: {[(m['to'], m['template']) for m in self.messages()]}"
+        return found[-1]
+
+
+@pytest.fixture
+def outbox(aws, tmp_path):
+    return Outbox(tmp_path / "outbox")

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
 
 from chalicelib.adapters.aws import client
+from chalicelib.domain.messages import Message
 from chalicelib.logs import log_event
 from chalicelib.settings import get_settings
-
-
-@dataclass(frozen=True)
-class Message:
-    """One email or SMS, already rendered in the reader's language(s)."""
-
-    channel: Literal["email", "sms"]
-    to: str
-    template: str
-    text: str
-    subject: str = ""
-    html: str = ""
-    links: list[str] = field(default_factory=list)
-    vars: dict[str, object] = field(default_factory=dict)
 
 
 def send(message: Message) -> str:
@@ -53,11 +40,15 @@ def send(message: Message) -> str:
     return message_id
 
 
+_sequence = itertools.count(1)
+
+
 def write_outbox(outbox: Path, message: Message) -> Path:
     """Local mode: the message as one JSON file, and a console line showing its links."""
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    path = outbox / f"{stamp}-{message.channel}-{message.template}-{uuid.uuid4().hex[:6]}.json"
+    # The sequence keeps files in sending order even when the clock stands still (tests freeze it).
+    path = outbox / f"{stamp}-{next(_sequence):06d}-{message.channel}-{message.template}-{uuid.uuid4().hex[:6]}.json"
     path.write_text(json.dumps(asdict(message), ensure_ascii=False, indent=2), encoding="utf-8")
     links = " ".join(message.links)
     print(f"[outbox] {message.channel} to {message.to}: {message.template} {links}".rstrip(), flush=True)

@@ -23,8 +23,15 @@ JSON = "application/json"
 
 
 def language_of(request: Request | None, default: str = "en") -> str:
-    """'ar' or 'en' from Accept-Language (first listed language that we speak)."""
+    """'ar' or 'en' from Accept-Language; else the signed-in person's chosen language; else English.
+
+    Only a signed-in caller's own choice is used: on anonymous routes (login, forgot password)
+    answering in the account's language would tell who has an account.
+    """
     header = (request.headers.get("accept-language") or "") if request else ""
+    chosen = ((request.context or {}).get("authorizer") or {}).get("lang") if request else None
+    if chosen in ("ar", "en"):
+        default = chosen
     for part in header.split(","):
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in ("ar", "en"):

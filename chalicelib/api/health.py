@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 
 from chalicelib.api import ApiBlueprint, json_response
 from chalicelib.settings import get_settings
 
 health = ApiBlueprint(__name__)
 
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
-
-
 @cache
 def openapi_document() -> dict:
-    return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    from chalicelib.api.openapi import document
+
+    return document()
 
 
 @health.route("/v1/health", methods=["GET"])

@@ -1,0 +1,218 @@
+"""DynamoDB reads and conditional writes of the accounts area (the services' only storage)."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.models import (
+    AccountRecord,
+    SessionRecord,
+    ThrottleRecord,
+    TokenData,
+    TokenRecord,
+    UsernameRecord,
+)
+from chalicelib.domain.account_errors import UsernameTaken
+from chalicelib.errors import StaleState
+from chalicelib.settings import get_settings
+
+
+@cache
+def _connection() -> Connection:
+    return Connection(region=get_settings().region)
+
+
+def _failed_condition(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) in (
+        "ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+@dataclass(frozen=True)
+class LoginName:
+    username: str
+    account_id: str | None
+    failed_count: int
+    locked_until: datetime | None
+
+
+class AccountStore:
+    """PynamoDB-backed storage; every state change is a conditional write."""
+
+    # --- login names -------------------------------------------------------------------------
+    def login_name(self, username: str) -> LoginName | None:
+        try:
+            record = UsernameRecord.get(username)
+        except UsernameRecord.DoesNotExist:
+            return None
+        return LoginName(record.username, record.account_id, int(record.failed_count or 0), record.locked_until)
+
+    def record_failure(self, name: LoginName | None, username: str, now: datetime, threshold: int,
+                       lock: timedelta) -> bool:
+        """Count a failed login for this name; lock it at the threshold. True when now locked."""
+        record = UsernameRecord(username)
+        if name is None or name.account_id is None:
+            # A name of nobody: its counter expires on its own. The condition keeps the TTL off a
+            # name that an account claimed meanwhile.
+            try:
+                record.update(actions=[UsernameRecord.failed_count.add(1),
+                                       UsernameRecord.expires_ttl.set(now + lock + timedelta(days=1))],
+                              condition=UsernameRecord.account_id.does_not_exist(), add_version_condition=False)
+            except UpdateError as exc:
+                if not _failed_condition(exc):
+                    raise
+                record.update(actions=[UsernameRecord.failed_count.add(1)], add_version_condition=False)
+        else:
+            record.update(actions=[UsernameRecord.failed_count.add(1)], add_version_condition=False)
+        if int(record.failed_count) < threshold:
+            return False
+        record.update(actions=[UsernameRecord.locked_until.set(now + lock), UsernameRecord.failed_count.set(0)],
+                      add_version_condition=False)
+        return True
+
+    def clear_failures(self, username: str) -> None:
+        UsernameRecord(username).update(
+            actions=[UsernameRecord.failed_count.set(0), UsernameRecord.locked_until.remove()],
+            condition=UsernameRecord.account_id.exists(), add_version_condition=False)
+
+    # --- accounts ----------------------------------------------------------------------------
+    def account(self, account_id: str) -> AccountRecord | None:
+        try:
+            return AccountRecord.get(account_id)
+        except AccountRecord.DoesNotExist:
+            return None
+
+    def create_account(self, record: AccountRecord, usernames: dict[str, str]) -> None:
+        """Create the account and claim its login names at once; UsernameTaken names the field."""
+        fields = list(usernames)
+        try:
+            with TransactWrite(connection=_connection(), client_request_token=uuid.uuid4().hex) as tx:
+                tx.save(record, condition=AccountRecord.account_id.does_not_exist())
+                for name in usernames.values():
+                    # A record without account_id is only a lockout counter: the name is free.
+                    tx.save(UsernameRecord(name, account_id=record.account_id, failed_count=0),
+                            condition=UsernameRecord.account_id.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = (getattr(exc, "cancellation_reasons", None) or [])
+            for index, reason in enumerate(reasons[1:]):
+                if reason is not None and getattr(reason, "code", "") == "ConditionalCheckFailed":
+                    raise UsernameTaken(fields[index]) from exc
+            raise StaleState() from exc
+
+    def new_account(self, **fields: object) -> AccountRecord:
+        """An account record not yet stored (create_account stores it)."""
+        return AccountRecord(**fields)
+
+    def save_account(self, record: AccountRecord) -> None:
+        """Write the account if nobody changed it since it was read (its version)."""
+        try:
+            record.save()
+        except PutError as exc:
+            if _failed_condition(exc):
+                raise StaleState() from exc
+            raise
+
+    # --- tokens ------------------------------------------------------------------------------
+    def put_token(self, hashed: str, *, kind: str, expires_at: datetime, account_id: str | None = None,
+                  data: dict | None = None) -> TokenRecord:
+        record = TokenRecord(hashed, kind=kind, account_id=account_id, expires_at=expires_at, expires_ttl=expires_at,
+                             data=TokenData(**data) if data else None)
+        record.save(condition=TokenRecord.token_hash.does_not_exist())
+        return record
+
+    def token(self, token_hash: str) -> TokenRecord | None:
+        try:
+            return TokenRecord.get(token_hash)
+        except TokenRecord.DoesNotExist:
+            return None
+
+    def use_token(self, record: TokenRecord, now: datetime) -> None:
+        """Mark a token used, once: a second use (or a race) fails with StaleState."""
+        try:
+            record.update(actions=[TokenRecord.used_at.set(now)], condition=TokenRecord.used_at.does_not_exist())
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                raise StaleState() from exc
+            raise
+
+    def save_token(self, record: TokenRecord) -> None:
+        try:
+            record.save()
+        except PutError as exc:
+            if _failed_condition(exc):
+                raise StaleState() from exc
+            raise
+
+    def delete_token(self, record: TokenRecord) -> None:
+        with contextlib.suppress(DeleteError):
+            record.delete(add_version_condition=False)
+
+    # --- sessions ----------------------------------------------------------------------------
+    def put_session(self, *, session_id: str, **fields: object) -> None:
+        SessionRecord(session_id, **fields).save(condition=SessionRecord.session_id.does_not_exist())
+
+    def session(self, session_id: str) -> SessionRecord | None:
+        try:
+            return SessionRecord.get(session_id)
+        except SessionRecord.DoesNotExist:
+            return None
+
+    def rotate_session(self, record: SessionRecord, old_hash: str, new_hash: str, now: datetime,
+                       idle_expires_at: datetime) -> None:
+        """Swap the refresh hash only if it is still the one presented: one of two racers wins."""
+        used = [*(record.used_hashes or []), old_hash][-20:]
+        try:
+            record.update(
+                actions=[
+                    SessionRecord.refresh_hash.set(new_hash),
+                    SessionRecord.used_hashes.set(used),
+                    SessionRecord.last_used_at.set(now),
+                    SessionRecord.idle_expires_at.set(idle_expires_at),
+                    SessionRecord.expires_ttl.set(min(idle_expires_at, record.absolute_expires_at)),
+                ],
+                condition=SessionRecord.refresh_hash == old_hash,
+            )
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                raise StaleState() from exc
+            raise
+
+    def delete_session(self, session_id: str, account_id: str | None = None) -> bool:
+        condition = SessionRecord.session_id.exists()
+        if account_id is not None:
+            condition &= SessionRecord.account_id == account_id
+        try:
+            SessionRecord(session_id).delete(condition=condition, add_version_condition=False)
+            return True
+        except DeleteError as exc:
+            if _failed_condition(exc):
+                return False
+            raise
+
+    def sessions_of(self, account_id: str) -> list[SessionRecord]:
+        return list(SessionRecord.by_account.query(account_id))
+
+    def delete_sessions(self, account_id: str, keep: str | None = None) -> int:
+        ended = 0
+        with SessionRecord.batch_write() as batch:
+            for record in SessionRecord.by_account.query(account_id):
+                if record.session_id != keep:
+                    batch.delete(record)
+                    ended += 1
+        return ended
+
+    # --- throttles ---------------------------------------------------------------------------
+    def hit(self, key: str, window: timedelta, now: datetime) -> int:
+        """Count one event in the current fixed window of this key; returns the count so far."""
+        start = int(now.timestamp()) // int(window.total_seconds())
+        record = ThrottleRecord(f"{key}#{start}")
+        record.update(actions=[ThrottleRecord.count.add(1), ThrottleRecord.expires_ttl.set(now + window * 2)],
+                      add_version_condition=False)
+        return int(record.count)

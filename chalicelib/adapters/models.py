@@ -1,0 +1,149 @@
+"""PynamoDB models of the accounts area: one class per table, names fixed by the stage's settings."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+_settings = get_settings()
+
+
+class _Meta:
+    region = _settings.region
+    # Lambda has a 29 s API budget: fail fast rather than retry for minutes.
+    max_retry_attempts = 3
+    connect_timeout_seconds = 3
+    read_timeout_seconds = 10
+
+
+class AccountRecord(Model):
+    """A person who can log in: HR-enrolled (username email) or self-registered (civil ID)."""
+
+    class Meta(_Meta):
+        table_name = _settings.tables.accounts
+
+    account_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()  # invited | active | invite_expired
+    source = UnicodeAttribute()  # hr | self
+    email = UnicodeAttribute(null=True)
+    civil_id = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    gender = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)  # ar | en; None for HR accounts (both languages)
+    password_hash = UnicodeAttribute(null=True)
+    password_kind = UnicodeAttribute(null=True)  # temporary | permanent
+    password_set_at = UTCDateTimeAttribute(null=True)
+    password_history = ListAttribute(of=UnicodeAttribute, null=True)  # the last 5 hashes
+    # The one live welcome link and reset link: a newer one voids the older by replacing it.
+    activation_hash = UnicodeAttribute(null=True)
+    activation_expires_at = UTCDateTimeAttribute(null=True)
+    reset_hash = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class UsernameRecord(Model):
+    """A login name (email or civil ID) and its failed-login counter.
+
+    Names tried that belong to nobody get a record too (no account_id, expiring by TTL),
+    so an unknown name locks exactly like a known one.
+    """
+
+    class Meta(_Meta):
+        table_name = _settings.tables.usernames
+
+    username = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute(null=True)
+    failed_count = NumberAttribute(default=0)
+    locked_until = UTCDateTimeAttribute(null=True)
+    expires_ttl = TTLAttribute(null=True)
+
+
+class TokenData(MapAttribute):
+    """What a token carries besides its owner: a challenge's reason, a registration's fields."""
+
+    reason = UnicodeAttribute(null=True)
+    civil_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    gender = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    code_hash = UnicodeAttribute(null=True)
+    code_expires_at = UTCDateTimeAttribute(null=True)
+    sent_at = ListAttribute(of=UTCDateTimeAttribute, null=True)
+    device_id = UnicodeAttribute(null=True)
+    device_name = UnicodeAttribute(null=True)
+
+
+class TokenRecord(Model):
+    """A single-use secret (activation, reset, challenge, registration), stored by SHA-256 only."""
+
+    class Meta(_Meta):
+        table_name = _settings.tables.tokens
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # activation | reset | challenge | registration
+    account_id = UnicodeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute()
+    expires_ttl = TTLAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    data = TokenData(null=True)
+    version = VersionAttribute()
+
+
+class SessionsByAccount(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class SessionRecord(Model):
+    """One device signed in: its refresh-token family, rotated on every refresh."""
+
+    class Meta(_Meta):
+        table_name = _settings.tables.sessions
+
+    session_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()  # ISO-8601, the index's sort key
+    device_id = UnicodeAttribute()
+    device_name = UnicodeAttribute()
+    language = UnicodeAttribute(null=True)
+    refresh_hash = UnicodeAttribute()
+    used_hashes = ListAttribute(of=UnicodeAttribute, null=True)  # for reuse detection
+    last_used_at = UTCDateTimeAttribute()
+    idle_expires_at = UTCDateTimeAttribute()
+    absolute_expires_at = UTCDateTimeAttribute()
+    expires_ttl = TTLAttribute()
+    by_account = SessionsByAccount()
+
+
+class ThrottleRecord(Model):
+    """A counter in a fixed time window (forgot-password and resend limits)."""
+
+    class Meta(_Meta):
+        table_name = _settings.tables.throttles
+
+    key = UnicodeAttribute(hash_key=True)
+    count = NumberAttribute(default=0)
+    expires_ttl = TTLAttribute()

@@ -1,0 +1,76 @@
+"""The errors of the account flows, with the help people need where they get stuck (FAQ 7-9)."""
+
+from __future__ import annotations
+
+from chalicelib.errors import AppError, Conflict, FieldProblem, Text, TooManyRequests, Unauthorized
+
+USERNAME_HELP = Text(
+    "Your username is the email your employer's HR registered with us, or your civil ID if you "
+    "registered yourself. Not sure which email? Ask your HR, or call customer service on 19097.",
+    "اسم المستخدم هو البريد الإلكتروني الذي سجّلته إدارة الموارد البشرية لدى جهة عملك، أو رقمك المدني "
+    "إن سجّلت بنفسك. لست متأكدًا من البريد؟ اسأل الموارد البشرية أو اتصل بخدمة العملاء 19097.",
+)
+
+
+class InvalidCredentials(Unauthorized):
+    code = "INVALID_CREDENTIALS"
+    text = Text(f"The username or password is not right. {USERNAME_HELP.en}",
+                f"اسم المستخدم أو كلمة المرور غير صحيحة. {USERNAME_HELP.ar}")
+
+
+class LockedOut(TooManyRequests):
+    code = "LOGIN_LOCKED"
+    text = Text(
+        "Too many failed attempts: this username is locked for a while. Try again later, or use Forgot password.",
+        "محاولات فاشلة كثيرة: تم إيقاف اسم المستخدم مؤقتًا. حاول لاحقًا أو استخدم نسيت كلمة المرور.",
+    )
+
+
+class TemporaryPasswordExpired(Unauthorized):
+    code = "TEMPORARY_PASSWORD_EXPIRED"
+    text = Text("Your temporary password has expired. Use Forgot password to get in.",
+                "انتهت صلاحية كلمة المرور المؤقتة. استخدم نسيت كلمة المرور للدخول.")
+
+
+class InvalidToken(Unauthorized):
+    code = "INVALID_TOKEN"
+    text = Text("This link or token is not valid or has expired.", "هذا الرابط أو الرمز غير صالح أو منتهي الصلاحية.")
+
+
+class RefreshReused(Unauthorized):
+    code = "REFRESH_TOKEN_REUSED"
+    text = Text("This sign-in was ended for your safety. Log in again.",
+                "تم إنهاء جلسة الدخول هذه حفاظًا على أمانك. سجّل الدخول مرة أخرى.")
+
+
+class SessionEnded(Unauthorized):
+    code = "SESSION_EXPIRED"
+    text = Text("Your sign-in has ended. Log in again.", "انتهت جلسة الدخول. سجّل الدخول مرة أخرى.")
+
+
+class CodeProblem(AppError):
+    status = 400
+    code = "CODE_INVALID"
+    text = Text("The code is not right.", "الرمز غير صحيح.")
+
+
+class RegistrationExpired(AppError):
+    status = 410
+    code = "REGISTRATION_EXPIRED"
+    text = Text("This registration has expired. Start again.", "انتهت صلاحية هذا التسجيل. ابدأ من جديد.")
+
+
+class WrongCurrentPassword(AppError):
+    status = 403
+    code = "WRONG_CURRENT_PASSWORD"
+    text = Text("Your current password is not right.", "كلمة المرور الحالية غير صحيحة.")
+
+
+class UsernameTaken(Conflict):
+    code = "USERNAME_TAKEN"
+    text = Text("An account with this civil ID or email already exists. Log in, or use Forgot password.",
+                "يوجد حساب بهذا الرقم المدني أو البريد الإلكتروني. سجّل الدخول أو استخدم نسيت كلمة المرور.")
+
+    def __init__(self, field: str) -> None:
+        super().__init__(fields={field: FieldProblem("taken", Text("Already registered.", "مسجّل مسبقًا."))})
+        self.field = field

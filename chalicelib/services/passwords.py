@@ -1,0 +1,169 @@
+"""Invitations and their activation links, forgot/reset password, and change password."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from chalicelib.domain import messages
+from chalicelib.domain.account_errors import InvalidToken, WrongCurrentPassword
+from chalicelib.domain.tokens import new_token, same, temporary_password, token_hash
+from chalicelib.errors import StaleState
+from chalicelib.logs import log_event
+from chalicelib.services.credentials import normalize_username, set_new_password
+from chalicelib.services.deps import AuthDeps
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """Whether a link can still be used, and if not why (for the HTML page)."""
+
+    ok: bool
+    reason: str = ""  # expired | used | invalid
+    record: Any = None
+    account: Any = None
+
+
+def _link(deps: AuthDeps, path: str, token: str) -> str:
+    # Always the configured public URL: never the request's Host header (a forged Host would
+    # otherwise send the secret to someone else's server).
+    return f"{deps.settings.public_base_url}{path}?token={quote(token)}"
+
+
+def invite(deps: AuthDeps, *, email: str, name: str, now: datetime | None = None) -> tuple[Any, str]:
+    """Create an HR-enrolled account as invited, with a 14-day welcome link; email the welcome."""
+    now = now or deps.now()
+    account = deps.store.new_account(account_id=uuid.uuid4().hex, status="invited", source="hr", email=email.lower(),
+                                     name=name, password_history=[], created_at=now, updated_at=now)
+    link = _new_activation(deps, account, now)
+    deps.store.create_account(account, {"email": account.email})
+    deps.send(messages.welcome_email(account.email, name, link, deps.settings.lifetimes.activation_link_days))
+    return account, link
+
+
+def _new_activation(deps: AuthDeps, account: Any, now: datetime) -> str:
+    token = new_token()
+    expires = now + timedelta(days=deps.settings.lifetimes.activation_link_days)
+    deps.store.put_token(token_hash(token), kind="activation", account_id=account.account_id, expires_at=expires)
+    account.activation_hash = token_hash(token)  # the newest link is the only live one
+    account.activation_expires_at = expires
+    return _link(deps, "/activate", token)
+
+
+def _check_link(deps: AuthDeps, token: str, kind: str) -> LinkState:
+    now = deps.now()
+    hashed = token_hash(str(token or ""))
+    record = deps.store.token(hashed)
+    if record is None or record.kind != kind:
+        return LinkState(False, "invalid")
+    if record.used_at:
+        return LinkState(False, "used")
+    account = deps.store.account(record.account_id)
+    if account is None:
+        return LinkState(False, "invalid")
+    live = account.activation_hash if kind == "activation" else account.reset_hash
+    if not same(live, hashed):
+        return LinkState(False, "invalid")  # replaced by a newer link
+    if record.expires_at <= now:
+        return LinkState(False, "expired")
+    return LinkState(True, record=record, account=account)
+
+
+def activation_state(deps: AuthDeps, token: str) -> LinkState:
+    return _check_link(deps, token, "activation")
+
+
+def activate(deps: AuthDeps, token: str) -> LinkState:
+    """Confirming a welcome link emails a temporary password (valid 7 days); the link then dies."""
+    now = deps.now()
+    state = _check_link(deps, token, "activation")
+    if not state.ok:
+        return state
+    account = state.account
+    try:
+        deps.store.use_token(state.record, now)
+    except StaleState:
+        return LinkState(False, "used")
+    password = temporary_password()
+    account.password_hash = deps.hasher.hash(password)
+    account.password_kind = "temporary"
+    account.password_set_at = now
+    account.activation_hash = None
+    account.updated_at = now
+    deps.store.save_account(account)
+    deps.send(messages.activation_password_email(account.email, account.name or "",
+                                                 password, deps.settings.lifetimes.temporary_password_days))
+    log_event("account_activation_sent", account_id=account.account_id)
+    return state
+
+
+def forgot_password(deps: AuthDeps, username: object, lang: str | None) -> None:
+    """Send a reset link if the account exists; the caller answers 202 the same way either way."""
+    now = deps.now()
+    limit = deps.settings.limits.forgot_per_hour
+    name = normalize_username(username)
+    if name is None:
+        return
+    if deps.store.hit(f"forgot:name:{token_hash(name)}", timedelta(hours=1), now) > limit:
+        log_event("forgot_password_throttled")
+        return
+    login_name = deps.store.login_name(name)
+    account = deps.store.account(login_name.account_id) if login_name and login_name.account_id else None
+    if account is None:
+        return
+    if deps.store.hit(f"forgot:account:{account.account_id}", timedelta(hours=1), now) > limit:
+        log_event("forgot_password_throttled", account_id=account.account_id)
+        return
+    token = new_token()
+    hours = deps.settings.lifetimes.reset_link_hours
+    deps.store.put_token(token_hash(token), kind="reset", account_id=account.account_id,
+                         expires_at=now + timedelta(hours=hours))
+    account.reset_hash = token_hash(token)  # a newer link voids the older ones
+    account.updated_at = now
+    deps.store.save_account(account)
+    link = _link(deps, "/reset-password", token)
+    # HR accounts have no language preference: both languages. Residents get theirs.
+    lang_of_account = account.language if account.source == "self" else None
+    if account.email:
+        deps.send(messages.reset_link_email(account.email, lang_of_account, link, hours))
+    elif account.phone:
+        deps.send(messages.reset_link_sms(account.phone, lang_of_account, link, hours))
+    log_event("password_reset_sent", account_id=account.account_id)
+
+
+def reset_state(deps: AuthDeps, token: str) -> LinkState:
+    return _check_link(deps, token, "reset")
+
+
+def reset_password(deps: AuthDeps, token: str, new_password: str) -> LinkState:
+    """Set a new password from a reset link; activates an invited account; ends every session."""
+    now = deps.now()
+    state = _check_link(deps, token, "reset")
+    if not state.ok:
+        raise InvalidToken(details={"reason": state.reason})
+    account = state.account
+    set_new_password(deps, account, new_password, now)
+    deps.store.use_token(state.record, now)
+    account.status = "active"
+    account.reset_hash = None
+    account.activation_hash = None
+    deps.store.save_account(account)
+    deps.store.delete_sessions(account.account_id)
+    log_event("password_reset", account_id=account.account_id)
+    return state
+
+
+def change_password(deps: AuthDeps, account_id: str, session_id: str, current: str, new_password: str) -> None:
+    """Change the password with the current one; every other device is signed out."""
+    now = deps.now()
+    account = deps.store.account(account_id)
+    if account is None or not account.password_hash or not deps.hasher.verify(account.password_hash, current or ""):
+        raise WrongCurrentPassword()
+    set_new_password(deps, account, new_password, now)
+    account.status = "active"
+    deps.store.save_account(account)
+    deps.store.delete_sessions(account_id, keep=session_id)
+    log_event("password_changed", account_id=account_id)
