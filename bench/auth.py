@@ -1,0 +1,83 @@
+"""Login and hashing cost, and DynamoDB requests per login, refresh and authorized request."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from datetime import date
+
+from bench.rows import Row
+
+RUNS = 9
+PASSWORD = "Copper-Lantern-Road-8"
+
+
+def _environment() -> None:
+    from pathlib import Path
+
+    config = json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())
+    os.environ.update(config["stages"]["dev"]["environment_variables"])
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="me-south-1",
+                      AWS_REGION="me-south-1")
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def run() -> list[Row]:
+    _environment()
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from chalicelib.adapters.passwords import default_hasher
+    from chalicelib.domain.civil_id import compose_civil_id
+    from chalicelib.services.credentials import set_new_password
+    from chalicelib.wiring import auth_deps, now
+    from devstack.counting import count_aws_calls
+    from devstack.provision import provision
+
+    hasher = default_hasher()
+    hash_times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        hasher.hash(PASSWORD)
+        hash_times.append(time.perf_counter() - started)
+
+    with mock_aws():
+        provision("dev", "me-south-1")
+        deps = auth_deps()
+        civil_id = compose_civil_id(date(1985, 1, 2), "4321")
+        account = deps.store.new_account(account_id="bench", status="active", source="self", civil_id=civil_id,
+                                         email="bench@example.com", password_history=[], created_at=now(),
+                                         updated_at=now(), language="en")
+        set_new_password(deps, account, PASSWORD, now())
+        deps.store.create_account(account, {"civil_id": civil_id, "email": "bench@example.com"})
+        body = json.dumps({"username": civil_id, "password": PASSWORD, "device_id": "bench"})
+        headers = {"Content-Type": "application/json"}
+        with Client(app) as client:
+            login_times, login_calls, refresh_calls, authorized_calls = [], [], [], []
+            for _ in range(RUNS):
+                with count_aws_calls() as calls:
+                    started = time.perf_counter()
+                    tokens = json.loads(client.http.post("/v1/auth/login", body=body, headers=headers).body)
+                    login_times.append(time.perf_counter() - started)
+                login_calls.append(calls.of("dynamodb"))
+                with count_aws_calls() as calls:
+                    client.http.post("/v1/auth/refresh", headers=headers,
+                                     body=json.dumps({"refresh_token": tokens["refresh_token"]}))
+                refresh_calls.append(calls.of("dynamodb"))
+                with count_aws_calls() as calls:
+                    # /v1/health behind the authorizer would read nothing; /v1/me reads the account once.
+                    client.http.get("/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+                authorized_calls.append(calls.of("dynamodb") - 1)
+    hash_ms = statistics.median(hash_times) * 1000
+    login_ms = statistics.median(login_times) * 1000
+    return [
+        Row("auth", "argon2id hash (median)", hash_ms, "ms", "20 to 150", 20 <= hash_ms <= 150),
+        Row("auth", "login through the API on moto (median)", login_ms, "ms", "", None),
+        Row("auth", "DynamoDB requests per login", max(login_calls), "requests", "<= 3", max(login_calls) <= 3),
+        Row("auth", "DynamoDB requests per refresh", max(refresh_calls), "requests", "<= 2", max(refresh_calls) <= 2),
+        Row("auth", "DynamoDB requests of the authorizer", max(authorized_calls), "requests", "0",
+            max(authorized_calls) == 0),
+    ]
