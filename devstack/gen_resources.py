@@ -73,6 +73,27 @@ def tls_only_policy(bucket_ref: str) -> dict:
     }
 
 
+def _envelope(code: str, message: str, status: str | None = None) -> dict:
+    body = json.dumps({"error": {"code": code, "message": message, "request_id": "$context.requestId"}})
+    response = {"responseTemplates": {"application/json": body},
+                "responseParameters": {"gatewayresponse.header.Content-Type": "'application/json'"}}
+    return {"statusCode": status, **response} if status else response
+
+
+def gateway_responses() -> dict:
+    sign_in = "Sign in to continue. / يرجى تسجيل الدخول للمتابعة."
+    return {
+        "UNAUTHORIZED": _envelope("UNAUTHORIZED", sign_in, "401"),
+        # Our authorizer denies a bad token; to the app that is "not signed in", not "forbidden".
+        "ACCESS_DENIED": _envelope("UNAUTHORIZED", sign_in, "401"),
+        "MISSING_AUTHENTICATION_TOKEN": _envelope("NOT_FOUND", "Not found. / غير موجود.", "404"),
+        "THROTTLED": _envelope("TOO_MANY_REQUESTS", "Too many requests. / طلبات كثيرة.", "429"),
+        # The defaults keep API Gateway's own status (413, 415, 502, 504...).
+        "DEFAULT_4XX": _envelope("BAD_REQUEST", "The request is not valid. / الطلب غير صالح."),
+        "DEFAULT_5XX": _envelope("INTERNAL", "Something went wrong on our side. / حدث خطأ من جهتنا."),
+    }
+
+
 def template() -> dict:
     resources: dict = {
         "AccountsTable": table("accounts", [("account_id", "S", "HASH")]),
@@ -178,6 +199,10 @@ def template() -> dict:
             "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
         },
     }
+    # API Gateway answers some requests itself (bad or missing token, unknown path, its own
+    # failures): these give them the same error envelope as the app's own answers.
+    resources["RestAPI"] = {"Properties": {"DefinitionBody": {
+        "x-amazon-apigateway-gateway-responses": gateway_responses()}}}
     # Merged into the function chalice generates: its SQS event source needs the queue first.
     resources["HrFileArrived"] = {"DependsOn": ["HrQueue"]}
     return {

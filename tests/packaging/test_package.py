@@ -96,3 +96,12 @@ def test_the_template_wires_the_hr_drop_through_sqs_with_a_dead_letter_queue(pac
     events = resources["HrFileArrived"]["Properties"]["Events"]
     assert any(e["Type"] == "SQS" for e in events.values())
     assert resources["HrFileArrived"]["DependsOn"] == ["HrQueue"]
+
+
+def test_api_gateway_answers_in_the_error_envelope_too(package):
+    api = json.loads((package / "sam.json").read_text())["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = api["x-amazon-apigateway-gateway-responses"]
+    assert responses["ACCESS_DENIED"]["statusCode"] == "401"
+    template = json.loads(responses["UNAUTHORIZED"]["responseTemplates"]["application/json"])
+    assert template["error"]["code"] == "UNAUTHORIZED"
+    assert "paths" in api  # chalice's own routes are still there after the merge
