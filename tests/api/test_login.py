@@ -106,3 +106,29 @@ def test_the_new_password_must_follow_the_policy_naming_the_rule(api, outbox, re
         answer = api.post("/v1/auth/challenge", {"challenge_token": challenge, "new_password": password})
         assert answer.status == 422, password
         assert answer.body["error"]["fields"]["new_password"]["rule"] == rule, password
+
+
+def test_a_hash_made_with_older_parameters_is_upgraded_at_login(api, resident):
+    from chalicelib.adapters.passwords import PasswordHasher
+    from chalicelib.wiring import auth_deps
+
+    store = auth_deps().store
+    account = store.account(resident["account_id"])
+    account.password_hash = PasswordHasher(memory_kib=19_456, time_cost=2).hash(NEW_PASSWORD)
+    store.save_account(account)
+    assert auth_deps().hasher.needs_rehash(store.account(resident["account_id"]).password_hash)
+
+    assert api.login(resident["civil_id"], NEW_PASSWORD).status == 200
+    upgraded = store.account(resident["account_id"]).password_hash
+    assert not auth_deps().hasher.needs_rehash(upgraded)
+    assert auth_deps().hasher.verify(upgraded, NEW_PASSWORD)
+
+
+def test_signed_in_errors_speak_the_language_the_resident_chose(api, resident):
+    access = resident["tokens"]["access_token"]
+    answer = api.post("/v1/auth/password/change", {"current_password": "wrong-wrong-1", "new_password": "x"},
+                      token=access)
+    assert answer.body["error"]["message"] == "كلمة المرور الحالية غير صحيحة."
+    english = api.post("/v1/auth/password/change", {"current_password": "wrong-wrong-1", "new_password": "x"},
+                       token=access, lang="en")
+    assert english.body["error"]["message"] == "Your current password is not right."
