@@ -29,6 +29,7 @@ drop: venv
 
 ## The whole suite and the linter; non-zero on any failure.
 test: venv
+	sh tests/browser/install-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -210,11 +210,12 @@ def activate_page(token: str) -> str:
 def activate_done_page(email_hint: str) -> str:
     """After activation: where the temporary password went and what to do with it."""
     title = Text("Check your email", "تحقّق من بريدك الإلكتروني")
-    # The address reads left to right inside the Arabic sentence too.
-    hint = f'<bdi dir="ltr">{_e(email_hint)}</bdi>'
+    # The address reads left to right inside the Arabic sentence too; without one, say "your email".
+    address = f'<bdi dir="ltr">{_e(email_hint)}</bdi>' if email_hint.strip() else ""
+    hint = {"en": address or "your email address", "ar": address or "بريدك الإلكتروني"}
     sent = {
-        "en": f"We emailed your temporary password to {hint}. It is valid for 7 days.",
-        "ar": f"أرسلنا كلمة المرور المؤقتة إلى {hint}. وهي صالحة لمدة 7 أيام.",
+        "en": f"We emailed your temporary password to {hint['en']}. It is valid for 7 days.",
+        "ar": f"أرسلنا كلمة المرور المؤقتة إلى {hint['ar']}. وهي صالحة لمدة 7 أيام.",
     }
     steps = Text(
         "Open the app and log in with your email address and the temporary password. "
