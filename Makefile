@@ -27,6 +27,10 @@ job: venv
 drop: venv
 	$(BIN)/python -m devstack drop $(FILE) $(POLICY)
 
+## Create a group policy on the running local stack (or a stage: STAGE=prod with AWS credentials)
+policy: venv
+	$(BIN)/python -m devstack policy $(FILE)
+
 ## The whole suite and the linter; non-zero on any failure.
 test: venv
 	sh tests/browser/install-chromium.sh

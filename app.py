@@ -6,7 +6,10 @@ from chalicelib.api.auth import auth, authorizer_bp
 from chalicelib.api.health import health
 from chalicelib.api.links import links
 from chalicelib.api.middleware import request_log
+from chalicelib.api.premiums import premiums_api
 from chalicelib.jobs.hr_files import hr_files
+from chalicelib.jobs.outbound import outbound
+from chalicelib.jobs.payments import payment_jobs
 
 app = Chalice(app_name="insure")
 app.register_middleware(request_log, "http")
@@ -14,4 +17,7 @@ app.register_blueprint(authorizer_bp)
 app.register_blueprint(health)
 app.register_blueprint(auth)
 app.register_blueprint(links)
+app.register_blueprint(premiums_api)
 app.register_blueprint(hr_files)
+app.register_blueprint(outbound)
+app.register_blueprint(payment_jobs)

@@ -64,11 +64,25 @@ class _CurrentStdout(logging.StreamHandler):
 logger = Logger(service="insure", json_serializer=_scrubbing_dumps, utc=True, logger_handler=_CurrentStdout())
 
 
+# Names logging keeps for itself ("created", "name", ...): a field so named gets a trailing underscore.
+_RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+def _extra(event: str, fields: dict[str, Any]) -> dict[str, Any]:
+    safe = {(f"{k}_" if k in _RESERVED else k): v for k, v in fields.items()}
+    return {"event": event, "request_id": request_id.get(), **safe}
+
+
 def log_event(event: str, **fields: Any) -> None:
     """One structured line: the event's name and its fields, with the request id."""
-    logger.info(event, extra={"event": event, "request_id": request_id.get(), **fields})
+    logger.info(event, extra=_extra(event, fields))
 
 
 def log_error(event: str, **fields: Any) -> None:
     """One structured line at error level, with the exception's traceback."""
-    logger.exception(event, extra={"event": event, "request_id": request_id.get(), **fields})
+    logger.exception(event, extra=_extra(event, fields))
+
+
+def log_alert(event: str, **fields: Any) -> None:
+    """One structured line at error level with no exception: something operations must act on."""
+    logger.error(event, extra=_extra(event, fields))

@@ -27,6 +27,8 @@ class Tables:
     tokens: str
     sessions: str
     throttles: str
+    policies: str
+    members: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,36 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class PremiumTables:
+    """DynamoDB table names of residence premiums (applications, payments, policies, ledger, keys)."""
+
+    applications: str
+    payments: str
+    policies: str
+    ledger: str
+    idempotency: str
+
+
+@dataclass(frozen=True)
+class Payments:
+    """The payment gateway and the premium rules that are settings, not code."""
+
+    gateway: str  # sandbox | knet
+    # Where the gateway sends the person's browser when the payment page is done.
+    return_url: str
+    # The sandbox's hosted page (served by `make run`) and the folder its sessions share.
+    sandbox_page_url: str
+    sandbox_dir: str | None = None
+    knet_environment: str = "test"  # test | production
+    max_years: int = 3
+    refund_window_days: int = 14
+    reconcile_after_minutes: int = 15
+    idempotency_hours: int = 24
+    # Optional JSON list of later tariffs (a fee decision is data, not code).
+    tariffs_file: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     stage: str
     region: str
@@ -67,10 +99,16 @@ class Settings:
     hr_bucket: str
     cards_bucket: str
     hr_queue: str
+    hr_dead_letter_queue: str
+    outbound_queue: str
+    # SES's sending rate for the account: the sender never goes faster.
+    messages_per_second: int
     secrets_prefix: str
     email_sender: str
     lifetimes: Lifetimes
     limits: Limits
+    premium_tables: PremiumTables
+    payments: Payments
     jwt_issuer: str
     jwt_audience: str
     # Local mode only: every email and SMS is also written here as JSON.
@@ -94,10 +132,15 @@ def get_settings() -> Settings:
             tokens=env.get("TOKENS_TABLE", f"{prefix}-tokens"),
             sessions=env.get("SESSIONS_TABLE", f"{prefix}-sessions"),
             throttles=env.get("THROTTLES_TABLE", f"{prefix}-throttles"),
+            policies=env.get("POLICIES_TABLE", f"{prefix}-policies"),
+            members=env.get("MEMBERS_TABLE", f"{prefix}-members"),
         ),
         hr_bucket=env.get("HR_BUCKET", f"{prefix}-hr"),
         cards_bucket=env.get("CARDS_BUCKET", f"{prefix}-cards"),
         hr_queue=env.get("HR_QUEUE", f"{prefix}-hr-files"),
+        hr_dead_letter_queue=env.get("HR_DEAD_LETTER_QUEUE", f"{prefix}-hr-files-dlq"),
+        outbound_queue=env.get("OUTBOUND_QUEUE", f"{prefix}-outbound"),
+        messages_per_second=_int("MESSAGES_PER_SECOND", 14),
         secrets_prefix=env.get("SECRETS_PREFIX", f"{prefix}/"),
         email_sender=env.get("EMAIL_SENDER", "no-reply@example.com"),
         lifetimes=Lifetimes(
@@ -112,6 +155,25 @@ def get_settings() -> Settings:
         limits=Limits(
             login_failures=_int("LOGIN_FAILURES_BEFORE_LOCK", 5),
             lockout_minutes=_int("LOCKOUT_MINUTES", 15),
+        ),
+        premium_tables=PremiumTables(
+            applications=env.get("APPLICATIONS_TABLE", f"{prefix}-applications"),
+            payments=env.get("PAYMENTS_TABLE", f"{prefix}-payments"),
+            policies=env.get("RESIDENCE_POLICIES_TABLE", f"{prefix}-residence-policies"),
+            ledger=env.get("PAYMENT_LEDGER_TABLE", f"{prefix}-payment-ledger"),
+            idempotency=env.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency-keys"),
+        ),
+        payments=Payments(
+            gateway=env.get("PAYMENT_GATEWAY", "knet" if stage == "prod" else "sandbox"),
+            return_url=env.get("PAYMENT_RETURN_URL", "http://127.0.0.1:8001/sandbox/done"),
+            sandbox_page_url=env.get("SANDBOX_PAGE_URL", "http://127.0.0.1:8001/sandbox/pay"),
+            sandbox_dir=env.get("SANDBOX_DIR") or None,
+            knet_environment=env.get("KNET_ENVIRONMENT", "test"),
+            max_years=_int("PREMIUM_MAX_YEARS", 3),
+            refund_window_days=_int("REFUND_WINDOW_DAYS", 14),
+            reconcile_after_minutes=_int("RECONCILE_AFTER_MINUTES", 15),
+            idempotency_hours=_int("IDEMPOTENCY_HOURS", 24),
+            tariffs_file=env.get("TARIFFS_FILE") or None,
         ),
         jwt_issuer=env.get("JWT_ISSUER", f"https://{prefix}.auth"),
         jwt_audience=env.get("JWT_AUDIENCE", "insure-mobile"),

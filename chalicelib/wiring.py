@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from chalicelib.services.deps import AuthDeps
+from chalicelib.services.premium_deps import Contact, PremiumDeps
 
 
 def now() -> datetime:
@@ -27,6 +28,7 @@ def auth_deps() -> AuthDeps:
         hasher=default_hasher(),
         is_common_password=is_common_password,
         send=messaging.send,
+        enqueue=messaging.enqueue,
         now=now,
         issue_access_token=issue_access_token,
     )
@@ -34,4 +36,84 @@ def auth_deps() -> AuthDeps:
 
 def reset_wiring() -> None:
     """Forget cached adapters (tests start a fresh AWS for each test)."""
+    from chalicelib.adapters.messaging import reset_queue_urls
+
     auth_deps.cache_clear()
+    premium_deps.cache_clear()
+    _forget_payment_caches()
+    reset_queue_urls()
+
+
+def payment_gateway(settings):  # -> chalicelib.adapters.gateway.PaymentGateway
+    """The sandbox in dev and local mode, the KNET adapter when settings choose it (prod)."""
+    payments = settings.payments
+    if payments.gateway == "knet":
+        from chalicelib.adapters.gateway import knet
+        from chalicelib.adapters.payment_secrets import knet_terminal
+
+        terminal = knet_terminal()
+        production = payments.knet_environment == "production"
+        return knet.KnetGateway(knet.KnetSettings(
+            tranportal_id=terminal["tranportal_id"], password=terminal["password"],
+            resource_key=terminal["resource_key"], receipt_url=payments.return_url,
+            payment_url=knet.PRODUCTION_PAYMENT_URL if production else knet.TEST_PAYMENT_URL,
+            tranpipe_url=knet.PRODUCTION_TRANPIPE_URL if production else knet.TEST_TRANPIPE_URL))
+    if payments.gateway != "sandbox":
+        raise ValueError(f"PAYMENT_GATEWAY must be sandbox or knet, not {payments.gateway!r}")
+    from chalicelib.adapters.gateway.sandbox import FileSandboxStore, InMemorySandboxStore, SandboxGateway
+    from chalicelib.adapters.payment_secrets import callback_secrets
+
+    # Local mode shares sessions with the page server through files; elsewhere they live in this container.
+    store = FileSandboxStore(payments.sandbox_dir) if payments.sandbox_dir else InMemorySandboxStore()
+    return SandboxGateway(callback_secrets(), payments.sandbox_page_url, store=store)
+
+
+def _contact(account_id: str) -> Contact | None:
+    from chalicelib.adapters.account_store import AccountStore
+
+    account = AccountStore().account(account_id)
+    if account is None:
+        return None
+    return Contact(email=account.email, phone=account.phone, language=account.language)
+
+
+@cache
+def premium_deps() -> PremiumDeps:
+    from chalicelib.adapters import messaging
+    from chalicelib.adapters.gateway import GatewayError, InvalidCallback
+    from chalicelib.adapters.premium_store import PremiumStore
+    from chalicelib.adapters.tariff_source import load_tariffs
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    return PremiumDeps(
+        settings=settings,
+        store=PremiumStore(),
+        make_gateway=lambda: payment_gateway(settings),
+        contact=_contact,
+        send=messaging.send,
+        now=now,
+        tariffs=load_tariffs(settings.payments.tariffs_file),
+        gateway_errors=(GatewayError,),
+        callback_errors=(InvalidCallback,),
+    )
+
+
+def _forget_payment_caches() -> None:
+    from chalicelib.adapters.payment_secrets import forget_secrets
+    from chalicelib.adapters.premium_store import reset_connections
+
+    forget_secrets()
+    reset_connections()
+
+
+@cache
+def enrolment_deps():
+    from chalicelib.adapters import enrolment_records, messaging
+    from chalicelib.adapters.enrolment_store import EnrolmentStore
+    from chalicelib.adapters.hr_csv import open_hr_csv
+    from chalicelib.adapters.hr_report import ReportWriter
+    from chalicelib.services.enrolment import EnrolmentDeps
+
+    return EnrolmentDeps(store=EnrolmentStore(), records=enrolment_records, enqueue=messaging.enqueue,
+                         open_csv=open_hr_csv, new_report=ReportWriter, now=now)

@@ -68,6 +68,8 @@ def main(argv: list[str]) -> None:
     sub.add_parser("run")
     job_parser = sub.add_parser("job")
     job_parser.add_argument("name", nargs="?")
+    policy_parser = sub.add_parser("policy")
+    policy_parser.add_argument("file")
     drop_parser = sub.add_parser("drop")
     drop_parser.add_argument("file")
     drop_parser.add_argument("policy")
@@ -83,6 +85,11 @@ def main(argv: list[str]) -> None:
             sys.exit("usage: make job NAME=<name>; scheduled functions: "
                      + (", ".join(sorted(schedule_sources(app))) or "none yet"))
         job(args.name)
+    elif args.command == "policy":
+        _attach()
+        from admin.__main__ import main as admin_main
+
+        sys.exit(admin_main(["create-policy", args.file, "--replace"]))
     else:
         drop(args.file, args.policy)
 

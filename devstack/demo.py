@@ -22,7 +22,19 @@ def drop_hr_file(path: Path, policy_no: str, name: str | None = None) -> str:
     return key
 
 
+DEMO_POLICY_FILE = ROOT / "examples" / "policies" / "GP-ACME-2026.json"
+
+
 def load_demo(say) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from chalicelib.adapters.enrolment_store import EnrolmentStore
+    from chalicelib.services.policies import create_group_policy
+
+    policy = create_group_policy(EnrolmentStore(), json.loads(DEMO_POLICY_FILE.read_text(encoding="utf-8")),
+                                 datetime.now(UTC), replace=True)
+    say(f"[demo] group policy {policy['policy_no']} ({policy['employer_en']})")
     if DEMO_FILE.exists():
         key = drop_hr_file(DEMO_FILE, DEMO_POLICY)
         say(f"[demo] dropped {key} into the HR bucket")

@@ -106,8 +106,37 @@ def template() -> dict:
             indexes=[{"name": "by_account",
                       "key": [("account_id", "S", "HASH"), ("created_at", "S", "RANGE")]}],
         ),
+        # Employers' group policies, created by the admin command before their HR files.
+        "PoliciesTable": table("policies", [("policy_no", "S", "HASH")]),
+        # Every insured person (the card number is the key); an account sees its people by index.
+        "MembersTable": table(
+            "members", [("member_id", "S", "HASH")],
+            indexes=[{"name": "by_account", "key": [("account_id", "S", "HASH"), ("member_id", "S", "RANGE")]}],
+        ),
         # Lockout and rate-limit counters; they only need deleting, so TTL does it.
         "ThrottlesTable": table("throttles", [("key", "S", "HASH")], ttl="expires_ttl"),
+        # Residence premiums. An application is what the person reviewed and confirmed.
+        "ApplicationsTable": table(
+            "applications", [("application_id", "S", "HASH")],
+            indexes=[{"name": "by_account", "key": [("account_id", "S", "HASH"), ("created_at", "S", "RANGE")]}],
+        ),
+        # Payments; pending ones also sit in a sparse index by the time reconciliation is due.
+        "PaymentsTable": table(
+            "payments", [("payment_id", "S", "HASH")],
+            indexes=[{"name": "by_account", "key": [("account_id", "S", "HASH"), ("created_at", "S", "RANGE")]},
+                     {"name": "due_for_reconciliation",
+                      "key": [("reconcile_queue", "S", "HASH"), ("reconcile_due_at", "S", "RANGE")]}],
+        ),
+        # One item per insured civil ID: its periods, and a lock while a payment or refund is in flight.
+        "ResidencePoliciesTable": table(
+            "residence-policies", [("insured_civil_id", "S", "HASH")],
+            indexes=[{"name": "by_account",
+                      "key": [("account_id", "S", "HASH"), ("insured_civil_id", "S", "RANGE")]}],
+        ),
+        # Append-only: every state change of applications, payments and policies (the role cannot update it).
+        "PaymentLedgerTable": table("payment-ledger", [("stream", "S", "HASH"), ("event_key", "S", "RANGE")]),
+        # Idempotency-Key claims of POST .../pay, scoped to the account; they expire by TTL.
+        "IdempotencyKeysTable": table("idempotency-keys", [("key", "S", "HASH")], ttl="expires_ttl"),
         "HrBucket": {
             "Type": "AWS::S3::Bucket",
             "DeletionPolicy": "Retain",
@@ -170,6 +199,27 @@ def template() -> dict:
                 "SqsManagedSseEnabled": True,
             },
         },
+        # Every email and SMS waits here; the sender drains it at SES's rate, retrying failures.
+        "OutboundQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": sub("insure-${Stage}-outbound"),
+                "VisibilityTimeout": 360,  # six times the sender's timeout (60 s)
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["OutboundDeadLetterQueue", "Arn"]},
+                    "maxReceiveCount": 5,
+                },
+            },
+        },
+        "OutboundDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": sub("insure-${Stage}-outbound-dlq"),
+                "MessageRetentionPeriod": 1209600,
+                "SqsManagedSseEnabled": True,
+            },
+        },
         "HrQueuePolicy": {
             "Type": "AWS::SQS::QueuePolicy",
             "Properties": {
@@ -191,6 +241,15 @@ def template() -> dict:
     }
     # The access-token signing key is derived from this random value (see adapters/signing_keys.py);
     # rotating the secret rotates the key, and AWSPREVIOUS keeps verifying until its tokens expire.
+    # The HMAC key of payment-gateway callbacks (the sandbox signs with it; see adapters/payment_secrets.py).
+    resources["PaymentCallbackSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {
+            "Name": sub("insure-${Stage}/payment-callback"),
+            "Description": "HMAC-SHA256 key of the payment gateway's signed callbacks",
+            "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
     resources["JwtSigningSecret"] = {
         "Type": "AWS::SecretsManager::Secret",
         "Properties": {
@@ -205,6 +264,10 @@ def template() -> dict:
         "x-amazon-apigateway-gateway-responses": gateway_responses()}}}
     # Merged into the function chalice generates: its SQS event source needs the queue first.
     resources["HrFileArrived"] = {"DependsOn": ["HrQueue"]}
+    resources["HrFileFailed"] = {"DependsOn": ["HrDeadLetterQueue"]}
+    # The sender reports failures per message, so one bad address never retries a whole batch.
+    resources["SendOutbound"] = {"DependsOn": ["OutboundQueue"], "Properties": {"Events": {
+        "SendOutboundSqsEventSource": {"Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}}}}}
     return {
         "Parameters": {
             "Stage": {"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev",
@@ -215,7 +278,8 @@ def template() -> dict:
     }
 
 
-TABLES = ("accounts", "usernames", "tokens", "sessions", "throttles")
+TABLES = ("accounts", "usernames", "tokens", "sessions", "throttles", "policies", "members",
+          "applications", "payments", "residence-policies", "payment-ledger", "idempotency-keys")
 
 
 def iam_policy(stage: str) -> dict:
@@ -234,6 +298,9 @@ def iam_policy(stage: str) -> dict:
                         "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                         "dynamodb:DescribeTable"],
              "Resource": tables + [f"{t}/index/*" for t in tables]},
+            # The payment ledger is append-only: what was written stays as written.
+            {"Sid": "LedgerAppendOnly", "Effect": "Deny", "Action": ["dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+             "Resource": f"{arn}payment-ledger"},
             {"Sid": "HrFilesRead", "Effect": "Allow",
              "Action": ["s3:GetObject", "s3:GetObjectVersion"],
              "Resource": f"arn:aws:s3:::insure-{stage}-hr/hr/incoming/*"},
@@ -241,10 +308,13 @@ def iam_policy(stage: str) -> dict:
              "Resource": f"arn:aws:s3:::insure-{stage}-hr/hr/reports/*"},
             {"Sid": "Cards", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
              "Resource": f"arn:aws:s3:::insure-{stage}-cards/*"},
-            {"Sid": "HrQueue", "Effect": "Allow",
+            {"Sid": "QueuesConsumed", "Effect": "Allow",
              "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                         "sqs:ChangeMessageVisibility"],
-             "Resource": f"arn:aws:sqs:*:*:insure-{stage}-hr-files"},
+             "Resource": [f"arn:aws:sqs:*:*:insure-{stage}-hr-files", f"arn:aws:sqs:*:*:insure-{stage}-hr-files-dlq",
+                          f"arn:aws:sqs:*:*:insure-{stage}-outbound"]},
+            {"Sid": "OutboundQueueSend", "Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+             "Resource": f"arn:aws:sqs:*:*:insure-{stage}-outbound"},
             {"Sid": "Secrets", "Effect": "Allow",
              "Action": ["secretsmanager:GetSecretValue"],
              "Resource": f"arn:aws:secretsmanager:*:*:secret:insure-{stage}/*"},

@@ -169,17 +169,23 @@ class QueuePump(threading.Thread):
             "awsRegion": self.region,
         } for m in messages]}
         try:
-            invoke(self.app, self.handler, event)
+            result = invoke(self.app, self.handler, event)
         except Exception:
             self.say(f"[sqs] {self.handler} failed; retrying in {self.RETRY_AFTER_S}s:\n"
                      f"{traceback.format_exc()}")
-            for m in messages:
+            result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
+        # Like Lambda with ReportBatchItemFailures: only the failed messages come back.
+        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])} \
+            if isinstance(result, dict) else set()
+        for m in messages:
+            if m["MessageId"] in failed:
                 self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
                                                    VisibilityTimeout=self.RETRY_AFTER_S)
+            else:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        self.delivered += len(messages) - len(failed)
+        if failed:
             return
-        for m in messages:
-            self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        self.delivered += len(messages)
         self.say(f"[sqs] {self.handler} handled {len(messages)} message(s) from {self.queue}: "
                  f"{_summary(messages)}")
 

@@ -47,11 +47,14 @@ from devstack.provision import provision  # noqa: E402
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
+pytest_plugins = ["tests.fixtures_accounts"]
+
 
 @pytest.fixture
 def aws(tmp_path, monkeypatch):
     """A fresh moto account with every resource of resources.json created; messages also go to an outbox."""
     monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("MESSAGES_PER_SECOND", "10000")  # the sender's pacing is not what tests wait for
     reset_settings()
     reset_clients()
     reset_wiring()
@@ -83,13 +86,40 @@ def clock():
         yield traveller
 
 
+def drain_outbound() -> int:
+    """Run the sender over everything queued, as Lambda would; returns how many jobs it took."""
+    import boto3
+
+    from app import app as chalice_app
+    from devstack.lambdas import invoke
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=get_settings().outbound_queue)["QueueUrl"]
+    taken = 0
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return taken
+        event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                              "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
+                              "eventSourceARN": "arn:aws:sqs:me-south-1:123456789012:outbound",
+                              "awsRegion": REGION} for m in batch]}
+        result = invoke(chalice_app, "send_outbound", event)
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        assert not failed, "the sender failed a message"
+        for m in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        taken += len(batch)
+
+
 class Outbox:
-    """The emails and SMS sent during a test, read back from the local-mode outbox files."""
+    """The emails and SMS sent during a test: the sender drains the queue, then the outbox files are read."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def messages(self, to: str | None = None, template: str | None = None) -> list[dict]:
+        drain_outbound()
         if not self.folder.exists():
             return []
         found = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.folder.glob("*.json"))]

@@ -1,4 +1,10 @@
-"""Email through SES and SMS through SNS; in local mode each is also written to the outbox."""
+"""Every email and SMS goes through the outbound queue; the sender delivers them at SES's rate.
+
+`send` only enqueues (fast, and a person's message survives an SES hiccup); `deliver` is
+what the sender function calls: SES for email, SNS for SMS, and in local mode also the
+outbox folder. Work that must render at send time (a welcome link, which is minted when
+the email goes out) travels as a job with its own kind.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,10 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from chalicelib.adapters.aws import client
 from chalicelib.domain.messages import Message
@@ -15,8 +23,52 @@ from chalicelib.logs import log_event
 from chalicelib.settings import get_settings
 
 
-def send(message: Message) -> str:
-    """Send one message; returns the provider's message id."""
+def _queue_url() -> str:
+    return _url_of(get_settings().outbound_queue)
+
+
+_urls: dict[str, str] = {}
+
+
+def _url_of(queue: str) -> str:
+    if queue not in _urls:
+        _urls[queue] = client("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
+    return _urls[queue]
+
+
+def reset_queue_urls() -> None:
+    _urls.clear()
+
+
+def send(message: Message) -> None:
+    """Queue one message for the sender."""
+    enqueue([{"kind": "message", "message": asdict(message)}])
+
+
+def enqueue(jobs: Iterable[dict[str, Any]]) -> int:
+    """Queue sender jobs, ten per request (SQS's batch size)."""
+    batch: list[dict[str, Any]] = []
+    count = 0
+    for job in jobs:
+        batch.append({"Id": str(len(batch)), "MessageBody": json.dumps(job, ensure_ascii=False, default=str)})
+        if len(batch) == 10:
+            count += _send_batch(batch)
+            batch = []
+    if batch:
+        count += _send_batch(batch)
+    return count
+
+
+def _send_batch(entries: list[dict[str, str]]) -> int:
+    answer = client("sqs").send_message_batch(QueueUrl=_queue_url(), Entries=entries)
+    if answer.get("Failed"):
+        # Nothing may be lost: a partial failure is an error the caller's retry covers.
+        raise RuntimeError(f"{len(answer['Failed'])} outbound message(s) not queued")
+    return len(entries)
+
+
+def deliver(message: Message) -> str:
+    """Send one message now through SES or SNS; returns the provider's message id."""
     settings = get_settings()
     if message.channel == "email":
         body = {"Text": {"Data": message.text, "Charset": "UTF-8"}}
@@ -38,6 +90,10 @@ def send(message: Message) -> str:
     if settings.outbox_dir:
         write_outbox(Path(settings.outbox_dir), message)
     return message_id
+
+
+def message_from(data: dict[str, Any]) -> Message:
+    return Message(**data)
 
 
 _sequence = itertools.count(1)

@@ -50,6 +50,11 @@ class AccountRecord(Model):
     # The one live welcome link and reset link: a newer one voids the older by replacing it.
     activation_hash = UnicodeAttribute(null=True)
     activation_expires_at = UTCDateTimeAttribute(null=True)
+    activation_used_hash = UnicodeAttribute(null=True)  # so a used link says "used", not "invalid"
+    # Each email HR gives a never-registered person starts a new welcome generation; the sender
+    # marks the one it delivered, so re-uploads and queue retries never send it twice.
+    welcome_generation = NumberAttribute(null=True)
+    welcome_delivered_generation = NumberAttribute(null=True)
     reset_hash = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.api.premiums_openapi import paths as premium_paths
 from chalicelib.settings import VERSION
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -139,5 +140,5 @@ def document() -> dict[str, Any]:
             "responses": {"Error": {"description": "An error in the envelope", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
         },
-        "paths": {**meta, **auth, **pages},
+        "paths": {**meta, **auth, **pages, **premium_paths(_op, _s)},
     }

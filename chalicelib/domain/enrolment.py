@@ -555,3 +555,8 @@ def row_fingerprint(row: EnrolmentRow) -> str:
     ]
     material = json.dumps(values, ensure_ascii=False).encode()
     return hashlib.blake2b(material, digest_size=12).hexdigest()
+
+
+def principal_member_id(policy_no: str, employee_no: str) -> str:
+    """The member id of an employee number's principal (a principal's natural key is the employee no)."""
+    return _member_id(policy_no, ("principal", employee_no))

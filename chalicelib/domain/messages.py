@@ -140,3 +140,16 @@ def reset_link_sms(to: str, lang: str | None, link: str, hours: int) -> Message:
     body = Text(f"Reset your insurance app password (valid {hours} h, once): {link}",
                 f"لإعادة تعيين كلمة مرور تطبيق التأمين (صالح {hours} ساعة، مرة واحدة): {link}")
     return _sms(to, "password_reset", body, lang, link=link, hours=hours)
+
+
+def email_changed_email(to: str, name: str, old_email: str, new_email: str) -> Message:
+    body = Text(
+        f"Hello {name}. Your employer's HR changed the email of your insurance e-card account from {old_email} "
+        f"to {new_email}. From now on, log in with {new_email}. If you did not expect this, call customer "
+        f"service on {CUSTOMER_SERVICE}.",
+        f"مرحبًا {name}. غيّرت الموارد البشرية لدى جهة عملك البريد الإلكتروني لحسابك في البطاقة التأمينية من "
+        f"{old_email} إلى {new_email}. سجّل الدخول من الآن باستخدام {new_email}. إن لم تكن تتوقع ذلك فاتصل بخدمة "
+        f"العملاء {CUSTOMER_SERVICE}.",
+    )
+    subject = Text("Your login email changed", "تغيّر البريد الإلكتروني لتسجيل الدخول")
+    return _email(to, "email_changed", subject, body, None, {"old_email": old_email, "new_email": new_email})

@@ -47,17 +47,37 @@ def dropped_files(message_body: str) -> Iterator[DroppedFile]:
 
 
 def handle_hr_file(dropped: DroppedFile) -> dict[str, Any]:
-    """Route one dropped file to enrolment (the enrolment issue fills this in)."""
+    """Enrol one dropped file; its report lands under hr/reports/<POLICY_NO>/."""
+    from chalicelib.services.enrolment import enrol_file
+    from chalicelib.wiring import enrolment_deps
+
     if not dropped.key.startswith(INCOMING_PREFIX):
         log_event("hr_file_ignored", key=dropped.key)
         return {"key": dropped.key, "outcome": "ignored"}
     log_event("hr_file_received", bucket=dropped.bucket, key=dropped.key, size=dropped.size)
-    return {"key": dropped.key, "outcome": "received"}
+    result = enrol_file(enrolment_deps(), dropped.bucket, dropped.key, dropped.version_id)
+    return {"key": dropped.key, "outcome": result.status, **result.totals}
 
 
 @hr_files.on_sqs_message(queue=get_settings().hr_queue, batch_size=1)
 @event_log("hr_file_arrived")
 def hr_file_arrived(event: Any) -> None:
+    # An exception leaves the message on the queue: SQS retries it, then dead-letters it.
     for record in event:
         for dropped in dropped_files(record.body):
             handle_hr_file(dropped)
+
+
+@hr_files.on_sqs_message(queue=get_settings().hr_dead_letter_queue, batch_size=1)
+@event_log("hr_file_failed")
+def hr_file_failed(event: Any) -> None:
+    """A file that failed every retry: report it to HR and to operations, never drop it silently."""
+    from chalicelib.logs import log_alert
+    from chalicelib.services.enrolment import report_failed_file
+    from chalicelib.wiring import enrolment_deps
+
+    for record in event:
+        for dropped in dropped_files(record.body):
+            # Logged at error level: the alarm on this line is how operations hear of it.
+            log_alert("hr_file_dead_lettered", key=dropped.key, version_id=dropped.version_id)
+            report_failed_file(enrolment_deps(), dropped.key)

@@ -25,5 +25,6 @@ class AuthDeps:
     hasher: PasswordHasher
     is_common_password: Callable[[str], bool]
     send: Callable[[Message], object]
+    enqueue: Callable[[list[dict[str, Any]]], object]
     now: Callable[[], datetime]
     issue_access_token: Callable[[str, str, datetime, str | None], str]

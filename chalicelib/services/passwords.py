@@ -33,24 +33,63 @@ def _link(deps: AuthDeps, path: str, token: str) -> str:
     return f"{deps.settings.public_base_url}{path}?token={quote(token)}"
 
 
-def invite(deps: AuthDeps, *, email: str, name: str, now: datetime | None = None) -> tuple[Any, str]:
-    """Create an HR-enrolled account as invited, with a 14-day welcome link; email the welcome."""
+def invite(deps: AuthDeps, *, email: str, name: str, now: datetime | None = None) -> Any:
+    """Create an HR-enrolled account as invited and queue its welcome (the sender mints the link)."""
     now = now or deps.now()
     account = deps.store.new_account(account_id=uuid.uuid4().hex, status="invited", source="hr", email=email.lower(),
-                                     name=name, password_history=[], created_at=now, updated_at=now)
-    link = _new_activation(deps, account, now)
+                                     name=name, password_history=[], welcome_generation=1, created_at=now,
+                                     updated_at=now)
     deps.store.create_account(account, {"email": account.email})
-    deps.send(messages.welcome_email(account.email, name, link, deps.settings.lifetimes.activation_link_days))
-    return account, link
+    deps.enqueue([welcome_job(account)])
+    return account
+
+
+def welcome_job(account: Any) -> dict[str, Any]:
+    return {"kind": "welcome", "account_id": account.account_id, "generation": int(account.welcome_generation or 0)}
+
+
+def welcome_message(deps: AuthDeps, account_id: str, generation: int) -> Any:
+    """Mint this generation's welcome link (valid 14 days from now) and the email carrying it.
+
+    None when there is nothing to send: the account activated meanwhile, HR changed the email
+    again (a newer generation is queued), or this generation was already delivered.
+    """
+    now = deps.now()
+    account = deps.store.account(account_id)
+    if account is None or account.status not in ("invited", "invite_expired"):
+        return None
+    if int(account.welcome_generation or 0) != generation or account.welcome_delivered_generation == generation:
+        return None
+    link = _new_activation(deps, account, now)
+    account.welcome_delivered_generation = generation
+    account.updated_at = now
+    # Conditional on the version read: a concurrent sender of the same job loses here, before sending.
+    deps.store.save_account(account)
+    return messages.welcome_email(account.email, account.name or "", link,
+                                  deps.settings.lifetimes.activation_link_days)
 
 
 def _new_activation(deps: AuthDeps, account: Any, now: datetime) -> str:
-    token = new_token()
-    expires = now + timedelta(days=deps.settings.lifetimes.activation_link_days)
-    deps.store.put_token(token_hash(token), kind="activation", account_id=account.account_id, expires_at=expires)
+    # The token names its account, so checking it is one read and no token item is stored.
+    token = f"{account.account_id}.{new_token()}"
     account.activation_hash = token_hash(token)  # the newest link is the only live one
-    account.activation_expires_at = expires
+    account.activation_expires_at = now + timedelta(days=deps.settings.lifetimes.activation_link_days)
     return _link(deps, "/activate", token)
+
+
+def _check_activation(deps: AuthDeps, token: str) -> LinkState:
+    account_id, _, secret = str(token or "").partition(".")
+    account = deps.store.account(account_id) if account_id and secret else None
+    if account is None:
+        return LinkState(False, "invalid")
+    hashed = token_hash(token)
+    if same(account.activation_used_hash, hashed):
+        return LinkState(False, "used")
+    if not same(account.activation_hash, hashed):
+        return LinkState(False, "invalid")  # replaced by a newer link, or never ours
+    if account.activation_expires_at <= deps.now():
+        return LinkState(False, "expired")
+    return LinkState(True, account=account)
 
 
 def _check_link(deps: AuthDeps, token: str, kind: str) -> LinkState:
@@ -64,8 +103,7 @@ def _check_link(deps: AuthDeps, token: str, kind: str) -> LinkState:
     account = deps.store.account(record.account_id)
     if account is None:
         return LinkState(False, "invalid")
-    live = account.activation_hash if kind == "activation" else account.reset_hash
-    if not same(live, hashed):
+    if not same(account.reset_hash, hashed):
         return LinkState(False, "invalid")  # replaced by a newer link
     if record.expires_at <= now:
         return LinkState(False, "expired")
@@ -73,27 +111,27 @@ def _check_link(deps: AuthDeps, token: str, kind: str) -> LinkState:
 
 
 def activation_state(deps: AuthDeps, token: str) -> LinkState:
-    return _check_link(deps, token, "activation")
+    return _check_activation(deps, token)
 
 
 def activate(deps: AuthDeps, token: str) -> LinkState:
     """Confirming a welcome link emails a temporary password (valid 7 days); the link then dies."""
     now = deps.now()
-    state = _check_link(deps, token, "activation")
+    state = _check_activation(deps, token)
     if not state.ok:
         return state
     account = state.account
-    try:
-        deps.store.use_token(state.record, now)
-    except StaleState:
-        return LinkState(False, "used")
     password = temporary_password()
     account.password_hash = deps.hasher.hash(password)
     account.password_kind = "temporary"
     account.password_set_at = now
+    account.activation_used_hash = account.activation_hash
     account.activation_hash = None
     account.updated_at = now
-    deps.store.save_account(account)
+    try:
+        deps.store.save_account(account)  # conditional on the version read: one of two clicks wins
+    except StaleState:
+        return LinkState(False, "used")
     deps.send(messages.activation_password_email(account.email, account.name or "",
                                                  password, deps.settings.lifetimes.temporary_password_days))
     log_event("account_activation_sent", account_id=account.account_id)

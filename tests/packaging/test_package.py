@@ -20,7 +20,11 @@ CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-
 NAME_VARIABLES = {
     "ACCOUNTS_TABLE": "AccountsTable", "USERNAMES_TABLE": "UsernamesTable", "TOKENS_TABLE": "TokensTable",
     "SESSIONS_TABLE": "SessionsTable", "THROTTLES_TABLE": "ThrottlesTable", "HR_BUCKET": "HrBucket",
-    "CARDS_BUCKET": "CardsBucket", "HR_QUEUE": "HrQueue",
+    "CARDS_BUCKET": "CardsBucket", "HR_QUEUE": "HrQueue", "POLICIES_TABLE": "PoliciesTable",
+    "MEMBERS_TABLE": "MembersTable", "HR_DEAD_LETTER_QUEUE": "HrDeadLetterQueue", "OUTBOUND_QUEUE": "OutboundQueue",
+    "APPLICATIONS_TABLE": "ApplicationsTable", "PAYMENTS_TABLE": "PaymentsTable",
+    "RESIDENCE_POLICIES_TABLE": "ResidencePoliciesTable", "PAYMENT_LEDGER_TABLE": "PaymentLedgerTable",
+    "IDEMPOTENCY_TABLE": "IdempotencyKeysTable",
 }
 
 

@@ -1,4 +1,4 @@
-"""Helpers for driving the API as the mobile app does."""
+"""Account fixtures shared by every test folder (loaded as a plugin by tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,14 @@ def registration_body(civil_id):
 
 
 @pytest.fixture
-def invite(aws):
-    """Enrol someone as HR does: an invited account and a welcome link."""
+def invite(aws, outbox):
+    """Enrol someone as HR does: an invited account, and the welcome link the sender emailed."""
     from chalicelib.services.passwords import invite as invite_account
     from chalicelib.wiring import auth_deps
 
     def make(email: str = "omar.k@acme.example", name: str = "Omar Khalid"):
-        account, link = invite_account(auth_deps(), email=email, name=name)
-        return account, link
+        account = invite_account(auth_deps(), email=email, name=name)
+        return account, outbox.last(to=email, template="welcome")["links"][0]
 
     return make
 

@@ -1,0 +1,1 @@
+"""Operations' commands (not shipped in the Lambda package)."""

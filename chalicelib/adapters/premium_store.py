@@ -1,0 +1,395 @@
+"""DynamoDB reads and conditional writes of residence premiums (the payment services' only storage).
+
+Every state change is one TransactWrite: the items it changes, each with the
+condition naming the state it moves from, and its ledger event(s). When any
+condition fails nothing is written and `LostRace` names the items that failed,
+so the service can tell "already done by someone else" from "not allowed".
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.premium_models import (
+    PREMIUM_MODELS,
+    ApplicationRecord,
+    IdempotencyRecord,
+    LedgerRecord,
+    PaymentRecord,
+    PeriodMap,
+    RefundAttempt,
+    ResidencePolicyRecord,
+)
+from chalicelib.domain.ledger import LedgerEvent
+from chalicelib.domain.payments import ApplicationStatus, PaymentStatus, RefundStatus
+from chalicelib.errors import StaleState
+from chalicelib.settings import get_settings
+
+RECONCILE_QUEUE = "pending"
+
+
+@cache
+def _connection() -> Connection:
+    return Connection(region=get_settings().region)
+
+
+def reset_connections() -> None:
+    """Forget cached DynamoDB connections (a test pointing at another endpoint)."""
+    _connection.cache_clear()
+    for model in PREMIUM_MODELS:
+        model._connection = None
+
+
+class LostRace(StaleState):
+    """A transaction wrote nothing: the named items were not in the state it expected."""
+
+    def __init__(self, failed: Iterable[str], conflict: bool = False) -> None:
+        super().__init__()
+        self.failed = frozenset(failed)
+        # DynamoDB refused because another transaction held an item at that moment.
+        self.conflict = conflict
+
+
+# Breaks ties between events of one instant written by this container (a frozen or coarse clock).
+_sequence = itertools.count(1)
+
+
+def _ledger_record(event: LedgerEvent) -> LedgerRecord:
+    key = f"{event.at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{next(_sequence):012d}#{event.kind}#{uuid.uuid4().hex[:6]}"
+    return LedgerRecord(
+        event.stream, key, kind=event.kind, at=event.at, actor=event.actor, account_id=event.account_id,
+        application_id=event.application_id, payment_id=event.payment_id, policy_id=event.policy_id,
+        amount_fils=event.amount_fils, currency="KWD" if event.amount_fils is not None else None,
+        from_status=event.from_status, to_status=event.to_status,
+        details=json.dumps(event.details, sort_keys=True, default=str) if event.details else None,
+    )
+
+
+class _NamedWrites:
+    """TransactWrite under names: PynamoDB sends checks, deletes, puts, then updates, and DynamoDB's
+    cancellation reasons come in that order, so each write's name is kept in the same order."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self.tx = tx
+        self.name = ""
+        self.order: dict[str, list[str]] = {"delete": [], "put": [], "update": []}
+
+    def save(self, model: Any, condition: Any = None) -> None:
+        self.order["put"].append(self.name)
+        self.tx.save(model, condition=condition)
+
+    def update(self, model: Any, actions: list[Any], condition: Any = None) -> None:
+        self.order["update"].append(self.name)
+        self.tx.update(model, actions=actions, condition=condition)
+
+    def delete(self, model: Any, condition: Any = None) -> None:
+        self.order["delete"].append(self.name)
+        self.tx.delete(model, condition=condition)
+
+    def names(self) -> list[str]:
+        return [*self.order["delete"], *self.order["put"], *self.order["update"]]
+
+
+Step = tuple[str, Callable[[_NamedWrites], None]]
+
+
+def _transact(steps: Sequence[Step], events: Sequence[LedgerEvent]) -> None:
+    all_steps = list(steps)
+    for event in events:
+        record = _ledger_record(event)
+        # Append-only: an event key is never written twice.
+        all_steps.append(("ledger", lambda tx, r=record: tx.save(r, condition=LedgerRecord.stream.does_not_exist())))
+    writes: _NamedWrites | None = None
+    try:
+        with TransactWrite(connection=_connection(), client_request_token=uuid.uuid4().hex) as tx:
+            writes = _NamedWrites(tx)
+            for name, step in all_steps:
+                writes.name = name
+                step(writes)
+    except TransactWriteError as exc:
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        names = writes.names() if writes else []
+        failed = {names[i] for i, reason in enumerate(reasons)
+                  if i < len(names) and reason is not None and getattr(reason, "code", "") == "ConditionalCheckFailed"}
+        conflict = any(reason is not None and getattr(reason, "code", "") == "TransactionConflict"
+                       for reason in reasons)
+        if failed or conflict:
+            raise LostRace(failed, conflict) from exc
+        raise
+
+
+def _iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def _period_maps(periods: Iterable[dict[str, Any]]) -> list[PeriodMap]:
+    return [PeriodMap(**p) for p in periods]
+
+
+class PremiumStore:
+    """PynamoDB-backed storage of applications, payments, policies, the ledger and idempotency keys."""
+
+    # --- reads -----------------------------------------------------------------------------------
+    def application(self, application_id: str) -> ApplicationRecord | None:
+        try:
+            return ApplicationRecord.get(application_id, consistent_read=True)
+        except ApplicationRecord.DoesNotExist:
+            return None
+
+    def payment(self, payment_id: str) -> PaymentRecord | None:
+        try:
+            return PaymentRecord.get(payment_id, consistent_read=True)
+        except PaymentRecord.DoesNotExist:
+            return None
+
+    def policy(self, insured_civil_id: str) -> ResidencePolicyRecord | None:
+        try:
+            return ResidencePolicyRecord.get(insured_civil_id, consistent_read=True)
+        except ResidencePolicyRecord.DoesNotExist:
+            return None
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        try:
+            return IdempotencyRecord.get(key, consistent_read=True)
+        except IdempotencyRecord.DoesNotExist:
+            return None
+
+    def payments_of(self, account_id: str, limit: int = 100) -> list[PaymentRecord]:
+        return list(PaymentRecord.by_account.query(account_id, scan_index_forward=False, limit=limit))
+
+    def policies_of(self, account_id: str) -> list[ResidencePolicyRecord]:
+        return list(ResidencePolicyRecord.by_account.query(account_id))
+
+    def due_payments(self, now: datetime, limit: int) -> list[PaymentRecord]:
+        """Pending payments whose reconciliation is due, oldest first (a Query of the sparse index)."""
+        return list(PaymentRecord.due_for_reconciliation.query(
+            RECONCILE_QUEUE, PaymentRecord.reconcile_due_at <= _iso(now), limit=limit))
+
+    def ledger(self, stream: str) -> list[LedgerRecord]:
+        return list(LedgerRecord.query(stream, consistent_read=True))
+
+    # --- applications ----------------------------------------------------------------------------
+    def new_application(self, **fields: Any) -> ApplicationRecord:
+        return ApplicationRecord(**fields)
+
+    def create_application(self, record: ApplicationRecord, event: LedgerEvent) -> None:
+        _transact([("application", lambda tx: tx.save(
+            record, condition=ApplicationRecord.application_id.does_not_exist()))], [event])
+
+    def replace_application(self, record: ApplicationRecord, expected_revision: int, event: LedgerEvent) -> None:
+        """Write a changed application over the one read, if it is still that revision and unpaid."""
+        condition = ((ApplicationRecord.revision == expected_revision)
+                     & ApplicationRecord.status.is_in(ApplicationStatus.AWAITING_CONFIRMATION,
+                                                      ApplicationStatus.CONFIRMED))
+        _transact([("application", lambda tx: tx.save(record, condition=condition))], [event])
+
+    def confirm_application(self, application_id: str, revision: int, now: datetime, event: LedgerEvent) -> None:
+        # Guards: the revision reviewed is the one stored; a paying or paid application stays as it is.
+        condition = ((ApplicationRecord.revision == revision)
+                     & (ApplicationRecord.status == ApplicationStatus.AWAITING_CONFIRMATION))
+        actions = [ApplicationRecord.status.set(ApplicationStatus.CONFIRMED),
+                   ApplicationRecord.confirmed_revision.set(revision), ApplicationRecord.confirmed_at.set(now),
+                   ApplicationRecord.updated_at.set(now)]
+        _transact([("application", lambda tx: tx.update(ApplicationRecord(application_id), actions=actions,
+                                                         condition=condition))], [event])
+
+    # --- starting a payment ----------------------------------------------------------------------
+    def new_payment(self, **fields: Any) -> PaymentRecord:
+        return PaymentRecord(**fields)
+
+    def new_idempotency(self, **fields: Any) -> IdempotencyRecord:
+        return IdempotencyRecord(**fields)
+
+    def start_payment(self, *, idempotency: IdempotencyRecord, payment: PaymentRecord,
+                      application: ApplicationRecord, renewal: bool, now: datetime, event: LedgerEvent) -> None:
+        """Claim the key, create the payment, mark the application paying and lock the insured, at once."""
+        revision = int(application.revision)
+        start = application.start_date
+        app_condition = ((ApplicationRecord.status == ApplicationStatus.CONFIRMED)
+                         & (ApplicationRecord.revision == revision)
+                         & (ApplicationRecord.confirmed_revision == revision))
+        # The insured's coverage must still be what the review priced, and nobody else changing it.
+        if renewal:
+            coverage = (ResidencePolicyRecord.end_date == start) & (ResidencePolicyRecord.status == "active")
+        else:
+            coverage = ResidencePolicyRecord.end_date.does_not_exist() | (ResidencePolicyRecord.end_date <= start)
+        policy_condition = ResidencePolicyRecord.lock_ref.does_not_exist() & coverage
+        pid = payment.payment_id
+        _transact([
+            ("idempotency", lambda tx: tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())),
+            ("payment", lambda tx: tx.save(payment, condition=PaymentRecord.payment_id.does_not_exist())),
+            ("application", lambda tx: tx.update(
+                ApplicationRecord(application.application_id),
+                actions=[ApplicationRecord.status.set(ApplicationStatus.PAYMENT_PENDING),
+                         ApplicationRecord.payment_id.set(pid), ApplicationRecord.updated_at.set(now)],
+                condition=app_condition)),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(application.insured_civil_id),
+                actions=[ResidencePolicyRecord.lock_ref.set(f"pay#{pid}")], condition=policy_condition)),
+        ], [event])
+
+    def attach_session(self, payment_id: str, gateway_ref: str, payment_url: str, now: datetime,
+                       event: LedgerEvent) -> None:
+        condition = (PaymentRecord.status == PaymentStatus.PENDING) & PaymentRecord.payment_url.does_not_exist()
+        actions = [PaymentRecord.gateway_ref.set(gateway_ref), PaymentRecord.payment_url.set(payment_url),
+                   PaymentRecord.updated_at.set(now)]
+        _transact([("payment", lambda tx: tx.update(PaymentRecord(payment_id), actions=actions,
+                                                     condition=condition))], [event])
+
+    # --- settling a payment ----------------------------------------------------------------------
+    def capture(self, payment: PaymentRecord, *, policy_id: str, periods: list[dict[str, Any]], start_date: str,
+                end_date: str, now: datetime, transaction_id: str | None, gateway_ref: str | None,
+                gateway_result: str, events: Sequence[LedgerEvent]) -> None:
+        """pending -> captured, the policy created or extended and unlocked, the application paid."""
+        pid = payment.payment_id
+        payment_actions = [
+            PaymentRecord.status.set(PaymentStatus.CAPTURED), PaymentRecord.captured_at.set(now),
+            PaymentRecord.settled_at.set(now), PaymentRecord.updated_at.set(now),
+            PaymentRecord.gateway_result.set(gateway_result),
+            PaymentRecord.reconcile_queue.remove(), PaymentRecord.reconcile_due_at.remove(),
+        ]
+        if transaction_id:
+            payment_actions.append(PaymentRecord.transaction_id.set(transaction_id))
+        if gateway_ref and not payment.gateway_ref:
+            payment_actions.append(PaymentRecord.gateway_ref.set(gateway_ref))
+        policy_actions = [
+            ResidencePolicyRecord.policy_id.set(policy_id), ResidencePolicyRecord.account_id.set(payment.account_id),
+            ResidencePolicyRecord.insured_name.set(payment.insured_name),
+            ResidencePolicyRecord.category.set(payment.category), ResidencePolicyRecord.status.set("active"),
+            ResidencePolicyRecord.start_date.set(start_date), ResidencePolicyRecord.end_date.set(end_date),
+            ResidencePolicyRecord.periods.set(_period_maps(periods)), ResidencePolicyRecord.lock_ref.remove(),
+            ResidencePolicyRecord.created_at.set(ResidencePolicyRecord.created_at | now),
+            ResidencePolicyRecord.updated_at.set(now),
+        ]
+        _transact([
+            ("payment", lambda tx: tx.update(PaymentRecord(pid), actions=payment_actions,
+                                             condition=PaymentRecord.status == PaymentStatus.PENDING)),
+            ("policy", lambda tx: tx.update(ResidencePolicyRecord(payment.insured_civil_id), actions=policy_actions,
+                                            condition=ResidencePolicyRecord.lock_ref == f"pay#{pid}")),
+            ("application", lambda tx: tx.update(
+                ApplicationRecord(payment.application_id),
+                actions=[ApplicationRecord.status.set(ApplicationStatus.PAID), ApplicationRecord.updated_at.set(now)],
+                condition=(ApplicationRecord.status == ApplicationStatus.PAYMENT_PENDING)
+                & (ApplicationRecord.payment_id == pid))),
+        ], events)
+
+    def close_unpaid(self, payment: PaymentRecord, *, status: str, now: datetime, gateway_result: str,
+                     release_key: str | None, events: Sequence[LedgerEvent]) -> None:
+        """pending -> declined or expired: the insured unlocked, the application payable again (new key)."""
+        pid = payment.payment_id
+        steps: list[Step] = [
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid),
+                actions=[PaymentRecord.status.set(status), PaymentRecord.settled_at.set(now),
+                         PaymentRecord.updated_at.set(now), PaymentRecord.gateway_result.set(gateway_result),
+                         PaymentRecord.reconcile_queue.remove(), PaymentRecord.reconcile_due_at.remove()],
+                condition=PaymentRecord.status == PaymentStatus.PENDING)),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(payment.insured_civil_id), actions=[ResidencePolicyRecord.lock_ref.remove()],
+                condition=ResidencePolicyRecord.lock_ref == f"pay#{pid}")),
+            ("application", lambda tx: tx.update(
+                ApplicationRecord(payment.application_id),
+                actions=[ApplicationRecord.status.set(ApplicationStatus.CONFIRMED),
+                         ApplicationRecord.payment_id.remove(), ApplicationRecord.updated_at.set(now)],
+                condition=(ApplicationRecord.status == ApplicationStatus.PAYMENT_PENDING)
+                & (ApplicationRecord.payment_id == pid))),
+        ]
+        if release_key:
+            # The gateway never started: the same key may try again, as if this request never happened.
+            steps.append(("idempotency", lambda tx: tx.delete(
+                IdempotencyRecord(release_key), condition=IdempotencyRecord.payment_id == pid)))
+        _transact(steps, events)
+
+    def postpone_reconciliation(self, payment_id: str, due_at: datetime) -> bool:
+        """Ask the gateway again later; False when the payment is no longer pending."""
+        try:
+            PaymentRecord(payment_id).update(actions=[PaymentRecord.reconcile_due_at.set(_iso(due_at))],
+                                             condition=PaymentRecord.status == PaymentStatus.PENDING)
+            return True
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    # --- refunds ---------------------------------------------------------------------------------
+    def request_refund(self, payment: PaymentRecord, *, reason: str, now: datetime, event: LedgerEvent) -> None:
+        """captured, no live refund -> refund requested; the insured locked so coverage cannot move meanwhile."""
+        pid = payment.payment_id
+        attempt = RefundAttempt(status=RefundStatus.REQUESTED, amount_fils=int(payment.amount_fils), reason=reason,
+                                requested_at=now)
+        attempts = [*(payment.refunds or []), attempt]
+        payment_condition = ((PaymentRecord.status == PaymentStatus.CAPTURED)
+                             & (PaymentRecord.refund_status.does_not_exist()
+                                | (PaymentRecord.refund_status == RefundStatus.FAILED)))
+        # Only the last period may go, and only when nothing else is changing this person's coverage.
+        policy_condition = (ResidencePolicyRecord.lock_ref.does_not_exist()
+                            & (ResidencePolicyRecord.end_date == payment.period_end))
+        _transact([
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid), actions=[PaymentRecord.refund_status.set(RefundStatus.REQUESTED),
+                                             PaymentRecord.refunds.set(attempts), PaymentRecord.updated_at.set(now)],
+                condition=payment_condition)),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(payment.insured_civil_id),
+                actions=[ResidencePolicyRecord.lock_ref.set(f"refund#{pid}")], condition=policy_condition)),
+        ], [event])
+
+    def complete_refund(self, payment: PaymentRecord, *, refund_ref: str | None, now: datetime,
+                        periods: list[dict[str, Any]], start_date: str | None, end_date: str | None,
+                        policy_status: str, events: Sequence[LedgerEvent]) -> None:
+        """requested -> refunded, the payment refunded, its period cancelled, the insured unlocked."""
+        pid = payment.payment_id
+        amount = int(payment.amount_fils)
+        attempts = list(payment.refunds or [])
+        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "status": RefundStatus.REFUNDED,
+                                        "completed_at": now, "refund_ref": refund_ref})
+        # Never more back than was paid: the condition is the arithmetic, checked by DynamoDB.
+        payment_condition = ((PaymentRecord.refund_status == RefundStatus.REQUESTED)
+                             & (PaymentRecord.status == PaymentStatus.CAPTURED)
+                             & (PaymentRecord.refunded_fils <= int(payment.amount_fils) - amount))
+        policy_actions = [ResidencePolicyRecord.periods.set(_period_maps(periods)),
+                          ResidencePolicyRecord.status.set(policy_status), ResidencePolicyRecord.lock_ref.remove(),
+                          ResidencePolicyRecord.updated_at.set(now)]
+        for attr, value in ((ResidencePolicyRecord.start_date, start_date), (ResidencePolicyRecord.end_date, end_date)):
+            policy_actions.append(attr.set(value) if value else attr.remove())
+        _transact([
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid),
+                actions=[PaymentRecord.status.set(PaymentStatus.REFUNDED),
+                         PaymentRecord.refund_status.set(RefundStatus.REFUNDED),
+                         PaymentRecord.refunded_fils.add(amount), PaymentRecord.refunds.set(attempts),
+                         PaymentRecord.updated_at.set(now)],
+                condition=payment_condition)),
+            ("policy", lambda tx: tx.update(ResidencePolicyRecord(payment.insured_civil_id), actions=policy_actions,
+                                            condition=ResidencePolicyRecord.lock_ref == f"refund#{pid}")),
+        ], events)
+
+    def fail_refund(self, payment: PaymentRecord, *, error_code: str | None, now: datetime, event: LedgerEvent) -> None:
+        """requested -> failed: nothing moved, the insured unlocked."""
+        pid = payment.payment_id
+        attempts = list(payment.refunds or [])
+        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "status": RefundStatus.FAILED,
+                                        "completed_at": now, "error_code": error_code})
+        _transact([
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid), actions=[PaymentRecord.refund_status.set(RefundStatus.FAILED),
+                                             PaymentRecord.refunds.set(attempts), PaymentRecord.updated_at.set(now)],
+                condition=PaymentRecord.refund_status == RefundStatus.REQUESTED)),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(payment.insured_civil_id), actions=[ResidencePolicyRecord.lock_ref.remove()],
+                condition=ResidencePolicyRecord.lock_ref == f"refund#{pid}")),
+        ], [event])
+
+
+def reconcile_due_at(created: datetime, minutes: int) -> str:
+    return _iso(created + timedelta(minutes=minutes))

@@ -1,0 +1,24 @@
+"""Scheduled reconciliation: pending payments whose callback never came are settled by asking the gateway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Rate
+
+from chalicelib.api.middleware import event_log
+from chalicelib.logs import log_event
+from chalicelib.services import payments
+from chalicelib.wiring import premium_deps
+
+payment_jobs = Blueprint(__name__)
+
+
+@payment_jobs.schedule(Rate(5, unit=Rate.MINUTES))
+@event_log("reconcile_payments")
+def reconcile_payments(event: Any) -> dict[str, int]:
+    context = getattr(event, "context", None)
+    time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+    outcomes = payments.reconcile_due(premium_deps(), time_left_s=time_left)
+    log_event("payments_reconciled", **outcomes)
+    return outcomes

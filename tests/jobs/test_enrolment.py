@@ -1,0 +1,222 @@
+"""HR enrolment from files dropped on S3: every row applied or reported, once."""
+
+from __future__ import annotations
+
+from tests.support import token_of
+
+from .conftest import POLICY_NO, csv_rows
+
+PRINCIPALS = ["ahmad.almutairi@acme.example", "rajesh.kumar@acme.example", "hessa.alshammari@acme.example"]
+
+
+def members(account_id=None):
+    from chalicelib.adapters.enrolment_models import MemberRecord
+
+    if account_id:
+        return list(MemberRecord.by_account.query(account_id))
+    return []
+
+
+def member(member_id):
+    from chalicelib.adapters.enrolment_models import MemberRecord
+
+    return MemberRecord.get(member_id)
+
+
+def by_line(report):
+    return {row["line"]: row for row in report["rows"]}
+
+
+def test_the_example_file_enrols_everyone_with_arabic_names_kept_exactly(drop, policy, example, outbox):
+    report = drop(example, "acme-2026.csv")
+
+    assert report["status"] == "completed", report
+    assert report["totals"]["rows"] == 15 and report["totals"]["errors"] == 0
+    assert report["totals"]["created"] == 14 and report["totals"]["terminated"] == 1
+    assert report["encoding"] in ("utf-8", "utf-8-sig") and report["unknown_columns"] == ["Department"]
+    rows = by_line(report)
+    fatima = member(rows[3]["member_id"])
+    assert fatima.name_ar == "فاطمة علي المطيري" and fatima.relationship == "spouse"
+    assert member(rows[16]["member_id"]).name_ar == "موضي محمد الشمري"
+    # Every family shares its principal's account: the principal's login sees all their cards.
+    ahmad = member(rows[2]["member_id"])
+    assert len(members(ahmad.account_id)) == 4
+    welcomed = sorted(m["to"] for m in outbox.messages(template="welcome"))
+    assert "ibrahim.alkandari@acme.example" not in welcomed  # terminated on arrival: no account
+    assert len(welcomed) == 5 and len(set(welcomed)) == 5
+
+
+def test_the_same_file_twice_changes_nothing_and_sends_no_second_email(drop, policy, example, outbox):
+    first = drop(example, "acme-2026.csv")
+    welcomes = len(outbox.messages(template="welcome"))
+
+    second = drop(example, "acme-2026 (1).csv")
+    assert second["totals"]["unchanged"] == 15 and second["totals"]["created"] == 0
+    assert [r["member_id"] for r in second["rows"]] == [r["member_id"] for r in first["rows"]]
+    assert len(outbox.messages(template="welcome")) == welcomes
+
+
+def test_a_windows_1256_file_enrols_the_same_people(drop, policy, outbox):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "hr"
+    utf8 = drop((root / "acme-2026.csv").read_bytes(), "a.csv")
+    arabic_excel = drop((root / "acme-2026-cp1256.csv").read_bytes(), "b.csv")
+    assert arabic_excel["encoding"] == "cp1256"
+    assert arabic_excel["totals"]["unchanged"] == 15
+    assert [r["member_id"] for r in arabic_excel["rows"]] == [r["member_id"] for r in utf8["rows"]]
+
+
+def test_each_bad_row_is_reported_with_its_column_and_rule_and_the_rest_enrolled(drop, policy):
+    body = csv_rows(
+        "E1,principal,Good Person,شخص جيد,1980-01-01,male,good@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+        "E2,principal,No Email,بلا بريد,1980-01-01,male,,,,GOLD,2026-01-01,2026-12-31,",
+        "E3,principal,Future Born,مستقبل,2999-01-01,male,f@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+        "E4,principal,Bad Dates,تواريخ,1980-02-30,male,d@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+        "E5,principal,Wrong Plan,برنامج,1980-01-01,male,p@acme.example,,,PLATINUM,2026-01-01,2026-12-31,",
+        "E6,principal,Backwards,عكس,1980-01-01,male,b@acme.example,,,GOLD,2026-12-31,2026-01-01,",
+        "E7,cousin,Odd Relation,قريب,1980-01-01,male,,,,GOLD,2026-01-01,2026-12-31,",
+        "E8,child,Orphan Row,يتيم,2015-01-01,female,,,,GOLD,2026-01-01,2026-12-31,",
+        "E1,principal,Good Person,شخص جيد,1980-01-01,male,good@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+    )
+    report = drop(body, "bad.csv")
+    rows = by_line(report)
+    assert rows[2]["outcome"] == "created"
+    problems = {line: {(e["column"], e["rule"]) for e in rows[line]["errors"]} for line in range(3, 11)}
+    assert ("email", "required") in problems[3]
+    assert ("date_of_birth", "future") in {(c, r) for c, r in problems[4]} or any(c == "date_of_birth"
+                                                                                  for c, _ in problems[4])
+    assert any(c == "date_of_birth" for c, _ in problems[5])
+    assert any(c == "plan" for c, _ in problems[6])
+    assert any(c == "coverage_end" for c, _ in problems[7])
+    assert any(c == "relationship" for c, _ in problems[8])
+    assert problems[9] == {("employee_no", "principal_missing")}
+    assert any(r == "duplicate" for _, r in problems[10])
+    assert report["totals"] == {"rows": 9, "created": 1, "updated": 0, "unchanged": 0, "terminated": 0,
+                                "errors": 8}
+    csv_report = drop.csv_report("bad.csv")
+    assert "principal_missing" in csv_report and "PLATINUM" not in csv_report.splitlines()[0]
+
+
+def test_a_missing_required_column_rejects_the_file_naming_it(drop, policy):
+    report = drop("employee_no,relationship,name_en\nE1,principal,X\n", "short.csv")
+    assert report["status"] == "rejected"
+    assert report["file_errors"][0]["rule"] == "missing_columns"
+    assert "date_of_birth" in report["file_errors"][0]["columns"]
+
+
+def test_a_file_under_an_unknown_policy_is_rejected_whole_with_a_report(drop, aws, example):
+    report = drop(example, "acme.csv", policy_no="GP-NOBODY")
+    assert report["status"] == "rejected" and report["totals"]["rows"] == 0
+    assert report["file_errors"][0]["rule"] == "unknown_policy"
+
+
+def test_a_file_named_with_spaces_and_arabic_is_found_through_the_queue(drop, policy, example):
+    report = drop(example, "موظفين مارس 2026.csv")
+    assert report["file"] == "موظفين مارس 2026.csv" and report["totals"]["created"] == 14
+
+
+def test_welcome_goes_only_to_people_never_registered(drop, policy, api, resident, outbox):
+    body = csv_rows(
+        f"E9,principal,Sara Ahmed,سارة أحمد,1990-05-17,female,{resident['email'].upper()},,,GOLD,"
+        "2026-01-01,2026-12-31,",
+        "E10,principal,New Person,شخص جديد,1985-01-01,male,new@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+    )
+    report = drop(body, "mixed.csv")
+    assert report["totals"]["created"] == 2
+    assert [m["to"] for m in outbox.messages(template="welcome")] == ["new@acme.example"]
+    # The resident's own login now sees the card HR gave her.
+    assert [m.employee_no for m in members(resident["account_id"])] == ["E9"]
+
+
+def test_a_corrected_email_of_a_never_registered_person_gets_the_welcome_and_the_old_link_dies(
+        drop, policy, client, outbox):
+    row = "E1,principal,Omar Ali,عمر علي,1980-01-01,male,{},,,GOLD,2026-01-01,2026-12-31,"
+    drop(csv_rows(row.format("omar@wrong.example")), "v1.csv")
+    old_link = outbox.last(to="omar@wrong.example", template="welcome")["links"][0]
+
+    report = drop(csv_rows(row.format("omar@acme.example")), "v2.csv")
+    assert report["totals"]["updated"] == 1
+    new_link = outbox.last(to="omar@acme.example", template="welcome")["links"][0]
+    assert client.http.get(f"/activate?token={token_of(old_link)}").status_code == 404
+    assert client.http.get(f"/activate?token={token_of(new_link)}").status_code == 200
+
+
+def test_an_active_persons_email_change_moves_the_login_and_tells_both_addresses(drop, policy, api, outbox):
+    from tests.support import NEW_PASSWORD
+
+    row = "E1,principal,Omar Ali,عمر علي,1980-01-01,male,{},,,GOLD,2026-01-01,2026-12-31,"
+    drop(csv_rows(row.format("omar@old.example")), "v1.csv")
+    link = outbox.last(to="omar@old.example", template="welcome")["links"][0]
+    api.client.http.post("/activate", body=f"token={token_of(link)}",
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    temporary = outbox.last(to="omar@old.example", template="temporary_password")["vars"]["password"]
+    api.signed_in("omar@old.example", NEW_PASSWORD, temporary=temporary)
+
+    drop(csv_rows(row.format("omar@new.example")), "v2.csv")
+    told = sorted(m["to"] for m in outbox.messages(template="email_changed"))
+    assert told == ["omar@new.example", "omar@old.example"]
+    assert api.login("omar@new.example", NEW_PASSWORD).status == 200
+    assert api.login("omar@old.example", NEW_PASSWORD).status == 401
+
+
+def test_only_a_terminate_row_ends_coverage(drop, policy):
+    first = drop(csv_rows(
+        "E1,principal,Omar Ali,عمر علي,1980-01-01,male,omar@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+        "E2,principal,Mona Ali,منى علي,1982-01-01,female,mona@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+    ), "v1.csv")
+    omar, mona = (r["member_id"] for r in first["rows"])
+
+    report = drop(csv_rows(
+        "E1,principal,Omar Ali,عمر علي,1980-01-01,male,omar@acme.example,,,GOLD,2026-01-01,2026-06-30,terminate",
+    ), "v2.csv")
+    assert report["rows"][0]["outcome"] == "terminated"
+    assert member(omar).status == "terminated" and member(omar).coverage_end == "2026-06-30"
+    assert member(mona).status == "active"  # merely missing from the file: left as is
+
+
+def test_a_dead_lettered_file_is_reported_never_dropped(client, policy):
+    import json
+
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    key = f"hr/incoming/{POLICY_NO}/broken.csv"
+    notification = json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "s3": {
+        "bucket": {"name": get_settings().hr_bucket}, "object": {"key": key, "size": 10}}}]})
+    event = client.events.generate_sqs_event(message_bodies=[notification],
+                                             queue_name=get_settings().hr_dead_letter_queue)
+    client.lambda_.invoke("hr_file_failed", event)
+
+    body = boto3.client("s3").get_object(Bucket=get_settings().hr_bucket,
+                                         Key=f"hr/reports/{POLICY_NO}/broken.report.json")["Body"].read()
+    report = json.loads(body)
+    assert report["status"] == "rejected" and report["file_errors"][0]["rule"] == "processing_failed"
+
+
+def test_two_files_enrolling_one_person_at_once_make_one_account_and_one_welcome(drop, policy, outbox, monkeypatch):
+    from chalicelib.adapters.enrolment_store import EnrolmentStore
+    from chalicelib.adapters.models import AccountRecord, UsernameRecord
+
+    row = "E1,principal,Omar Ali,عمر علي,1980-01-01,male,omar@acme.example,{mobile},,GOLD,2026-01-01,2026-12-31,"
+    original = EnrolmentStore.write
+    interleaved = []
+
+    def write_after_the_other_file(self, rows):
+        if not interleaved:
+            interleaved.append(True)
+            # File B runs completely between file A's reads and A's write.
+            drop(csv_rows(row.format(mobile="+96550000001")), "b.csv")
+        return original(self, rows)
+
+    monkeypatch.setattr(EnrolmentStore, "write", write_after_the_other_file)
+    report_a = drop(csv_rows(row.format(mobile="+96560000002")), "a.csv")
+
+    # A's first write lost the race (B claimed the email first); A read again and applied on top.
+    assert report_a["rows"][0]["outcome"] == "updated"
+    owner = UsernameRecord.get("omar@acme.example").account_id
+    assert AccountRecord.get(owner).email == "omar@acme.example"
+    assert member(report_a["rows"][0]["member_id"]).mobile == "+96560000002"
+    assert member(report_a["rows"][0]["member_id"]).account_id == owner
+    assert len(outbox.messages(template="welcome")) == 1
