@@ -60,6 +60,9 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
+        from devstack import moto_speedup
+
+        moto_speedup.install()  # large HR files in local mode
 
         os.environ.update(local_environment(self.moto_port, self.api_port, self.outbox))
         from chalicelib.settings import get_settings, reset_settings
