@@ -103,6 +103,8 @@ class Settings:
     outbound_queue: str
     # SES's sending rate for the account: the sender never goes faster.
     messages_per_second: int
+    # Items a scheduled job reads per query page.
+    job_page_size: int
     secrets_prefix: str
     email_sender: str
     lifetimes: Lifetimes
@@ -141,6 +143,7 @@ def get_settings() -> Settings:
         hr_dead_letter_queue=env.get("HR_DEAD_LETTER_QUEUE", f"{prefix}-hr-files-dlq"),
         outbound_queue=env.get("OUTBOUND_QUEUE", f"{prefix}-outbound"),
         messages_per_second=_int("MESSAGES_PER_SECOND", 14),
+        job_page_size=_int("JOB_PAGE_SIZE", 100),
         secrets_prefix=env.get("SECRETS_PREFIX", f"{prefix}/"),
         email_sender=env.get("EMAIL_SENDER", "no-reply@example.com"),
         lifetimes=Lifetimes(

@@ -94,17 +94,31 @@ def gateway_responses() -> dict:
     }
 
 
+def due_index(name: str, shard: str, due_at: str, projection: str = "KEYS_ONLY") -> dict:
+    # Keys only where the job just deletes with a condition; ALL where it writes to the person.
+    return {"name": name, "key": [(shard, "S", "HASH"), (due_at, "S", "RANGE")],
+            "projection": {"ProjectionType": projection}}
+
+
 def template() -> dict:
     resources: dict = {
-        "AccountsTable": table("accounts", [("account_id", "S", "HASH")]),
+        # Scheduled jobs read only what is due through sparse "due" indexes: an item carries a
+        # (shard, due time) pair only while a job has something to do with it. The shard number
+        # (0-7) in the key spreads one day's due items over 8 partitions instead of one hot key.
+        "AccountsTable": table("accounts", [("account_id", "S", "HASH")], indexes=[
+            due_index("by_invite_due", "invite_shard", "invite_due_at", "ALL"),
+            due_index("by_password_due", "password_shard", "password_due_at", "ALL"),
+        ]),
         # One item per login name (email or civil ID): a conditional put keeps them unique.
         "UsernamesTable": table("usernames", [("username", "S", "HASH")]),
         # Activation, reset, challenge and registration tokens, stored by SHA-256 only.
-        "TokensTable": table("tokens", [("token_hash", "S", "HASH")], ttl="expires_ttl"),
+        "TokensTable": table("tokens", [("token_hash", "S", "HASH")], ttl="expires_ttl",
+                             indexes=[due_index("by_due", "due_shard", "due_at")]),
         "SessionsTable": table(
             "sessions", [("session_id", "S", "HASH")], ttl="expires_ttl",
             indexes=[{"name": "by_account",
-                      "key": [("account_id", "S", "HASH"), ("created_at", "S", "RANGE")]}],
+                      "key": [("account_id", "S", "HASH"), ("created_at", "S", "RANGE")]},
+                     due_index("by_due", "due_shard", "due_at")],
         ),
         # Employers' group policies, created by the admin command before their HR files.
         "PoliciesTable": table("policies", [("policy_no", "S", "HASH")]),
@@ -174,6 +188,11 @@ def template() -> dict:
                 "LifecycleConfiguration": {"Rules": [
                     {"Id": "AbortUploads", "Status": "Enabled",
                      "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+                    # Card keys are content-addressed: a change writes a new object and the old one is
+                    # never read again. S3 cannot expire "not read for N days", so every card expires
+                    # N days after it was written, and the app copies a card still in use onto itself
+                    # a day before that (adapters/card_store.py: CARD_OBJECT_DAYS, keep in step).
+                    {"Id": "SupersededCards", "Status": "Enabled", "Prefix": "cards/", "ExpirationInDays": 30},
                 ]},
             },
         },
@@ -250,6 +269,26 @@ def template() -> dict:
             "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
         },
     }
+    # Seed of the Ed25519 key that signs card QR codes (adapters/card_keys.py): separate from the
+    # token key, so each rotates alone; AWSPREVIOUS keeps old cards and their screenshots verifying.
+    resources["CardSigningSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {
+            "Name": sub("insure-${Stage}/card-signing"),
+            "Description": "Seed of the Ed25519 key that signs e-card QR codes",
+            "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
+    # The KNET terminal of prod; operations put the bank's values in it before the first payment.
+    resources["KnetTerminalSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "Condition": "IsProd",
+        "Properties": {
+            "Name": sub("insure-${Stage}/knet-terminal"),
+            "Description": "KNET terminal: JSON with tranportal_id, password and resource_key from the bank",
+            "SecretString": json.dumps({"tranportal_id": "", "password": "", "resource_key": ""}),
+        },
+    }
     resources["JwtSigningSecret"] = {
         "Type": "AWS::SecretsManager::Secret",
         "Properties": {
@@ -307,7 +346,10 @@ def iam_policy(stage: str) -> dict:
             {"Sid": "HrReportsWrite", "Effect": "Allow", "Action": ["s3:PutObject"],
              "Resource": f"arn:aws:s3:::insure-{stage}-hr/hr/reports/*"},
             {"Sid": "Cards", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-             "Resource": f"arn:aws:s3:::insure-{stage}-cards/*"},
+             "Resource": f"arn:aws:s3:::insure-{stage}-cards/cards/*"},
+            # Without it S3 answers a HEAD of a card not drawn yet with 403 instead of 404.
+            {"Sid": "CardsExist", "Effect": "Allow", "Action": ["s3:ListBucket"],
+             "Resource": f"arn:aws:s3:::insure-{stage}-cards"},
             {"Sid": "QueuesConsumed", "Effect": "Allow",
              "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                         "sqs:ChangeMessageVisibility"],

@@ -50,6 +50,24 @@ START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 pytest_plugins = ["tests.fixtures_accounts"]
 
 
+@pytest.fixture(autouse=True)
+def no_scan_from_app_code(monkeypatch):
+    """Every test fails if app code calls DynamoDB Scan: jobs and requests read by key or index."""
+    import traceback
+
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def guarded(self, operation_name, api_params):
+        if operation_name == "Scan" and any("/chalicelib/" in frame.filename or frame.filename.endswith("/app.py")
+                                            for frame in traceback.extract_stack()):
+            raise AssertionError("app code called DynamoDB Scan")
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", guarded)
+
+
 @pytest.fixture
 def aws(tmp_path, monkeypatch):
     """A fresh moto account with every resource of resources.json created; messages also go to an outbox."""

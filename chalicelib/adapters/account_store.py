@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
@@ -21,6 +23,7 @@ from chalicelib.adapters.models import (
     UsernameRecord,
 )
 from chalicelib.domain.account_errors import UsernameTaken
+from chalicelib.domain.due import shard_of
 from chalicelib.errors import StaleState
 from chalicelib.settings import get_settings
 
@@ -123,7 +126,8 @@ class AccountStore:
     def put_token(self, hashed: str, *, kind: str, expires_at: datetime, account_id: str | None = None,
                   data: dict | None = None) -> TokenRecord:
         record = TokenRecord(hashed, kind=kind, account_id=account_id, expires_at=expires_at, expires_ttl=expires_at,
-                             data=TokenData(**data) if data else None)
+                             data=TokenData(**data) if data else None, due_shard=shard_of(hashed),
+                             due_at=expires_at)
         record.save(condition=TokenRecord.token_hash.does_not_exist())
         return record
 
@@ -155,8 +159,10 @@ class AccountStore:
             record.delete(add_version_condition=False)
 
     # --- sessions ----------------------------------------------------------------------------
-    def put_session(self, *, session_id: str, **fields: object) -> None:
-        SessionRecord(session_id, **fields).save(condition=SessionRecord.session_id.does_not_exist())
+    def put_session(self, *, session_id: str, **fields: Any) -> None:
+        due = min(fields["idle_expires_at"], fields["absolute_expires_at"])
+        SessionRecord(session_id, due_shard=shard_of(session_id), due_at=due, **fields).save(
+            condition=SessionRecord.session_id.does_not_exist())
 
     def session(self, session_id: str) -> SessionRecord | None:
         try:
@@ -176,6 +182,7 @@ class AccountStore:
                     SessionRecord.last_used_at.set(now),
                     SessionRecord.idle_expires_at.set(idle_expires_at),
                     SessionRecord.expires_ttl.set(min(idle_expires_at, record.absolute_expires_at)),
+                    SessionRecord.due_at.set(min(idle_expires_at, record.absolute_expires_at)),
                 ],
                 condition=SessionRecord.refresh_hash == old_hash,
             )
@@ -216,3 +223,82 @@ class AccountStore:
         record.update(actions=[ThrottleRecord.count.add(1), ThrottleRecord.expires_ttl.set(now + window * 2)],
                       add_version_condition=False)
         return int(record.count)
+
+
+class DueStore:
+    """The expiry jobs' reads (due items of one shard, lazily, a page at a time) and conditional writes."""
+
+    def __init__(self, page_size: int = 100) -> None:
+        self.page_size = page_size
+
+    def _due(self, index: Any, shard: str, range_attr: Any, now: datetime) -> Iterator[Any]:
+        return index.query(shard, range_key_condition=range_attr <= now, page_size=self.page_size)
+
+    def due_invites(self, shard: str, now: datetime) -> Iterator[AccountRecord]:
+        return self._due(AccountRecord.by_invite_due, shard, AccountRecord.invite_due_at, now)
+
+    def expire_invite(self, account: AccountRecord, now: datetime) -> bool:
+        return self._update(account, [AccountRecord.status.set("invite_expired"), AccountRecord.invite_shard.remove(),
+                                      AccountRecord.invite_due_at.remove(), AccountRecord.updated_at.set(now)],
+                            (AccountRecord.status == "invited") & (AccountRecord.invite_due_at <= now))
+
+    def due_passwords(self, shard: str, now: datetime) -> Iterator[AccountRecord]:
+        return self._due(AccountRecord.by_password_due, shard, AccountRecord.password_due_at, now)
+
+    def _same_password(self, account: AccountRecord) -> Any:
+        return AccountRecord.password_set_at == account.password_set_at
+
+    def drop_temporary_password(self, account: AccountRecord, now: datetime) -> bool:
+        # The hash stays so the right password still hears "expired, use Forgot password", not "wrong".
+        return self._update(account, [AccountRecord.password_kind.set("temporary_expired"),
+                                      AccountRecord.password_shard.remove(), AccountRecord.password_due_at.remove(),
+                                      AccountRecord.updated_at.set(now)],
+                            self._same_password(account) & (AccountRecord.password_kind == "temporary"))
+
+    def mark_password_expired(self, account: AccountRecord, now: datetime) -> bool:
+        return self._update(account, [AccountRecord.password_expired.set("yes"), AccountRecord.password_shard.remove(),
+                                      AccountRecord.password_due_at.remove(), AccountRecord.updated_at.set(now)],
+                            self._same_password(account))
+
+    def mark_reminded(self, account: AccountRecord, expires: datetime) -> bool:
+        # The reminder is sent only by the run whose write this is: never two for one password.
+        return self._update(account, [AccountRecord.password_reminded_for.set(account.password_set_at),
+                                      AccountRecord.password_due_at.set(expires)],
+                            self._same_password(account)
+                            & (AccountRecord.password_reminded_for.does_not_exist()
+                               | (AccountRecord.password_reminded_for != account.password_set_at)))
+
+    def clear_password_due(self, account: AccountRecord) -> bool:
+        return self._update(account, [AccountRecord.password_shard.remove(), AccountRecord.password_due_at.remove()],
+                            self._same_password(account))
+
+    def _update(self, record: Any, actions: list[Any], condition: Any) -> bool:
+        try:
+            record.update(actions=actions, condition=condition, add_version_condition=False)
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                raise StaleState() from exc
+            raise
+        return True
+
+    def due_tokens(self, shard: str, now: datetime) -> Iterator[TokenRecord]:
+        return self._due(TokenRecord.by_due, shard, TokenRecord.due_at, now)
+
+    def delete_due_token(self, token: TokenRecord, now: datetime) -> bool:
+        return self._delete(token, TokenRecord.due_at <= now)
+
+    def due_sessions(self, shard: str, now: datetime) -> Iterator[SessionRecord]:
+        return self._due(SessionRecord.by_due, shard, SessionRecord.due_at, now)
+
+    def delete_due_session(self, session: SessionRecord, now: datetime) -> bool:
+        # A refresh since the index was read moved due_at on: then the session stays.
+        return self._delete(session, SessionRecord.due_at <= now)
+
+    def _delete(self, record: Any, condition: Any) -> bool:
+        try:
+            record.delete(condition=condition, add_version_condition=False)
+        except DeleteError as exc:
+            if _failed_condition(exc):
+                raise StaleState() from exc
+            raise
+        return True

@@ -11,7 +11,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
@@ -25,6 +25,13 @@ class _Meta:
     max_retry_attempts = 3
     connect_timeout_seconds = 3
     read_timeout_seconds = 10
+
+
+def _due_index(name: str, shard: str, due_at: str, projection: type = KeysOnlyProjection) -> GlobalSecondaryIndex:
+    """A sparse index of what a scheduled job must do, by (shard, due time): see gen_resources.due_index."""
+    meta = type("Meta", (), {"index_name": name, "projection": projection()})
+    attrs = {"Meta": meta, shard: UnicodeAttribute(hash_key=True), due_at: UTCDateTimeAttribute(range_key=True)}
+    return type(f"Index_{name}", (GlobalSecondaryIndex,), attrs)()
 
 
 class AccountRecord(Model):
@@ -55,10 +62,19 @@ class AccountRecord(Model):
     # marks the one it delivered, so re-uploads and queue retries never send it twice.
     welcome_generation = NumberAttribute(null=True)
     welcome_delivered_generation = NumberAttribute(null=True)
+    password_expired = UnicodeAttribute(null=True)  # "yes" once the password job marked it
+    password_reminded_for = UTCDateTimeAttribute(null=True)  # the password_set_at a reminder was sent for
+    # Due work for the scheduled jobs (absent when there is none).
+    invite_shard = UnicodeAttribute(null=True)
+    invite_due_at = UTCDateTimeAttribute(null=True)
+    password_shard = UnicodeAttribute(null=True)
+    password_due_at = UTCDateTimeAttribute(null=True)
     reset_hash = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+    by_invite_due = _due_index("by_invite_due", "invite_shard", "invite_due_at", AllProjection)
+    by_password_due = _due_index("by_password_due", "password_shard", "password_due_at", AllProjection)
 
 
 class UsernameRecord(Model):
@@ -110,7 +126,10 @@ class TokenRecord(Model):
     used_at = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     data = TokenData(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
+    by_due = _due_index("by_due", "due_shard", "due_at")
 
 
 class SessionsByAccount(GlobalSecondaryIndex):
@@ -140,7 +159,10 @@ class SessionRecord(Model):
     idle_expires_at = UTCDateTimeAttribute()
     absolute_expires_at = UTCDateTimeAttribute()
     expires_ttl = TTLAttribute()
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
     by_account = SessionsByAccount()
+    by_due = _due_index("by_due", "due_shard", "due_at")
 
 
 class ThrottleRecord(Model):

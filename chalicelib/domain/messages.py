@@ -153,3 +153,14 @@ def email_changed_email(to: str, name: str, old_email: str, new_email: str) -> M
     )
     subject = Text("Your login email changed", "تغيّر البريد الإلكتروني لتسجيل الدخول")
     return _email(to, "email_changed", subject, body, None, {"old_email": old_email, "new_email": new_email})
+
+
+def password_expiry_reminder(to: str, lang: str | None, days: int) -> Message:
+    body = Text(
+        f"Your insurance e-card password expires in {days} days. Change it in the app (Profile, Change "
+        f"password) before then; after that, the app will ask you for a new one when you log in.",
+        f"تنتهي صلاحية كلمة مرور حسابك في البطاقة التأمينية خلال {days} أيام. غيّرها في التطبيق (الملف "
+        f"الشخصي، تغيير كلمة المرور) قبل ذلك؛ وبعدها سيطلب منك التطبيق كلمة مرور جديدة عند الدخول.",
+    )
+    subject = Text("Your password expires soon", "كلمة المرور ستنتهي قريبًا")
+    return _email(to, "password_expiry_reminder", subject, body, lang, {"days": days})

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.civil_id import ascii_digits
+from chalicelib.domain.due import password_due, shard_of
 from chalicelib.domain.password_policy import check_new_password, reused_password_error
 from chalicelib.domain.tokens import new_token, token_hash
 from chalicelib.services.deps import AuthDeps
@@ -61,7 +62,18 @@ def set_new_password(deps: AuthDeps, account: Any, password: str, now: datetime,
     account.password_hash = new_hash
     account.password_kind = "permanent"
     account.password_set_at = now
+    account.password_expired = None
     account.updated_at = now
+    schedule_password_job(deps, account)
+
+
+def schedule_password_job(deps: AuthDeps, account: Any) -> None:
+    """Put the account in the password job's due index for its current password (or take it out)."""
+    life = deps.settings.lifetimes
+    due = password_due(account.password_kind, account.password_set_at, account.password_reminded_for,
+                       life.password_max_age_days, life.temporary_password_days)
+    account.password_shard = shard_of(account.account_id) if due else None
+    account.password_due_at = due
 
 
 def start_session(deps: AuthDeps, account: Any, device_id: str, device_name: str, now: datetime) -> Tokens:

@@ -10,10 +10,11 @@ from urllib.parse import quote
 
 from chalicelib.domain import messages
 from chalicelib.domain.account_errors import InvalidToken, WrongCurrentPassword
+from chalicelib.domain.due import shard_of
 from chalicelib.domain.tokens import new_token, same, temporary_password, token_hash
 from chalicelib.errors import StaleState
 from chalicelib.logs import log_event
-from chalicelib.services.credentials import normalize_username, set_new_password
+from chalicelib.services.credentials import normalize_username, schedule_password_job, set_new_password
 from chalicelib.services.deps import AuthDeps
 
 
@@ -61,6 +62,8 @@ def welcome_message(deps: AuthDeps, account_id: str, generation: int) -> Any:
     if int(account.welcome_generation or 0) != generation or account.welcome_delivered_generation == generation:
         return None
     link = _new_activation(deps, account, now)
+    # The invite job marks the account invite_expired if this link dies unused.
+    account.invite_shard, account.invite_due_at = shard_of(account.account_id), account.activation_expires_at
     account.welcome_delivered_generation = generation
     account.updated_at = now
     # Conditional on the version read: a concurrent sender of the same job loses here, before sending.
@@ -127,7 +130,9 @@ def activate(deps: AuthDeps, token: str) -> LinkState:
     account.password_set_at = now
     account.activation_used_hash = account.activation_hash
     account.activation_hash = None
+    account.invite_shard = account.invite_due_at = None
     account.updated_at = now
+    schedule_password_job(deps, account)
     try:
         deps.store.save_account(account)  # conditional on the version read: one of two clicks wins
     except StaleState:
@@ -188,6 +193,7 @@ def reset_password(deps: AuthDeps, token: str, new_password: str) -> LinkState:
     account.status = "active"
     account.reset_hash = None
     account.activation_hash = None
+    account.invite_shard = account.invite_due_at = None
     deps.store.save_account(account)
     deps.store.delete_sessions(account.account_id)
     log_event("password_reset", account_id=account.account_id)

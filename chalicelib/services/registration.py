@@ -12,6 +12,7 @@ from chalicelib.domain.account_rules import check_registration
 from chalicelib.domain.tokens import code_hash, new_code, new_token, same, temporary_password, token_hash
 from chalicelib.errors import Text, TooManyRequests
 from chalicelib.logs import log_event
+from chalicelib.services.credentials import schedule_password_job
 from chalicelib.services.deps import AuthDeps
 
 
@@ -98,6 +99,7 @@ def verify_registration(deps: AuthDeps, registration_id: str, code: str) -> dict
         password_hash=deps.hasher.hash(password), password_kind="temporary", password_set_at=now,
         password_history=[], created_at=now, updated_at=now,
     )
+    schedule_password_job(deps, account)
     deps.store.create_account(account, {"civil_id": data.civil_id, "email": data.email})
     deps.send(messages.temporary_password_sms(data.phone, data.language, data.civil_id, password,
                                               life.temporary_password_days))

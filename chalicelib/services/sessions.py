@@ -55,15 +55,16 @@ def login(deps: AuthDeps, username: object, password: str, device_id: str, devic
     if login_name.failed_count:
         deps.store.clear_failures(name)
     life = deps.settings.lifetimes
-    if account.password_kind == "temporary":
-        if now >= account.password_set_at + timedelta(days=life.temporary_password_days):
+    if account.password_kind in ("temporary", "temporary_expired"):
+        if account.password_kind == "temporary_expired" or \
+                now >= account.password_set_at + timedelta(days=life.temporary_password_days):
             raise TemporaryPasswordExpired()
         return start_challenge(deps, account, "temporary", device_id, device_name, now)
     if deps.hasher.needs_rehash(account.password_hash):
         account.password_hash = deps.hasher.hash(password)
         deps.store.save_account(account)
     max_age = life.password_max_age_days
-    if max_age and now >= account.password_set_at + timedelta(days=max_age):
+    if account.password_expired or (max_age and now >= account.password_set_at + timedelta(days=max_age)):
         return start_challenge(deps, account, "expired", device_id, device_name, now)
     log_event("login_succeeded", account_id=account.account_id)
     return start_session(deps, account, device_id, device_name, now)

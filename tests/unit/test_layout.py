@@ -58,3 +58,23 @@ def test_app_py_only_wires():
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
     assert defined == [], "app.py registers Blueprints; views and handlers live in chalicelib"
+
+
+def test_no_app_code_scans_a_table():
+    import re
+
+    pattern = re.compile(r"\.scan\(|['\"]Scan['\"]|\bscan_iter\b")
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in [ROOT / "app.py", *sorted(LIB.rglob("*.py"))]
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert offenders == []
+
+
+def test_the_scan_guard_catches_a_scan_from_app_code(aws):
+    import pytest
+
+    from chalicelib.adapters.models import AccountRecord
+
+    # Code compiled as if it lived in chalicelib/: what a careless job would look like.
+    careless = compile("list(AccountRecord.scan())", str(LIB / "jobs" / "careless.py"), "exec")
+    with pytest.raises(AssertionError, match="Scan"):
+        exec(careless, {"AccountRecord": AccountRecord})

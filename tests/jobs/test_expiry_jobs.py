@@ -1,0 +1,207 @@
+"""The scheduled expiry jobs on a controlled clock: due means handled, not yet due means untouched."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.errors import StaleState
+from tests.support import NEW_PASSWORD
+
+
+def run(client, name):
+    """Run a scheduled function as EventBridge would; its summary comes back."""
+    from app import app
+    from devstack.lambdas import invoke, scheduled_event
+
+    return invoke(app, name, scheduled_event("me-south-1", name))
+
+
+def account(account_id):
+    from chalicelib.adapters.models import AccountRecord
+
+    return AccountRecord.get(account_id)
+
+
+def test_an_unused_welcome_link_marks_the_account_invite_expired_after_fourteen_days(clock, client, invite):
+    invited, _ = invite()
+    clock.shift(timedelta(days=14) - timedelta(minutes=1))
+    assert run(client, "expire_invites")["done"] == 0
+    assert account(invited.account_id).status == "invited"
+
+    clock.shift(timedelta(minutes=2))
+    assert run(client, "expire_invites") | {"job": None} == {
+        "job": None, "due": 1, "done": 1, "skipped": 0, "failed": 0, "stopped_early": False}
+    assert account(invited.account_id).status == "invite_expired"
+    assert run(client, "expire_invites")["due"] == 0  # nothing is read twice
+
+
+def test_an_invite_expired_person_still_gets_in_with_forgot_password(clock, client, api, invite, outbox):
+    from tests.support import token_of
+
+    invite()
+    clock.shift(timedelta(days=15))
+    run(client, "expire_invites")
+    api.post("/v1/auth/password/forgot", {"username": "omar.k@acme.example"})
+    link = outbox.last(template="password_reset")["links"][0]
+    assert api.post("/v1/auth/password/reset", {"token": token_of(link), "new_password": NEW_PASSWORD}).status == 200
+    assert api.login("omar.k@acme.example", NEW_PASSWORD).status == 200
+
+
+def test_one_reminder_seven_days_before_the_password_expires_then_it_expires(clock, client, api, resident, outbox):
+    clock.shift(timedelta(days=83) - timedelta(minutes=1))
+    run(client, "expire_passwords")
+    assert outbox.messages(template="password_expiry_reminder") == []
+
+    clock.shift(timedelta(minutes=2))
+    assert run(client, "expire_passwords")["done"] == 1
+    reminder = outbox.last(template="password_expiry_reminder")
+    assert reminder["to"] == resident["email"] and reminder["vars"]["days"] == 6
+    clock.shift(timedelta(hours=1))
+    run(client, "expire_passwords")
+    assert len(outbox.messages(template="password_expiry_reminder")) == 1  # never two for one password
+
+    clock.shift(timedelta(days=7))
+    assert run(client, "expire_passwords")["done"] == 1
+    assert account(resident["account_id"]).password_expired == "yes"
+    login = api.login(resident["civil_id"], NEW_PASSWORD)
+    assert login.body["challenge"] == "NEW_PASSWORD_REQUIRED" and login.body["reason"] == "expired"
+
+
+def test_a_changed_password_gets_its_own_reminder_later(clock, client, api, resident, outbox):
+    clock.shift(timedelta(days=50))
+    api.post("/v1/auth/password/change", {"current_password": NEW_PASSWORD, "new_password": "Calm-River-Stone-5"},
+             token=api.login(resident["civil_id"], NEW_PASSWORD).body["access_token"])
+    clock.shift(timedelta(days=40))  # 90 days after the first password, 40 after the second
+    run(client, "expire_passwords")
+    assert outbox.messages(template="password_expiry_reminder") == []
+    assert account(resident["account_id"]).password_expired is None
+
+
+def test_a_temporary_password_stops_working_after_seven_days(clock, client, api, outbox, registration_body):
+    started = api.post("/v1/auth/register", registration_body).body
+    code = outbox.last(template="registration_code")["vars"]["code"]
+    api.post("/v1/auth/register/verify", {"registration_id": started["registration_id"], "code": code})
+    temporary = outbox.last(template="temporary_password")["vars"]["password"]
+
+    clock.shift(timedelta(days=7) - timedelta(minutes=1))
+    assert run(client, "expire_passwords")["done"] == 0
+    clock.shift(timedelta(minutes=2))
+    assert run(client, "expire_passwords")["done"] == 1
+    answer = api.login(registration_body["civil_id"], temporary)
+    assert answer.status == 401 and answer.code == "TEMPORARY_PASSWORD_EXPIRED"
+
+
+def test_expired_codes_challenges_and_links_are_removed(clock, client, api, resident, outbox):
+    from chalicelib.adapters.models import TokenRecord
+    from chalicelib.domain.tokens import token_hash
+
+    api.post("/v1/auth/password/forgot", {"username": resident["civil_id"]})
+    reset_token = outbox.last(template="password_reset")["links"][0].split("token=")[1]
+    clock.shift(timedelta(hours=24) - timedelta(minutes=1))
+    run(client, "purge_tokens")
+    assert TokenRecord.count(token_hash(reset_token)) == 1
+
+    clock.shift(timedelta(minutes=2))
+    summary = run(client, "purge_tokens")
+    assert summary["done"] >= 1
+    assert TokenRecord.count(token_hash(reset_token)) == 0
+    assert run(client, "purge_tokens")["due"] == 0
+
+
+def test_sessions_unused_past_their_life_are_removed_and_used_ones_stay(clock, client, api, resident):
+    from chalicelib.adapters.models import SessionRecord
+
+    other = api.login(resident["civil_id"], NEW_PASSWORD, device="tablet").body
+    clock.shift(timedelta(days=20))
+    api.post("/v1/auth/refresh", {"refresh_token": other["refresh_token"]})  # the tablet is used
+
+    clock.shift(timedelta(days=10, minutes=1))  # the phone: 30 days and a minute unused
+    assert run(client, "purge_sessions")["done"] == 1
+    assert SessionRecord.count(resident["tokens"]["session_id"]) == 0
+    assert SessionRecord.count(other["session_id"]) == 1
+
+
+@pytest.fixture
+def many_invites(clock, invite, monkeypatch):
+    from chalicelib.settings import reset_settings
+
+    monkeypatch.setenv("JOB_PAGE_SIZE", "1")
+    reset_settings()
+    return [invite(f"person{n}@acme.example", f"Person {n}")[0] for n in range(12)]
+
+
+def test_more_due_items_than_one_page_are_all_handled(clock, client, many_invites):
+    from devstack.counting import count_aws_calls
+
+    clock.shift(timedelta(days=15))
+    with count_aws_calls() as calls:
+        summary = run(client, "expire_invites")
+    assert summary["done"] == 12
+    assert calls[("dynamodb", "Query")] >= 12  # one item a page: every item took a page of its own
+    assert all(account(a.account_id).status == "invite_expired" for a in many_invites)
+
+
+def test_a_run_stops_before_its_time_limit_and_the_next_run_finishes(clock, client, many_invites):
+    from chalicelib.adapters.account_store import DueStore
+    from chalicelib.services.expiry import JobRun, expire_invites
+    from chalicelib.wiring import now
+
+    clock.shift(timedelta(days=15))
+    budget = iter([False] * 5 + [True] * 100)
+    first = expire_invites(DueStore(page_size=2), now(), JobRun("expire_invites", out_of_time=lambda: next(budget)))
+    assert first.stopped_early and first.done == 5
+
+    second = expire_invites(DueStore(page_size=2), now(), JobRun("expire_invites", out_of_time=lambda: False))
+    assert second.done == 7 and not second.stopped_early
+    assert all(account(a.account_id).status == "invite_expired" for a in many_invites)
+
+
+def test_two_runs_at_once_do_nothing_twice(clock, client, many_invites):
+    from chalicelib.adapters.account_store import DueStore
+    from chalicelib.services.expiry import JobRun, expire_invites
+    from chalicelib.wiring import now
+
+    clock.shift(timedelta(days=15))
+    second_summary = {}
+
+    class RacingStore(DueStore):
+        def expire_invite(self, record, at):
+            if not second_summary:
+                # The other run does everything between this run's read and its first write.
+                second_summary.update(expire_invites(DueStore(), at, JobRun("b", lambda: False)).summary())
+            return super().expire_invite(record, at)
+
+    first = expire_invites(RacingStore(page_size=2), now(), JobRun("a", out_of_time=lambda: False))
+    assert second_summary["done"] == 12
+    assert first.done == 0 and first.skipped == first.due and first.failed == 0
+
+
+def test_one_items_failure_never_stops_the_others(clock, client, many_invites):
+    from chalicelib.adapters.account_store import DueStore
+    from chalicelib.services.expiry import JobRun, expire_invites
+    from chalicelib.wiring import now
+
+    clock.shift(timedelta(days=15))
+    broken = many_invites[3].account_id
+
+    class FlakyStore(DueStore):
+        def expire_invite(self, record, at):
+            if record.account_id == broken:
+                raise RuntimeError("one bad item")
+            return super().expire_invite(record, at)
+
+    summary = expire_invites(FlakyStore(), now(), JobRun("a", out_of_time=lambda: False))
+    assert (summary.done, summary.failed) == (11, 1)
+    assert account(broken).status == "invited"
+
+
+def test_a_lost_race_is_a_skip_not_a_failure():
+    from chalicelib.services.expiry import JobRun, run_due
+
+    def act(_item):
+        raise StaleState()
+
+    summary = run_due(JobRun("x", lambda: False), lambda shard: [shard] if shard == "0" else [], act)
+    assert (summary.due, summary.skipped, summary.failed) == (1, 1, 0)
