@@ -42,6 +42,7 @@ def reset_wiring() -> None:
     premium_deps.cache_clear()
     _forget_payment_caches()
     reset_queue_urls()
+    _forget_card_caches()
 
 
 def payment_gateway(settings):  # -> chalicelib.adapters.gateway.PaymentGateway
@@ -101,10 +102,8 @@ def premium_deps() -> PremiumDeps:
 
 def _forget_payment_caches() -> None:
     from chalicelib.adapters.payment_secrets import forget_secrets
-    from chalicelib.adapters.premium_store import reset_connections
 
-    forget_secrets()
-    reset_connections()
+    forget_secrets()  # each test's AWS has its own callback secret
 
 
 @cache
@@ -117,3 +116,30 @@ def enrolment_deps():
 
     return EnrolmentDeps(store=EnrolmentStore(), records=enrolment_records, enqueue=messaging.enqueue,
                          open_csv=open_hr_csv, new_report=ReportWriter, now=now)
+
+
+def _render_card(content, qr_text: str, fmt: str) -> bytes:
+    # Imported here, not at the top: Pillow, segno and the shaping libraries load only
+    # when a card is actually drawn, never on the cold start of any other route.
+    from chalicelib.adapters import card_render
+
+    return card_render.render_pdf(content, qr_text) if fmt == "pdf" else card_render.render_png(content, qr_text)
+
+
+@cache
+def card_deps():  # -> chalicelib.services.cards.CardDeps
+    from chalicelib.adapters import card_keys
+    from chalicelib.adapters.card_store import CardStore
+    from chalicelib.adapters.insured_people import InsuredPeople
+    from chalicelib.services.cards import CardDeps
+
+    return CardDeps(people=InsuredPeople(), objects=CardStore(), render=_render_card,
+                    signing_key=card_keys.signing_key, public_key=card_keys.public_key,
+                    public_keys=card_keys.public_keys, now=now)
+
+
+def _forget_card_caches() -> None:
+    from chalicelib.adapters.card_keys import forget_card_keys
+
+    card_deps.cache_clear()
+    forget_card_keys()

@@ -27,6 +27,7 @@ def run() -> None:
         print(
             f"\nEmbedded AWS (moto) on http://127.0.0.1:{moto_port}\n"
             f"API on http://127.0.0.1:{api_port}  (try /v1/health, /v1/openapi.json)\n"
+            f"Sandbox payment pages on {os.environ.get('SANDBOX_PAGE_URL', '')}/<ref> (open a payment_url)\n"
             f"Emails and SMS: {stack.outbox}\n"
             f"Scheduled functions run on their schedule; run one now with: make job NAME=<name>\n"
             f"Drop an HR file: make drop FILE=examples/hr/acme-2026.csv POLICY=GP-ACME-2026\n"

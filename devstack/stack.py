@@ -33,6 +33,15 @@ def local_environment(moto_port: int, api_port: int, outbox: Path) -> dict[str, 
         OUTBOX_DIR=str(outbox),
         LOCAL_MODE="true",
     )
+    # The sandbox payment gateway: its page on SANDBOX_PORT (default: the API's port + 1), its
+    # sessions in files that the page server and the app (and `make job`) share.
+    sandbox_port = int(os.environ.get("SANDBOX_PORT") or api_port + 1)
+    env.update(
+        PAYMENT_GATEWAY="sandbox",
+        SANDBOX_PAGE_URL=f"http://127.0.0.1:{sandbox_port}/sandbox/pay",
+        PAYMENT_RETURN_URL=f"http://127.0.0.1:{sandbox_port}/sandbox/done",
+        SANDBOX_DIR=str(outbox.parent / "sandbox"),
+    )
     return env
 
 
@@ -74,6 +83,7 @@ class LocalStack:
         provision(STAGE, REGION, email_sender=get_settings().email_sender)
         self.app = self._load_app()
         self._serve_api()
+        self._serve_sandbox_pages()
         self._start_pumps()
         if demo:
             from devstack.demo import load_demo
@@ -95,6 +105,21 @@ class LocalStack:
         self.api_thread.start()
         wait_for_port(self.api_port)
 
+    def _serve_sandbox_pages(self) -> None:
+        from urllib.parse import urlsplit
+
+        from chalicelib.settings import get_settings
+        from chalicelib.wiring import payment_gateway
+        from devstack.sandbox_pages import SandboxPages
+
+        settings = get_settings()
+        if settings.payments.gateway != "sandbox":
+            return
+        port = urlsplit(settings.payments.sandbox_page_url).port or 8001
+        self.sandbox_pages = SandboxPages(payment_gateway(settings), port, self.say)
+        self.sandbox_pages.start()
+        wait_for_port(port)
+
     def _start_pumps(self) -> None:
         from devstack.lambdas import QueuePump, Scheduler, sqs_sources
 
@@ -114,5 +139,7 @@ class LocalStack:
         if getattr(self, "api", None) is not None:
             self.api.server.shutdown()
             self.api.server.server_close()
+        if getattr(self, "sandbox_pages", None) is not None:
+            self.sandbox_pages.stop()
         if getattr(self, "moto", None) is not None:
             self.moto.stop()

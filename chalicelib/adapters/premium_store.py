@@ -351,6 +351,8 @@ class PremiumStore:
         pid = payment.payment_id
         amount = int(payment.amount_fils)
         attempts = list(payment.refunds or [])
+        if not attempts:
+            raise LostRace({"payment"})  # no refund was requested: nothing to settle
         attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "status": RefundStatus.REFUNDED,
                                         "completed_at": now, "refund_ref": refund_ref})
         # Never more back than was paid: the condition is the arithmetic, checked by DynamoDB.
@@ -378,6 +380,8 @@ class PremiumStore:
         """requested -> failed: nothing moved, the insured unlocked."""
         pid = payment.payment_id
         attempts = list(payment.refunds or [])
+        if not attempts:
+            raise LostRace({"payment"})  # no refund was requested: nothing to settle
         attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "status": RefundStatus.FAILED,
                                         "completed_at": now, "error_code": error_code})
         _transact([

@@ -158,7 +158,16 @@ def me():
         "language": account.language, "gender": account.gender, "city": account.city,
         "username": account.civil_id if account.source == "self" else account.email,
         "password_expires_at": _password_expiry(account),
+        "people": _covered_people(account.account_id),
     })
+
+
+def _covered_people(account_id: str) -> list[dict]:
+    # PRODUCT.md: /v1/me is "the account and the people it covers"; the same entries as /v1/cards.
+    from chalicelib.services.cards import covered_people
+    from chalicelib.wiring import card_deps
+
+    return covered_people(card_deps(), account_id)
 
 
 def _password_expiry(account) -> str | None:

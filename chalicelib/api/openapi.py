@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.api.cards_openapi import card_schema
+from chalicelib.api.cards_openapi import paths as card_paths
 from chalicelib.api.premiums_openapi import paths as premium_paths
 from chalicelib.settings import VERSION
 
@@ -93,10 +95,10 @@ def document() -> dict[str, Any]:
             "Change the password with the current one; other devices are signed out",
             body=_s(current_password="string", new_password="string"), out=_s(status="string"), auth=True,
             errors=("400", "403", "422"))},
-        "/v1/me": {"get": _op("The signed-in account", auth=True, out=_s(
+        "/v1/me": {"get": _op("The signed-in account and the people it covers", auth=True, out=_s(
             account_id="string", status="string", source="string", email="string", civil_id="string",
             phone="string", name="string", language="string", gender="string", city="string", username="string",
-            password_expires_at="string"))},
+            password_expires_at="string", people={"type": "array", "items": card_schema(_s)}))},
     }
     pages = {
         "/activate": {
@@ -140,5 +142,5 @@ def document() -> dict[str, Any]:
             "responses": {"Error": {"description": "An error in the envelope", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
         },
-        "paths": {**meta, **auth, **pages, **premium_paths(_op, _s)},
+        "paths": {**meta, **auth, **pages, **premium_paths(_op, _s), **card_paths(_op, _s)},
     }

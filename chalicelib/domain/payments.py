@@ -304,6 +304,19 @@ def active_start(periods: Iterable[CoveredPeriod]) -> date | None:
     return min(starts) if starts else None
 
 
+def current_span(periods: Iterable[CoveredPeriod]) -> tuple[date, date] | None:
+    """The unbroken coverage that ends last: from the start of its first period to its end."""
+    active = sorted((p for p in periods if p.active), key=lambda p: p.start)
+    if not active:
+        return None
+    start, end = active[-1].start, active[-1].end
+    for period in reversed(active[:-1]):
+        if period.end != start:
+            break  # a gap: coverage lapsed before this run began
+        start = period.start
+    return start, end
+
+
 def add_period(periods: tuple[CoveredPeriod, ...], new: CoveredPeriod) -> tuple[CoveredPeriod, ...]:
     """The periods with `new` appended; it must start on or after the current end (no overlap)."""
     end = active_end(periods)

@@ -34,10 +34,9 @@ from chalicelib.domain.payments import (
     PaymentInProgress,
     PaymentStarting,
     PaymentStatus,
-    active_end,
-    active_start,
     add_period,
     check_idempotency_key,
+    current_span,
     kuwait_today,
     request_fingerprint,
 )
@@ -193,6 +192,7 @@ def _replay(deps: PremiumDeps, claim: Any, fingerprint: str) -> dict[str, Any]:
     if claim.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     deadline = time.monotonic() + SESSION_WAIT_S
+    pause = SESSION_POLL_S
     while True:
         payment = deps.store.payment(claim.payment_id)
         if payment is None:
@@ -201,7 +201,8 @@ def _replay(deps: PremiumDeps, claim: Any, fingerprint: str) -> dict[str, Any]:
             return payment_view(payment)
         if time.monotonic() >= deadline:
             break
-        deps.sleep(SESSION_POLL_S)
+        deps.sleep(pause)
+        pause = min(pause * 2, 0.5)  # back off: the waiters must not starve the request doing the work
     created = datetime.fromisoformat(payment.created_at)
     if deps.now() - created > timedelta(seconds=SESSION_ABANDONED_S):
         # The request that made it died before opening a session: close it and free the key.
@@ -321,12 +322,17 @@ def _capture(deps: PremiumDeps, payment: Any, result: Any, actor: str, now: date
                    "status": "active", "category": payment.category, "amount_fils": int(payment.amount_fils),
                    "account_id": payment.account_id})
     policy_id = policy.policy_id or deps.new_id("pol")
-    extended = bool(policy.policy_id and active_end(domain))
+    if not policy.policy_id:
+        policy_kind = "policy_created"
+    else:
+        policy_kind = "policy_extended" if payment.kind == KIND_RENEWAL else "policy_period_added"
+    span = current_span(covered)
+    assert span is not None
     events = [
         payment_event(payment, "payment_captured", now, actor, policy_id=policy_id, from_status=PaymentStatus.PENDING,
                to_status=PaymentStatus.CAPTURED,
                details={"transaction_id": result.transaction_id, "gateway_ref": result.gateway_ref}),
-        LedgerEvent(f"policy#{policy_id}", "policy_extended" if extended else "policy_created", now, actor,
+        LedgerEvent(f"policy#{policy_id}", policy_kind, now, actor,
                     account_id=payment.account_id, application_id=payment.application_id,
                     payment_id=payment.payment_id, policy_id=policy_id, amount_fils=int(payment.amount_fils),
                     from_status=policy.status, to_status="active",
@@ -334,8 +340,8 @@ def _capture(deps: PremiumDeps, payment: Any, result: Any, actor: str, now: date
     ]
     try:
         deps.store.capture(
-            payment, policy_id=policy_id, periods=stored, start_date=active_start(covered).isoformat(),
-            end_date=active_end(covered).isoformat(), now=now, transaction_id=result.transaction_id,
+            payment, policy_id=policy_id, periods=stored, start_date=span[0].isoformat(),
+            end_date=span[1].isoformat(), now=now, transaction_id=result.transaction_id,
             gateway_ref=result.gateway_ref, gateway_result=result.raw_result or "captured", events=events)
     except StaleState:
         fresh = deps.store.payment(payment.payment_id)
@@ -344,8 +350,8 @@ def _capture(deps: PremiumDeps, payment: Any, result: Any, actor: str, now: date
         raise
     log_event("payment_captured", payment_id=payment.payment_id, policy_id=policy_id,
               amount_fils=int(payment.amount_fils))
-    captured = deps.store.payment(payment.payment_id) or payment
-    send_receipts(deps, captured, now, refund=False)
+    payment.transaction_id = result.transaction_id or payment.transaction_id
+    send_receipts(deps, payment, now, refund=False)
     return "captured"
 
 

@@ -20,11 +20,10 @@ from chalicelib.domain.payments import (
     PaymentStatus,
     RefundFailed,
     RefundStatus,
-    active_end,
-    active_start,
     cancel_period,
     check_refund_reason,
     check_refundable,
+    current_span,
 )
 from chalicelib.errors import NotFound, StaleState
 from chalicelib.logs import log_error, log_event
@@ -85,7 +84,8 @@ def _complete(deps: PremiumDeps, payment: Any, answer: Any, reason: str) -> Any:
     for period in stored:
         if period["payment_id"] == payment.payment_id:
             period["status"] = "cancelled"
-    start, end = active_start(remaining), active_end(remaining)
+    span = current_span(remaining)
+    start, end = span if span else (None, None)
     policy_status = "active" if end else "cancelled"
     actor = f"gateway:{deps.gateway.name}"
     events = [

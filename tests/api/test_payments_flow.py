@@ -249,7 +249,9 @@ def test_a_lapsed_policy_is_not_renewed_but_insured_anew_from_today(api, payer, 
     again = payer.started_payment(key="again", passport_expiry="2031-01-01")
     choose_on_page(api, again, "approved")
     policy = payer.call("GET", "/v1/policies").body["policies"][0]
-    assert (policy["end_date"], len(policy["periods"])) == ("2028-04-05", 2)
+    # The same policy, now from the new start: the lapsed year stays in its history.
+    assert (policy["start_date"], policy["end_date"], len(policy["periods"])) == ("2027-04-05", "2028-04-05", 2)
+    assert kinds(f"policy#{policy['policy_id']}") == ["policy_created", "policy_period_added"]
 
 
 def test_two_applications_for_one_person_cannot_both_be_paying(api, payer):

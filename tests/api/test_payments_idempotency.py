@@ -97,6 +97,7 @@ def _forget_connections() -> None:
     """Every cached client and PynamoDB connection, so the next ones use the current endpoint."""
     from pynamodb.models import Model
 
+    from chalicelib.adapters import account_store, premium_store
     from chalicelib.adapters.aws import reset_clients
     from chalicelib.adapters.jwt_tokens import jwt_keys
     from chalicelib.settings import reset_settings
@@ -109,6 +110,8 @@ def _forget_connections() -> None:
 
     for model in models(Model):
         model._connection = None
+    account_store._connection.cache_clear()
+    premium_store.reset_connections()
     reset_settings()
     reset_clients()
     reset_wiring()
@@ -171,6 +174,8 @@ def _confirmed_application(deps, account_id: str) -> str:
 
     created = premiums.create_application(deps, account_id, application_body())
     premiums.confirm_application(deps, account_id, created["application_id"], {"accept": True})
+    # Warm containers: clients made before the race, as twenty warm Lambdas would have them.
+    deps.gateway, deps.store.idempotency("warm"), deps.store.payment("warm"), deps.store.policy("warm")
     return created["application_id"]
 
 
