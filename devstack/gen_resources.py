@@ -224,6 +224,8 @@ def template() -> dict:
             "Properties": {
                 "QueueName": sub("insure-${Stage}-outbound"),
                 "VisibilityTimeout": 360,  # six times the sender's timeout (60 s)
+                # Kept the longest SQS allows: an SES outage of days delays messages, never drops them.
+                "MessageRetentionPeriod": 1209600,
                 "SqsManagedSseEnabled": True,
                 "RedrivePolicy": {
                     "deadLetterTargetArn": {"Fn::GetAtt": ["OutboundDeadLetterQueue", "Arn"]},
