@@ -8,10 +8,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.adapters.models import _Meta
+from chalicelib.adapters.models import _Meta, by_account_index
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
@@ -28,15 +27,6 @@ class GroupPolicyRecord(Model):
     employer_ar = UnicodeAttribute()
     plans = MapAttribute()  # plan code -> {name_en, name_ar, network_en, network_ar}
     created_at = UTCDateTimeAttribute()
-
-
-class MembersByAccount(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_account"
-        projection = AllProjection()
-
-    account_id = UnicodeAttribute(hash_key=True)
-    member_id = UnicodeAttribute(range_key=True)
 
 
 class MemberRecord(Model):
@@ -66,4 +56,4 @@ class MemberRecord(Model):
     updated_at = UTCDateTimeAttribute()
     terminated_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
-    by_account = MembersByAccount()
+    by_account = by_account_index("member_id")

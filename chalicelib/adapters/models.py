@@ -34,6 +34,14 @@ def _due_index(name: str, shard: str, due_at: str, projection: type = KeysOnlyPr
     return type(f"Index_{name}", (GlobalSecondaryIndex,), attrs)()
 
 
+def by_account_index(range_key: str) -> GlobalSecondaryIndex:
+    """The "by_account" index every per-account table has: an account's items sorted by `range_key`."""
+    meta = type("Meta", (), {"index_name": "by_account", "projection": AllProjection()})
+    attrs = {"Meta": meta, "account_id": UnicodeAttribute(hash_key=True),
+             range_key: UnicodeAttribute(range_key=True)}
+    return type(f"ByAccount_{range_key}", (GlobalSecondaryIndex,), attrs)()
+
+
 class AccountRecord(Model):
     """A person who can log in: HR-enrolled (username email) or self-registered (civil ID)."""
 
@@ -132,15 +140,6 @@ class TokenRecord(Model):
     by_due = _due_index("by_due", "due_shard", "due_at")
 
 
-class SessionsByAccount(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_account"
-        projection = AllProjection()
-
-    account_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
 class SessionRecord(Model):
     """One device signed in: its refresh-token family, rotated on every refresh."""
 
@@ -161,7 +160,7 @@ class SessionRecord(Model):
     expires_ttl = TTLAttribute()
     due_shard = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
-    by_account = SessionsByAccount()
+    by_account = by_account_index("created_at")
     by_due = _due_index("by_due", "due_shard", "due_at")
 
 

@@ -18,27 +18,11 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.adapters.models import _Meta, by_account_index
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
 _tables = _settings.premium_tables
-
-
-class _Meta:
-    region = _settings.region
-    # Lambda has a 29 s API budget: fail fast rather than retry for minutes.
-    max_retry_attempts = 3
-    connect_timeout_seconds = 3
-    read_timeout_seconds = 10
-
-
-class ApplicationsByAccount(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_account"
-        projection = AllProjection()
-
-    account_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
 
 
 class ApplicationRecord(Model):
@@ -72,16 +56,7 @@ class ApplicationRecord(Model):
     confirmed_revision = NumberAttribute(null=True)
     confirmed_at = UTCDateTimeAttribute(null=True)
     payment_id = UnicodeAttribute(null=True)  # the payment in flight, or the one that paid it
-    by_account = ApplicationsByAccount()
-
-
-class PaymentsByAccount(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_account"
-        projection = AllProjection()
-
-    account_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+    by_account = by_account_index("created_at")
 
 
 class PaymentsDueForReconciliation(GlobalSecondaryIndex):
@@ -140,7 +115,7 @@ class PaymentRecord(Model):
     # Present only while pending: the sparse reconciliation index.
     reconcile_queue = UnicodeAttribute(null=True)
     reconcile_due_at = UnicodeAttribute(null=True)
-    by_account = PaymentsByAccount()
+    by_account = by_account_index("created_at")
     due_for_reconciliation = PaymentsDueForReconciliation()
 
 
@@ -152,15 +127,6 @@ class PeriodMap(MapAttribute):
     category = UnicodeAttribute()
     amount_fils = NumberAttribute()
     account_id = UnicodeAttribute()
-
-
-class PoliciesByAccount(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_account"
-        projection = AllProjection()
-
-    account_id = UnicodeAttribute(hash_key=True)
-    insured_civil_id = UnicodeAttribute(range_key=True)
 
 
 class ResidencePolicyRecord(Model):
@@ -186,7 +152,7 @@ class ResidencePolicyRecord(Model):
     lock_ref = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
-    by_account = PoliciesByAccount()
+    by_account = by_account_index("insured_civil_id")
 
 
 class LedgerRecord(Model):
