@@ -44,6 +44,7 @@ lint: venv
 package: venv
 	rm -rf build
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage $(STAGE) --merge-template resources.json build/
+	$(BIN)/python -m devstack.slim_package build/deployment.zip
 
 ## Speed, memory and request counts against their targets.
 bench: venv package

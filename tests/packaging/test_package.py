@@ -13,6 +13,7 @@ import pytest
 
 from devstack import gen_resources
 from devstack.provision import Resolver
+from devstack.slim_package import SERVICES_USED, slim
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -34,6 +35,7 @@ def package(tmp_path_factory):
     env = {**os.environ, "AWS_DEFAULT_REGION": "me-south-1"}
     subprocess.run([str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", "resources.json",
                     str(out)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    slim(out / "deployment.zip")  # as make package does
     return out
 
 
@@ -109,3 +111,44 @@ def test_api_gateway_answers_in_the_error_envelope_too(package):
     template = json.loads(responses["UNAUTHORIZED"]["responseTemplates"]["application/json"])
     assert template["error"]["code"] == "UNAUTHORIZED"
     assert "paths" in api  # chalice's own routes are still there after the merge
+
+
+SMOKE = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+os.environ.update(json.loads(sys.argv[2]))
+import app  # every handler module, as Lambda imports them
+import boto3
+for service in {services!r}:
+    boto3.client(service)
+from chalicelib.adapters.models import AccountRecord
+AccountRecord._get_connection().connection.client  # PynamoDB's own client
+# Every native library loads: Pillow's codecs and FreeType, cryptography, argon2, the bidi engine.
+import io, pathlib
+from PIL import Image, ImageFont
+font = next(pathlib.Path(sys.argv[1], "chalicelib", "assets", "fonts").glob("*.ttf"))
+ImageFont.truetype(str(font), 20)
+for kind in ("PNG", "JPEG", "PDF"):
+    Image.new("RGB", (8, 8)).save(io.BytesIO(), kind)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+Ed25519PrivateKey.generate().sign(b"x")
+import argon2, bidi.algorithm
+argon2.PasswordHasher().hash("x")
+bidi.algorithm.get_display("abc")
+inside = [sys.modules[name].__file__.startswith(sys.argv[1]) for name in ("botocore", "PIL")]
+print("ok", *inside)
+"""
+
+
+def test_the_slimmed_zip_imports_the_app_and_builds_every_client_it_uses(package, tmp_path):
+    with zipfile.ZipFile(package / "deployment.zip") as zf:
+        zf.extractall(tmp_path / "lambda")
+    env = dict(CONFIG["stages"]["prod"]["environment_variables"], AWS_DEFAULT_REGION="me-south-1",
+               AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
+    # -S: no site-packages, so only the zip's libraries (and the standard library) are importable.
+    result = subprocess.run([sys.executable, "-S", "-c", SMOKE.format(services=SERVICES_USED),
+                             str(tmp_path / "lambda"), json.dumps(env)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("ok True True")
+    assert (package / "deployment.zip").stat().st_size < 30 * 1024 * 1024
