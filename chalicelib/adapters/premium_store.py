@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -30,12 +30,13 @@ from chalicelib.adapters.premium_models import (
     RefundAttempt,
     ResidencePolicyRecord,
 )
+from chalicelib.domain.due import SHARDS
 from chalicelib.domain.ledger import LedgerEvent
 from chalicelib.domain.payments import ApplicationStatus, PaymentStatus, RefundStatus
 from chalicelib.errors import StaleState
 from chalicelib.settings import get_settings
 
-RECONCILE_QUEUE = "pending"
+RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see services.payments.reconcile_queue_of
 
 
 @cache
@@ -170,10 +171,11 @@ class PremiumStore:
     def policies_of(self, account_id: str) -> list[ResidencePolicyRecord]:
         return list(ResidencePolicyRecord.by_account.query(account_id))
 
-    def due_payments(self, now: datetime, limit: int) -> list[PaymentRecord]:
-        """Pending payments whose reconciliation is due, oldest first (a Query of the sparse index)."""
-        return list(PaymentRecord.due_for_reconciliation.query(
-            RECONCILE_QUEUE, PaymentRecord.reconcile_due_at <= _iso(now), limit=limit))
+    def due_payments(self, now: datetime, limit: int) -> Iterator[PaymentRecord]:
+        """Pending payments whose reconciliation is due, shard by shard, read lazily (Queries, never a Scan)."""
+        for shard in range(SHARDS):
+            yield from PaymentRecord.due_for_reconciliation.query(
+                    f"{RECONCILE_QUEUE}-{shard}", PaymentRecord.reconcile_due_at <= _iso(now), page_size=limit)
 
     def ledger(self, stream: str) -> list[LedgerRecord]:
         return list(LedgerRecord.query(stream, consistent_read=True))

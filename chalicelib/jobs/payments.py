@@ -21,4 +21,9 @@ def reconcile_payments(event: Any) -> dict[str, int]:
     time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     outcomes = payments.reconcile_due(premium_deps(), time_left_s=time_left)
     log_event("payments_reconciled", **outcomes)
+    # The same summary line as every scheduled job: still pending or raced is a skip, unreachable a failure.
+    skipped = outcomes.get("pending", 0) + outcomes.get("raced", 0)
+    failed = outcomes.get("unreachable", 0)
+    log_event("job_summary", job="reconcile_payments", due=sum(outcomes.values()),
+              done=sum(outcomes.values()) - skipped - failed, skipped=skipped, failed=failed)
     return outcomes

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import premium_messages
+from chalicelib.domain.due import shard_of
 from chalicelib.domain.ledger import LedgerEvent
 from chalicelib.domain.money import CURRENCY
 from chalicelib.domain.payments import (
@@ -153,7 +154,7 @@ def start_payment(deps: PremiumDeps, *, account_id: str, application_id: str, id
         lang="ar" if lang == "ar" else "en", insured_civil_id=application.insured_civil_id,
         insured_name=application.insured_name, category=application.category, kind=application.kind,
         period_start=application.start_date, period_end=application.end_date, gateway=settings.gateway,
-        refunded_fils=0, reconcile_queue="pending",
+        refunded_fils=0, reconcile_queue=reconcile_queue_of(payment_id),
         reconcile_due_at=(now + timedelta(minutes=settings.reconcile_after_minutes)).isoformat())
     claim = deps.store.new_idempotency(key=store_key, fingerprint=fingerprint, payment_id=payment_id, created_at=now,
                                        expires_ttl=now + timedelta(hours=settings.idempotency_hours))
@@ -381,6 +382,11 @@ def send_receipts(deps: PremiumDeps, payment: Any, at: datetime, *, refund: bool
 
 
 # --- reconciliation -----------------------------------------------------------------------------
+
+
+def reconcile_queue_of(payment_id: str) -> str:
+    """The reconciliation index's partition of a pending payment: one of 8 shards, never one hot key."""
+    return f"pending-{shard_of(payment_id)}"
 
 
 def reconcile_due(deps: PremiumDeps, *, limit: int = RECONCILE_BATCH,
