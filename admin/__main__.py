@@ -28,8 +28,11 @@ def main(argv: list[str]) -> int:
     create = sub.add_parser("create-policy", help="create a group policy from a JSON file")
     create.add_argument("file")
     create.add_argument("--replace", action="store_true", help="replace an existing policy")
+    sub.add_parser("never-activated", help="HR-enrolled people whose welcome link expired unused")
     args = parser.parse_args(argv)
     stage_environment(os.environ.get("STAGE", "dev"))
+    if args.command == "never-activated":
+        return never_activated()
 
     from chalicelib.adapters.enrolment_store import EnrolmentStore
     from chalicelib.errors import AppError
@@ -42,6 +45,15 @@ def main(argv: list[str]) -> int:
         print(json.dumps(error.body("en"), ensure_ascii=False, indent=2), file=sys.stderr)
         return 2
     print(f"group policy {policy['policy_no']} ({policy['employer_en']}) with plans {', '.join(policy['plans'])}")
+    return 0
+
+
+def never_activated() -> int:
+    from chalicelib.adapters.account_store import DueStore
+
+    print("expired_at,email,name")
+    for account in DueStore().never_activated():
+        print(f"{account.invite_due_at.isoformat()},{account.email},{account.name or ''}")
     return 0
 
 

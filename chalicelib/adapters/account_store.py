@@ -23,7 +23,7 @@ from chalicelib.adapters.models import (
     UsernameRecord,
 )
 from chalicelib.domain.account_errors import UsernameTaken
-from chalicelib.domain.due import shard_of
+from chalicelib.domain.due import SHARDS, shard_of
 from chalicelib.errors import StaleState
 from chalicelib.settings import get_settings
 
@@ -225,6 +225,9 @@ class AccountStore:
         return int(record.count)
 
 
+EXPIRED = "expired-"
+
+
 class DueStore:
     """The expiry jobs' reads (due items of one shard, lazily, a page at a time) and conditional writes."""
 
@@ -238,9 +241,17 @@ class DueStore:
         return self._due(AccountRecord.by_invite_due, shard, AccountRecord.invite_due_at, now)
 
     def expire_invite(self, account: AccountRecord, now: datetime) -> bool:
-        return self._update(account, [AccountRecord.status.set("invite_expired"), AccountRecord.invite_shard.remove(),
-                                      AccountRecord.invite_due_at.remove(), AccountRecord.updated_at.set(now)],
+        # It stays in the index under "expired-<shard>" (the job reads only "0" to "7"): that is the
+        # admin listing of people who never activated, oldest first.
+        return self._update(account, [AccountRecord.status.set("invite_expired"),
+                                      AccountRecord.invite_shard.set(f"{EXPIRED}{account.invite_shard}"),
+                                      AccountRecord.updated_at.set(now)],
                             (AccountRecord.status == "invited") & (AccountRecord.invite_due_at <= now))
+
+    def never_activated(self) -> Iterator[AccountRecord]:
+        """Accounts whose welcome link expired unused and who have not come in since."""
+        for shard in range(SHARDS):
+            yield from AccountRecord.by_invite_due.query(f"{EXPIRED}{shard}", page_size=self.page_size)
 
     def due_passwords(self, shard: str, now: datetime) -> Iterator[AccountRecord]:
         return self._due(AccountRecord.by_password_due, shard, AccountRecord.password_due_at, now)

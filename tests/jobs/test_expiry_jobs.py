@@ -205,3 +205,20 @@ def test_a_lost_race_is_a_skip_not_a_failure():
 
     summary = run_due(JobRun("x", lambda: False), lambda shard: [shard] if shard == "0" else [], act)
     assert (summary.due, summary.skipped, summary.failed) == (1, 1, 0)
+
+
+def test_operations_can_list_who_never_activated(clock, client, invite, capsys):
+    from admin.__main__ import main as admin
+
+    invite("early@acme.example", "Early Bird")
+    clock.shift(timedelta(days=1))
+    invite("late@acme.example", "Late Comer")
+    clock.shift(timedelta(days=15))
+    run(client, "expire_invites")
+    capsys.readouterr()
+
+    assert admin(["never-activated"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("{")]
+    assert lines[0] == "expired_at,email,name"
+    assert sorted(line.split(",")[1] for line in lines[1:]) == ["early@acme.example", "late@acme.example"]
+    assert run(client, "expire_invites")["due"] == 0  # listed, never re-read by the job
