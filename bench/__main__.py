@@ -12,7 +12,7 @@ MODULES = ["bench.foundation", "bench.auth", "bench.enrolment", "bench.jobs", "b
 
 
 def fmt(value: float, unit: str) -> str:
-    if unit in ("requests", "bytes", "rows"):
+    if float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
 
