@@ -51,13 +51,16 @@ def run_job(job: dict[str, Any]) -> str:
         pacer().wait()
         messaging.deliver(messaging.message_from(job["message"]))
         return "sent"
-    if kind == "welcome":
-        from chalicelib.services.passwords import welcome_message
+    if kind in ("welcome", "password_reset"):
+        from chalicelib.services.passwords import password_reset_message, welcome_message
         from chalicelib.wiring import auth_deps
 
-        message = welcome_message(auth_deps(), job["account_id"], int(job.get("generation", 0)))
+        if kind == "welcome":
+            message = welcome_message(auth_deps(), job["account_id"], int(job.get("generation", 0)))
+        else:
+            message = password_reset_message(auth_deps(), job["username"])
         if message is None:
-            return "skipped"  # already sent, activated since, or the email changed again
+            return "skipped"  # no such account, already sent, activated since, or over its hourly limit
         pacer().wait()
         messaging.deliver(message)
         return "sent"

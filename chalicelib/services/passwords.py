@@ -144,22 +144,32 @@ def activate(deps: AuthDeps, token: str) -> LinkState:
 
 
 def forgot_password(deps: AuthDeps, username: object, lang: str | None) -> None:
-    """Send a reset link if the account exists; the caller answers 202 the same way either way."""
-    now = deps.now()
-    limit = deps.settings.limits.forgot_per_hour
+    """Queue a reset for the sender; the caller answers 202 the same way either way.
+
+    The request does the same work whether or not the account exists (one counter, one queue
+    message), so its timing tells nothing: the lookup happens in the sender.
+    """
     name = normalize_username(username)
     if name is None:
         return
-    if deps.store.hit(f"forgot:name:{token_hash(name)}", timedelta(hours=1), now) > limit:
+    if deps.store.hit(f"forgot:name:{token_hash(name)}", timedelta(hours=1), deps.now()) > \
+            deps.settings.limits.forgot_per_hour:
         log_event("forgot_password_throttled")
         return
-    login_name = deps.store.login_name(name)
+    deps.enqueue([{"kind": "password_reset", "username": name}])
+
+
+def password_reset_message(deps: AuthDeps, username: str) -> Any:
+    """The sender's half: a reset link (valid 24 hours; the newest voids older ones), if the account exists."""
+    now = deps.now()
+    login_name = deps.store.login_name(username)
     account = deps.store.account(login_name.account_id) if login_name and login_name.account_id else None
     if account is None:
-        return
-    if deps.store.hit(f"forgot:account:{account.account_id}", timedelta(hours=1), now) > limit:
+        return None
+    if deps.store.hit(f"forgot:account:{account.account_id}", timedelta(hours=1), now) > \
+            deps.settings.limits.forgot_per_hour:
         log_event("forgot_password_throttled", account_id=account.account_id)
-        return
+        return None
     token = new_token()
     hours = deps.settings.lifetimes.reset_link_hours
     deps.store.put_token(token_hash(token), kind="reset", account_id=account.account_id,
@@ -170,11 +180,12 @@ def forgot_password(deps: AuthDeps, username: object, lang: str | None) -> None:
     link = _link(deps, "/reset-password", token)
     # HR accounts have no language preference: both languages. Residents get theirs.
     lang_of_account = account.language if account.source == "self" else None
-    if account.email:
-        deps.send(messages.reset_link_email(account.email, lang_of_account, link, hours))
-    elif account.phone:
-        deps.send(messages.reset_link_sms(account.phone, lang_of_account, link, hours))
     log_event("password_reset_sent", account_id=account.account_id)
+    if account.email:
+        return messages.reset_link_email(account.email, lang_of_account, link, hours)
+    if account.phone:
+        return messages.reset_link_sms(account.phone, lang_of_account, link, hours)
+    return None
 
 
 def reset_state(deps: AuthDeps, token: str) -> LinkState:

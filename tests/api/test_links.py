@@ -161,3 +161,15 @@ def test_the_reset_page_is_never_cached_and_sends_no_referrer(client, resident, 
                             body=f"token={token}&new_password=Brand-New-Idea-11&confirm_password=Brand-New-Idea-11")
     assert done.status_code == 200
     assert api.login(resident["civil_id"], "Brand-New-Idea-11").status == 200
+
+
+def test_forgot_password_does_the_same_work_for_a_known_and_an_unknown_username(api, resident):
+    from devstack.counting import count_aws_calls
+
+    with count_aws_calls() as known:
+        api.post("/v1/auth/password/forgot", {"username": resident["email"]})
+    with count_aws_calls() as unknown:
+        api.post("/v1/auth/password/forgot", {"username": "nobody@example.com"})
+    # The account is looked up by the sender, after the answer: the request itself can't be timed apart.
+    assert known == unknown
+    assert known[("dynamodb", "GetItem")] == 0
