@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamo import connection, lost_condition
 from chalicelib.adapters.models import (
     AccountRecord,
     SessionRecord,
@@ -25,17 +24,6 @@ from chalicelib.adapters.models import (
 from chalicelib.domain.account_errors import UsernameTaken
 from chalicelib.domain.due import SHARDS, shard_of
 from chalicelib.errors import StaleState
-from chalicelib.settings import get_settings
-
-
-@cache
-def _connection() -> Connection:
-    return Connection(region=get_settings().region)
-
-
-def _failed_condition(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) in (
-        "ConditionalCheckFailedException", "TransactionCanceledException")
 
 
 @dataclass(frozen=True)
@@ -69,7 +57,7 @@ class AccountStore:
                                        UsernameRecord.expires_ttl.set(now + lock + timedelta(days=1))],
                               condition=UsernameRecord.account_id.does_not_exist(), add_version_condition=False)
             except UpdateError as exc:
-                if not _failed_condition(exc):
+                if not lost_condition(exc):
                     raise
                 record.update(actions=[UsernameRecord.failed_count.add(1)], add_version_condition=False)
         else:
@@ -96,7 +84,7 @@ class AccountStore:
         """Create the account and claim its login names at once; UsernameTaken names the field."""
         fields = list(usernames)
         try:
-            with TransactWrite(connection=_connection(), client_request_token=uuid.uuid4().hex) as tx:
+            with TransactWrite(connection=connection(), client_request_token=uuid.uuid4().hex) as tx:
                 tx.save(record, condition=AccountRecord.account_id.does_not_exist())
                 for name in usernames.values():
                     # A record without account_id is only a lockout counter: the name is free.
@@ -118,7 +106,7 @@ class AccountStore:
         try:
             record.save()
         except PutError as exc:
-            if _failed_condition(exc):
+            if lost_condition(exc):
                 raise StaleState() from exc
             raise
 
@@ -142,7 +130,7 @@ class AccountStore:
         try:
             record.update(actions=[TokenRecord.used_at.set(now)], condition=TokenRecord.used_at.does_not_exist())
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if lost_condition(exc):
                 raise StaleState() from exc
             raise
 
@@ -150,7 +138,7 @@ class AccountStore:
         try:
             record.save()
         except PutError as exc:
-            if _failed_condition(exc):
+            if lost_condition(exc):
                 raise StaleState() from exc
             raise
 
@@ -187,7 +175,7 @@ class AccountStore:
                 condition=SessionRecord.refresh_hash == old_hash,
             )
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if lost_condition(exc):
                 raise StaleState() from exc
             raise
 
@@ -199,7 +187,7 @@ class AccountStore:
             SessionRecord(session_id).delete(condition=condition, add_version_condition=False)
             return True
         except DeleteError as exc:
-            if _failed_condition(exc):
+            if lost_condition(exc):
                 return False
             raise
 
@@ -287,7 +275,7 @@ class DueStore:
         try:
             record.update(actions=actions, condition=condition, add_version_condition=False)
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if lost_condition(exc):
                 raise StaleState() from exc
             raise
         return True
@@ -309,7 +297,7 @@ class DueStore:
         try:
             record.delete(condition=condition, add_version_condition=False)
         except DeleteError as exc:
-            if _failed_condition(exc):
+            if lost_condition(exc):
                 raise StaleState() from exc
             raise
         return True

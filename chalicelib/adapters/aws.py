@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import cache
 from typing import Any
 
@@ -21,3 +22,12 @@ def client(service: str) -> Any:
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto account per test)."""
     client.cache_clear()
+
+
+def secret_values(secret_id: str) -> list[str]:
+    """A secret's current value, then its previous one while a rotation keeps it (AWSPREVIOUS)."""
+    manager = client("secretsmanager")
+    values = [manager.get_secret_value(SecretId=secret_id)["SecretString"]]
+    with suppress(manager.exceptions.ResourceNotFoundException):  # never rotated
+        values.append(manager.get_secret_value(SecretId=secret_id, VersionStage="AWSPREVIOUS")["SecretString"])
+    return values

@@ -10,8 +10,8 @@ from typing import Any, BinaryIO
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.account_store import _connection
 from chalicelib.adapters.aws import client
+from chalicelib.adapters.dynamo import connection
 from chalicelib.adapters.enrolment_models import GroupPolicyRecord, MemberRecord
 from chalicelib.adapters.models import AccountRecord, UsernameRecord
 from chalicelib.errors import StaleState
@@ -75,7 +75,7 @@ class EnrolmentStore:
 
     def _commit(self, rows: list[RowWrite]) -> None:
         try:
-            with TransactWrite(connection=_connection(), client_request_token=uuid.uuid4().hex) as tx:
+            with TransactWrite(connection=connection(), client_request_token=uuid.uuid4().hex) as tx:
                 for row in rows:
                     for record, condition in row.saves:
                         tx.save(record, condition=condition)

@@ -10,7 +10,7 @@ import json
 import threading
 import time
 
-from chalicelib.adapters.aws import client
+from chalicelib.adapters.aws import client, secret_values
 from chalicelib.settings import get_settings
 
 CACHE_SECONDS = 300
@@ -40,15 +40,7 @@ def callback_secrets() -> list[bytes]:
     """The keys that verify gateway callbacks, the signing one first."""
 
     def load() -> list[bytes]:
-        manager = client("secretsmanager")
-        secret_id = _secret_id(CALLBACK_SECRET)
-        keys = [manager.get_secret_value(SecretId=secret_id)["SecretString"].encode("utf-8")]
-        try:
-            previous = manager.get_secret_value(SecretId=secret_id, VersionStage="AWSPREVIOUS")
-            keys.append(previous["SecretString"].encode("utf-8"))
-        except manager.exceptions.ResourceNotFoundException:
-            pass  # never rotated
-        return keys
+        return [value.encode("utf-8") for value in secret_values(_secret_id(CALLBACK_SECRET))]
 
     return _cached(CALLBACK_SECRET, load)
 

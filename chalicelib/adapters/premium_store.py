@@ -13,13 +13,12 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamo import connection, lost_condition, reset_connection
 from chalicelib.adapters.premium_models import (
     PREMIUM_MODELS,
     ApplicationRecord,
@@ -34,19 +33,13 @@ from chalicelib.domain.due import SHARDS
 from chalicelib.domain.ledger import LedgerEvent
 from chalicelib.domain.payments import ApplicationStatus, PaymentStatus, RefundStatus
 from chalicelib.errors import StaleState
-from chalicelib.settings import get_settings
 
 RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see services.payments.reconcile_queue_of
 
 
-@cache
-def _connection() -> Connection:
-    return Connection(region=get_settings().region)
-
-
 def reset_connections() -> None:
     """Forget cached DynamoDB connections (a test pointing at another endpoint)."""
-    _connection.cache_clear()
+    reset_connection()
     for model in PREMIUM_MODELS:
         model._connection = None
 
@@ -112,7 +105,7 @@ def _transact(steps: Sequence[Step], events: Sequence[LedgerEvent]) -> None:
         all_steps.append(("ledger", lambda tx, r=record: tx.save(r, condition=LedgerRecord.stream.does_not_exist())))
     writes: _NamedWrites | None = None
     try:
-        with TransactWrite(connection=_connection(), client_request_token=uuid.uuid4().hex) as tx:
+        with TransactWrite(connection=connection(), client_request_token=uuid.uuid4().hex) as tx:
             writes = _NamedWrites(tx)
             for name, step in all_steps:
                 writes.name = name
@@ -319,7 +312,7 @@ class PremiumStore:
                                              condition=PaymentRecord.status == PaymentStatus.PENDING)
             return True
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if lost_condition(exc):
                 return False
             raise
 

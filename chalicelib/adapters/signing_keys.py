@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.aws import client
+from chalicelib.adapters.aws import secret_values
 
 CACHE_SECONDS = 300
 FORCED_RELOAD_GAP_SECONDS = 30  # unknown kids are free to send: don't let them drive Secrets Manager calls
@@ -59,16 +59,8 @@ class KeyRing:
         with self._lock:
             if not force and time.monotonic() - self._loaded_at < CACHE_SECONDS:
                 return
-            secrets = client("secretsmanager")
-            current = derive_key(secrets.get_secret_value(SecretId=self.secret_id)["SecretString"])
-            keys = {current.kid: current}
-            try:
-                previous_value = secrets.get_secret_value(SecretId=self.secret_id, VersionStage="AWSPREVIOUS")
-                previous = derive_key(previous_value["SecretString"])
-                keys[previous.kid] = previous
-            except secrets.exceptions.ResourceNotFoundException:
-                pass  # never rotated
-            self._current, self._by_kid, self._loaded_at = current, keys, time.monotonic()
+            pairs = [derive_key(value) for value in secret_values(self.secret_id)]
+            self._current, self._by_kid, self._loaded_at = pairs[0], {p.kid: p for p in pairs}, time.monotonic()
 
     def current(self) -> KeyPair:
         self._load()

@@ -97,7 +97,7 @@ def _forget_connections() -> None:
     """Every cached client and PynamoDB connection, so the next ones use the current endpoint."""
     from pynamodb.models import Model
 
-    from chalicelib.adapters import account_store, premium_store
+    from chalicelib.adapters import premium_store
     from chalicelib.adapters.aws import reset_clients
     from chalicelib.adapters.jwt_tokens import jwt_keys
     from chalicelib.settings import reset_settings
@@ -110,8 +110,7 @@ def _forget_connections() -> None:
 
     for model in models(Model):
         model._connection = None
-    account_store._connection.cache_clear()
-    premium_store.reset_connections()
+    premium_store.reset_connections()  # the one connection every store's transactions share
     reset_settings()
     reset_clients()
     reset_wiring()
