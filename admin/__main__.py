@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def stage_environment(stage: str) -> None:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
-    for name, value in config["stages"][stage]["environment_variables"].items():
+    from devstack.config import stage_variables
+
+    for name, value in stage_variables(stage).items():
         os.environ.setdefault(name, value)
 
 

@@ -95,10 +95,10 @@ def _cached_card_through_the_api() -> tuple[float, int, int]:
     from chalice.test import Client
     from moto import mock_aws
 
-    from bench.auth import _environment
+    from bench.environment import in_process_environment
     from devstack.counting import count_aws_calls
 
-    _environment()
+    in_process_environment()
     from app import app
     from chalicelib.adapters import card_render
     from chalicelib.adapters.aws import reset_clients

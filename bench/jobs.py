@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.environment import in_process_environment
 from bench.rows import Row
 
 ROOT = Path(__file__).resolve().parent.parent
 LIVE = int(os.environ.get("BENCH_JOB_RECORDS", "100000"))
 DUE = max(1, LIVE // 100)
 PAGE = 100
-
-
-def _environment() -> None:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    os.environ.update(config["stages"]["dev"]["environment_variables"])
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="me-south-1",
-                      AWS_REGION="me-south-1")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def _seed(kind: str, now: datetime) -> None:
@@ -55,7 +47,7 @@ def _seed(kind: str, now: datetime) -> None:
 
 
 def run() -> list[Row]:
-    _environment()
+    in_process_environment()
     from moto import mock_aws
 
     from chalicelib.adapters.account_store import DueStore

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from datetime import date
 
+from bench.environment import in_process_environment
 from bench.rows import Row
 
 RUNS = 9
 
 
-def _environment() -> None:
-    from pathlib import Path
-
-    config = json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())
-    os.environ.update(config["stages"]["dev"]["environment_variables"])
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="me-south-1",
-                      AWS_REGION="me-south-1")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.pop("OUTBOX_DIR", None)
-
-
 def run() -> list[Row]:
-    _environment()
+    in_process_environment()
     from chalice.test import Client
     from moto import mock_aws
 

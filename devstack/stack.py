@@ -18,11 +18,9 @@ STAGE = "dev"
 
 def local_environment(moto_port: int, api_port: int, outbox: Path) -> dict[str, str]:
     """The dev stage's variables, pointed at the embedded AWS and the local API."""
-    import json
+    from devstack.config import stage_variables
 
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
-    env = dict(config.get("environment_variables", {}))
-    env.update(config["stages"][STAGE]["environment_variables"])
+    env = stage_variables(STAGE)
     env.update(
         AWS_ACCESS_KEY_ID="local",
         AWS_SECRET_ACCESS_KEY="local",  # moto accepts any credentials

@@ -12,16 +12,11 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from devstack.config import stage_variables
+
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = "dev"
 REGION = "me-south-1"
-
-
-def _stage_environment() -> dict[str, str]:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
-    env = dict(config.get("environment_variables", {}))
-    env.update(config["stages"][STAGE].get("environment_variables", {}))
-    return env
 
 
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "OUTBOX_DIR"):
@@ -32,7 +27,7 @@ os.environ.update(
     AWS_DEFAULT_REGION=REGION,
     AWS_REGION=REGION,
     POWERTOOLS_DEV="false",
-    **_stage_environment(),
+    **stage_variables(STAGE),
 )
 
 import pytest  # noqa: E402
