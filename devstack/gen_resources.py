@@ -271,6 +271,18 @@ def template() -> dict:
             "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
         },
     }
+    # The server key of the accounts area's HMACs: SMS codes are hashed with it (a leaked tokens
+    # table alone can't be searched for the 10^6 codes) and a rotated refresh token's successor is
+    # derived with it (a retry within the grace period gets the same successor). AWSPREVIOUS keeps
+    # verifying after a rotation.
+    resources["AccountsHmacSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {
+            "Name": sub("insure-${Stage}/accounts-hmac"),
+            "Description": "HMAC key of SMS codes and refresh-token successors",
+            "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
     # Seed of the Ed25519 key that signs card QR codes (adapters/card_keys.py): separate from the
     # token key, so each rotates alone; AWSPREVIOUS keeps old cards and their screenshots verifying.
     resources["CardSigningSecret"] = {
