@@ -64,7 +64,7 @@ class LocalStack:
     def start(self, *, demo: bool = True) -> None:
         import logging
 
-        from moto.server import ThreadedMotoServer
+        from devstack.linearizable import LinearizableMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
         from devstack import moto_speedup
@@ -75,7 +75,9 @@ class LocalStack:
         from chalicelib.settings import get_settings, reset_settings
 
         reset_settings()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        # DynamoDB requests one at a time, as DynamoDB applies them: the races the app's conditional
+        # writes must win are then real races locally too, not moto's interleavings.
+        self.moto = LinearizableMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.moto.start()
         wait_for_port(self.moto_port)
         provision(STAGE, REGION, email_sender=get_settings().email_sender)
