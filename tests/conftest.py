@@ -42,7 +42,8 @@ from devstack.provision import provision  # noqa: E402
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
-pytest_plugins = ["tests.fixtures_accounts"]
+# fixtures_moto_server: a linearizable moto *server* (`moto_server`) and `race()`, for concurrency tests.
+pytest_plugins = ["tests.fixtures_accounts", "tests.fixtures_moto_server"]
 
 
 @pytest.fixture(autouse=True)

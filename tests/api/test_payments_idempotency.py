@@ -3,15 +3,9 @@ and twenty concurrent requests (threads, against a moto server) make exactly one
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
-import pytest
-
 from tests.api import premium_support
 from tests.api.premium_support import application_body, gateway, ledger
+from tests.fixtures_moto_server import race
 
 payer = premium_support.payer
 
@@ -84,88 +78,7 @@ def test_a_gateway_that_cannot_open_a_session_charges_nothing_and_frees_the_key(
     assert statuses == ["expired", "pending"]
 
 
-# --- concurrency against a moto server -----------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _forget_connections() -> None:
-    """Every cached client and PynamoDB connection, so the next ones use the current endpoint."""
-    from pynamodb.models import Model
-
-    from chalicelib.adapters import premium_store
-    from chalicelib.adapters.aws import reset_clients
-    from chalicelib.adapters.jwt_tokens import jwt_keys
-    from chalicelib.settings import reset_settings
-    from chalicelib.wiring import reset_wiring
-
-    def models(cls):
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from models(sub)
-
-    for model in models(Model):
-        model._connection = None
-    premium_store.reset_connections()  # the one connection every store's transactions share
-    reset_settings()
-    reset_clients()
-    reset_wiring()
-    jwt_keys.cache_clear()
-
-
-@pytest.fixture
-def moto_server(tmp_path):
-    """A moto server on a free port, and this process pointed at it; everything restored afterwards.
-
-    moto applies a DynamoDB transaction in several Python steps (it even restores whole tables
-    from a copy when one fails), so two threads inside moto could interleave where DynamoDB never
-    would. The server therefore handles one request at a time: DynamoDB's own atomicity, while
-    the twenty callers still race freely between their reads and their conditional writes.
-    """
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    from devstack.provision import provision
-
-    class OneAtATimeMotoServer(ThreadedMotoServer):
-        def _server_entry(self) -> None:
-            app = DomainDispatcherApplication(create_backend_app)
-            lock = threading.Lock()
-
-            def atomic(environ, start_response):
-                with lock:
-                    return list(app(environ, start_response))
-
-            self._server = make_server(self._ip_address, self._port, atomic, True, request_handler=MotoRequestHandler)
-            self._server_ready_event.set()
-            self._server.serve_forever()
-
-    port = _free_port()
-    server = OneAtATimeMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL", "OUTBOX_DIR")}
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-    os.environ["OUTBOX_DIR"] = str(tmp_path / "outbox")
-    try:
-        import urllib.request
-
-        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST"))
-        _forget_connections()
-        provision("dev", "me-south-1")
-        yield port
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        server.stop()
-        _forget_connections()
+# --- concurrency against a moto server (tests/fixtures_moto_server.py: linearizable for DynamoDB) ---
 
 
 def _confirmed_application(deps, account_id: str) -> str:
@@ -178,20 +91,6 @@ def _confirmed_application(deps, account_id: str) -> str:
     return created["application_id"]
 
 
-def _race(count: int, attempt):
-    barrier = threading.Barrier(count)
-
-    def one(index: int):
-        barrier.wait()
-        try:
-            return attempt(index)
-        except Exception as exc:  # each thread's outcome is the test's data
-            return exc
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(one, range(count)))
-
-
 def test_twenty_concurrent_requests_with_one_key_make_exactly_one_payment(moto_server):
     from chalicelib.services import payments
     from chalicelib.wiring import premium_deps
@@ -199,7 +98,7 @@ def test_twenty_concurrent_requests_with_one_key_make_exactly_one_payment(moto_s
     deps = premium_deps()
     application_id = _confirmed_application(deps, "acct-race")
 
-    outcomes = _race(20, lambda _: payments.start_payment(
+    outcomes = race(20, lambda _: payments.start_payment(
         deps, account_id="acct-race", application_id=application_id, idempotency_key="one-key", body={}, lang="en"))
 
     errors = [o for o in outcomes if isinstance(o, Exception)]
@@ -221,7 +120,7 @@ def test_twenty_concurrent_requests_with_twenty_keys_still_make_one_payment(moto
     deps = premium_deps()
     application_id = _confirmed_application(deps, "acct-race")
 
-    outcomes = _race(20, lambda i: payments.start_payment(
+    outcomes = race(20, lambda i: payments.start_payment(
         deps, account_id="acct-race", application_id=application_id, idempotency_key=f"key-{i}", body={},
         lang="en"))
 
