@@ -109,12 +109,19 @@ class MotoServer:
 @pytest.fixture(scope="session")
 def linearizable_moto() -> Iterator[LinearizableMotoServer]:
     """One linearizable moto server for the whole run; `moto_server` empties it for each test."""
+    import logging
+
+    # One werkzeug line per AWS call costs time in a race of hundreds of calls, and says nothing.
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.WARNING)
     server = LinearizableMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+        werkzeug.setLevel(level)
 
 
 @pytest.fixture
