@@ -38,6 +38,9 @@ class Lifetimes:
     access_token_s: int = 15 * 60
     refresh_idle_days: int = 30
     refresh_max_days: int = 180
+    # A rotated refresh token presented again within this many seconds (a retry, a second screen)
+    # gets the same successor instead of ending the session (Cognito's RetryGracePeriodSeconds).
+    refresh_retry_grace_s: int = 30
     password_max_age_days: int = 90  # 0 turns password expiry off
     temporary_password_days: int = 7
     activation_link_days: int = 14
@@ -57,6 +60,9 @@ class Limits:
     resend_cooldown_s: int = 60
     resend_per_hour: int = 5
     forgot_per_hour: int = 5
+    register_per_phone_hour: int = 5
+    register_per_civil_id_hour: int = 5
+    register_per_source_hour: int = 20
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,7 @@ def get_settings() -> Settings:
             access_token_s=_int("ACCESS_TOKEN_SECONDS", 15 * 60),
             refresh_idle_days=_int("REFRESH_IDLE_DAYS", 30),
             refresh_max_days=_int("REFRESH_MAX_DAYS", 180),
+            refresh_retry_grace_s=_int("REFRESH_RETRY_GRACE_SECONDS", 30),
             password_max_age_days=_int("PASSWORD_MAX_AGE_DAYS", 90),
             temporary_password_days=_int("TEMPORARY_PASSWORD_DAYS", 7),
             activation_link_days=_int("ACTIVATION_LINK_DAYS", 14),

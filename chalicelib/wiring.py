@@ -18,6 +18,7 @@ def auth_deps() -> AuthDeps:
     from chalicelib.adapters import messaging
     from chalicelib.adapters.account_store import AccountStore
     from chalicelib.adapters.common_passwords import is_common_password
+    from chalicelib.adapters.hmac_keys import accounts_hmac_keys
     from chalicelib.adapters.jwt_tokens import issue_access_token
     from chalicelib.adapters.passwords import default_hasher
     from chalicelib.settings import get_settings
@@ -31,14 +32,17 @@ def auth_deps() -> AuthDeps:
         enqueue=messaging.enqueue,
         now=now,
         issue_access_token=issue_access_token,
+        hmac_keys=accounts_hmac_keys,
     )
 
 
 def reset_wiring() -> None:
     """Forget cached adapters (tests start a fresh AWS for each test)."""
+    from chalicelib.adapters.hmac_keys import forget_hmac_keys
     from chalicelib.adapters.messaging import reset_queue_urls
 
     auth_deps.cache_clear()
+    forget_hmac_keys()
     premium_deps.cache_clear()
     _forget_payment_caches()
     reset_queue_urls()

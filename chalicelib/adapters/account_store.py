@@ -23,6 +23,7 @@ from chalicelib.adapters.models import (
 )
 from chalicelib.domain.account_errors import UsernameTaken
 from chalicelib.domain.due import SHARDS, shard_of
+from chalicelib.domain.tokens import token_hash
 from chalicelib.errors import StaleState
 
 
@@ -45,33 +46,77 @@ class AccountStore:
             return None
         return LoginName(record.username, record.account_id, int(record.failed_count or 0), record.locked_until)
 
-    def record_failure(self, name: LoginName | None, username: str, now: datetime, threshold: int,
-                       lock: timedelta) -> bool:
-        """Count a failed login for this name; lock it at the threshold. True when now locked."""
-        record = UsernameRecord(username)
-        if name is None or name.account_id is None:
-            # A name of nobody: its counter expires on its own. The condition keeps the TTL off a
-            # name that an account claimed meanwhile.
-            try:
-                record.update(actions=[UsernameRecord.failed_count.add(1),
-                                       UsernameRecord.expires_ttl.set(now + lock + timedelta(days=1))],
-                              condition=UsernameRecord.account_id.does_not_exist(), add_version_condition=False)
+    # --- the password-check budget of a login name --------------------------------------------
+    # One item per name in the throttles table, for known and unknown names alike (so both lock
+    # the same way, and a name of nobody costs no record in the usernames table):
+    #   count        checks reserved in the window (a reservation comes BEFORE argon2 runs)
+    #   failed       checks that ended in a wrong password
+    #   window_end   when the window's budget is given back
+    #   locked_until set by the failure that spends the budget
+    # Every change is one conditional UpdateItem, so parallel requests can't share a reservation.
+
+    def reserve_login_check(self, username: str, now: datetime, limit: int, window: timedelta) -> int | None:
+        """Reserve one password check; its number in the window, or None when the budget is spent."""
+        record = ThrottleRecord(_login_key(username))
+        not_locked = ThrottleRecord.locked_until.does_not_exist() | (ThrottleRecord.locked_until <= now)
+        for _ in range(3):  # a window that ends between the two writes: start again
+            try:  # the first check since the last window ended opens a new one
+                record.update(actions=[ThrottleRecord.count.set(1), ThrottleRecord.failed.set(0),
+                                       ThrottleRecord.window_end.set(now + window),
+                                       ThrottleRecord.locked_until.remove(),
+                                       ThrottleRecord.expires_ttl.set(now + window * 2)],
+                              condition=(ThrottleRecord.window_end.does_not_exist()
+                                         | (ThrottleRecord.window_end <= now)) & not_locked)
+                return 1
             except UpdateError as exc:
                 if not lost_condition(exc):
                     raise
-                record.update(actions=[UsernameRecord.failed_count.add(1)], add_version_condition=False)
-        else:
-            record.update(actions=[UsernameRecord.failed_count.add(1)], add_version_condition=False)
-        if int(record.failed_count) < threshold:
-            return False
-        record.update(actions=[UsernameRecord.locked_until.set(now + lock), UsernameRecord.failed_count.set(0)],
-                      add_version_condition=False)
-        return True
+            try:
+                record.update(actions=[ThrottleRecord.count.add(1)],
+                              condition=(ThrottleRecord.count < limit) & (ThrottleRecord.window_end > now)
+                              & not_locked)
+                return int(record.count)
+            except UpdateError as exc:
+                if not lost_condition(exc):
+                    raise
+            if self.login_lock(username, now, limit) is not None:
+                return None
+        return None
 
-    def clear_failures(self, username: str) -> None:
-        UsernameRecord(username).update(
-            actions=[UsernameRecord.failed_count.set(0), UsernameRecord.locked_until.remove()],
-            condition=UsernameRecord.account_id.exists(), add_version_condition=False)
+    def login_lock(self, username: str, now: datetime, limit: int) -> datetime | None:
+        """Until when this name can't be checked (its lock, or its spent window's end); None if it can."""
+        try:
+            record = ThrottleRecord.get(_login_key(username), consistent_read=True)
+        except ThrottleRecord.DoesNotExist:
+            return None
+        if record.locked_until and record.locked_until > now:
+            return record.locked_until
+        if record.window_end and record.window_end > now and int(record.count or 0) >= limit:
+            return record.window_end
+        return None
+
+    def record_login_failure(self, username: str, check: int, now: datetime, limit: int, lock: timedelta) -> bool:
+        """Count a wrong password; the check that spends the budget locks the name. True when it did."""
+        actions: list[Any] = [ThrottleRecord.failed.add(1)]
+        locks = check >= limit
+        if locks:
+            # The window ends with the lock, so the first check after it opens a fresh budget.
+            actions += [ThrottleRecord.locked_until.set(now + lock), ThrottleRecord.window_end.set(now + lock),
+                        ThrottleRecord.expires_ttl.set(now + lock * 2)]
+        ThrottleRecord(_login_key(username)).update(actions=actions)
+        return locks
+
+    def release_login_check(self, username: str, check: int) -> None:
+        """A right password gives its check back, and forgives the failures before it when nothing
+        else is in flight (all earlier checks ended as failures and none came since)."""
+        record = ThrottleRecord(_login_key(username))
+        try:
+            record.update(actions=[ThrottleRecord.count.set(0), ThrottleRecord.failed.set(0)],
+                          condition=(ThrottleRecord.count == check) & (ThrottleRecord.failed == check - 1))
+        except UpdateError as exc:
+            if not lost_condition(exc):
+                raise
+            record.update(actions=[ThrottleRecord.count.add(-1)])
 
     # --- accounts ----------------------------------------------------------------------------
     def account(self, account_id: str) -> AccountRecord | None:
@@ -88,7 +133,7 @@ class AccountStore:
                 tx.save(record, condition=AccountRecord.account_id.does_not_exist())
                 for name in usernames.values():
                     # A record without account_id is only a lockout counter: the name is free.
-                    tx.save(UsernameRecord(name, account_id=record.account_id, failed_count=0),
+                    tx.save(UsernameRecord(name, account_id=record.account_id),
                             condition=UsernameRecord.account_id.does_not_exist())
         except TransactWriteError as exc:
             reasons = (getattr(exc, "cancellation_reasons", None) or [])
@@ -167,6 +212,8 @@ class AccountStore:
                 actions=[
                     SessionRecord.refresh_hash.set(new_hash),
                     SessionRecord.used_hashes.set(used),
+                    SessionRecord.previous_hash.set(old_hash),
+                    SessionRecord.rotated_at.set(now),
                     SessionRecord.last_used_at.set(now),
                     SessionRecord.idle_expires_at.set(idle_expires_at),
                     SessionRecord.expires_ttl.set(min(idle_expires_at, record.absolute_expires_at)),
@@ -214,6 +261,11 @@ class AccountStore:
 
 
 EXPIRED = "expired-"
+
+
+def _login_key(username: str) -> str:
+    # Hashed: the throttles table holds no email or civil ID.
+    return f"login#{token_hash(username)}"
 
 
 class DueStore:

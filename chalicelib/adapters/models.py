@@ -86,10 +86,10 @@ class AccountRecord(Model):
 
 
 class UsernameRecord(Model):
-    """A login name (email or civil ID) and its failed-login counter.
+    """A login name (email or civil ID) and the account it opens.
 
-    Names tried that belong to nobody get a record too (no account_id, expiring by TTL),
-    so an unknown name locks exactly like a known one.
+    Failed logins are counted in the throttles table (`login#<name>`), for known and unknown
+    names alike; `failed_count` and `locked_until` are no longer written.
     """
 
     class Meta(_Meta):
@@ -154,6 +154,10 @@ class SessionRecord(Model):
     language = UnicodeAttribute(null=True)
     refresh_hash = UnicodeAttribute()
     used_hashes = ListAttribute(of=UnicodeAttribute, null=True)  # for reuse detection
+    # The token the last rotation replaced and when: presented again within the grace period it
+    # gets the same successor (derived, never stored), after it reuse detection ends the session.
+    previous_hash = UnicodeAttribute(null=True)
+    rotated_at = UTCDateTimeAttribute(null=True)
     last_used_at = UTCDateTimeAttribute()
     idle_expires_at = UTCDateTimeAttribute()
     absolute_expires_at = UTCDateTimeAttribute()
@@ -165,11 +169,15 @@ class SessionRecord(Model):
 
 
 class ThrottleRecord(Model):
-    """A counter in a fixed time window (forgot-password and resend limits)."""
+    """A counter in a time window: forgot-password and registration limits, and a login name's
+    password-check budget (`login#<name>`: checks reserved, failures, the window's end, the lock)."""
 
     class Meta(_Meta):
         table_name = _settings.tables.throttles
 
     key = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(default=0)
+    failed = NumberAttribute(null=True)
+    window_end = UTCDateTimeAttribute(null=True)
+    locked_until = UTCDateTimeAttribute(null=True)
     expires_ttl = TTLAttribute()

@@ -51,7 +51,9 @@ def _device(body: dict) -> tuple[str, str]:
 
 @auth.route("/v1/auth/register", methods=["POST"])
 def register():
-    return json_response(registration.start_registration(auth_deps(), json_body(auth.current_request)), 201)
+    request = auth.current_request
+    source = ((request.context or {}).get("identity") or {}).get("sourceIp")
+    return json_response(registration.start_registration(auth_deps(), json_body(request), source), 201)
 
 
 @auth.route("/v1/auth/register/verify", methods=["POST"])

@@ -67,9 +67,13 @@ class WrongCurrentPassword(AppError):
 
 
 class UsernameTaken(Conflict):
+    """Said only after the SMS code proved the phone: the register call itself answers alike for all."""
+
     code = "USERNAME_TAKEN"
-    text = Text("An account with this civil ID or email already exists. Log in, or use Forgot password.",
-                "يوجد حساب بهذا الرقم المدني أو البريد الإلكتروني. سجّل الدخول أو استخدم نسيت كلمة المرور.")
+    text = Text("An account with this civil ID or email already exists. Log in, or use Forgot password; "
+                "its owner has been told of this attempt.",
+                "يوجد حساب بهذا الرقم المدني أو البريد الإلكتروني. سجّل الدخول أو استخدم نسيت كلمة المرور؛ "
+                "وقد أُبلغ صاحب الحساب بهذه المحاولة.")
 
     def __init__(self, field: str) -> None:
         super().__init__(fields={field: FieldProblem("taken", Text("Already registered.", "مسجّل مسبقًا."))})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from chalicelib.domain.civil_id import check_civil_id
+from chalicelib.domain.names import check_person_name
 from chalicelib.domain.phone import check_kuwait_mobile
 from chalicelib.errors import FieldErrors
 
@@ -45,6 +47,10 @@ def _text(body: dict[str, Any], field: str, errors: FieldErrors, en: str, ar: st
     elif len(value) > max_len:
         errors.add(field, "too_long", f"{en.capitalize()} is at most {max_len} characters.",
                    f"{ar} لا يتجاوز {max_len} حرفًا.")
+    elif any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
+        # Line breaks, NUL, ESC, bidirectional overrides, zero-width characters: never what a person meant.
+        errors.add(field, "control_characters", f"{en.capitalize()} cannot contain control characters.",
+                   f"{ar} لا يمكن أن يحتوي على رموز تحكم.")
     else:
         return value
     return None
@@ -54,7 +60,7 @@ def check_registration(body: dict[str, Any], today: date) -> Registration:
     """Every field of a self-registration, all problems at once."""
     errors = FieldErrors()
     civil_id = check_civil_id(body.get("civil_id"), today=today, field="civil_id", errors=errors)
-    name = _text(body, "name", errors, "your full name", "اسمك الكامل", 100)
+    name = check_person_name(body.get("name"), field="name", errors=errors)
     phone = check_kuwait_mobile(body.get("phone"), field="phone", errors=errors)
     email = check_email(body.get("email"), errors)
     gender = str(body.get("gender") or "").strip().lower()

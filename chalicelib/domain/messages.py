@@ -164,3 +164,20 @@ def password_expiry_reminder(to: str, lang: str | None, days: int) -> Message:
     )
     subject = Text("Your password expires soon", "كلمة المرور ستنتهي قريبًا")
     return _email(to, "password_expiry_reminder", subject, body, lang, {"days": days})
+
+
+def registration_attempt_notice(channel: Literal["email", "sms"], to: str, lang: str | None, field: str) -> Message:
+    """To an account's owner: someone proved a phone and tried to register their civil ID or email again."""
+    what = Text("civil ID", "رقمك المدني") if field == "civil_id" else Text("email address", "بريدك الإلكتروني")
+    body = Text(
+        f"Someone tried to create a new insurance e-card account with your {what.en}. Your account is "
+        f"unchanged. If it was you, log in with your username, or use Forgot password. If it was not you, "
+        f"call customer service on {CUSTOMER_SERVICE}.",
+        f"حاول أحدهم إنشاء حساب جديد في البطاقة التأمينية باستخدام {what.ar}. حسابك لم يتغير. إن كنت أنت "
+        f"فسجّل الدخول باسم المستخدم أو استخدم نسيت كلمة المرور. وإن لم تكن أنت فاتصل بخدمة العملاء "
+        f"{CUSTOMER_SERVICE}.",
+    )
+    if channel == "sms":
+        return _sms(to, "registration_attempt", body, lang, field=field)
+    subject = Text("Someone tried to register with your details", "محاولة تسجيل باستخدام بياناتك")
+    return _email(to, "registration_attempt", subject, body, lang, {"field": field})

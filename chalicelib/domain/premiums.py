@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from chalicelib.domain.civil_id import CivilId, check_civil_id, is_older_than
 from chalicelib.domain.money import CURRENCY, ensure_fils, fils_from_kwd
+from chalicelib.domain.names import check_person_name
 from chalicelib.errors import AppError, FieldErrors, FieldProblem, Text, field_error
 
 DEFAULT_MAX_YEARS = 3
@@ -504,20 +505,7 @@ def _check_date(value: object, *, field: str, errors: FieldErrors) -> date | Non
 
 
 def _check_name(value: object, *, field: str, errors: FieldErrors) -> str | None:
-    if _blank(value):
-        errors.add(field, "required", "Enter the full name.", "أدخل الاسم الكامل.")
-        return None
-    assert isinstance(value, str)
-    name = " ".join(value.split())
-    if len(name) > NAME_MAX_LENGTH or not all(ch.isprintable() for ch in name):
-        errors.add(
-            field,
-            "format",
-            f"Enter the name as printed, in at most {NAME_MAX_LENGTH} characters.",
-            f"أدخل الاسم كما هو مطبوع، بحد أقصى {NAME_MAX_LENGTH} حرفًا.",
-        )
-        return None
-    return name
+    return check_person_name(value, field=field, errors=errors, max_length=NAME_MAX_LENGTH)
 
 
 def _blank(value: object) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -22,9 +23,17 @@ def new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
-def code_hash(registration_hash: str, code: str) -> str:
-    """A code is only 6 digits: bind its hash to its registration so a table leak is useless alone."""
-    return hmac.new(registration_hash.encode(), code.encode(), hashlib.sha256).hexdigest()
+def code_hash(key: bytes, registration_hash: str, code: str) -> str:
+    """A code is only 6 digits: keyed by a server secret kept outside the table, so a leaked table
+    can't be searched offline for the 10^6 codes, and bound to its registration."""
+    return hmac.new(key, f"sms-code:{registration_hash}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def refresh_successor(key: bytes, session_id: str, secret: str) -> str:
+    """The refresh token that replaces `secret`: derived, so a retry within the grace period gets
+    the same one without the table ever holding a usable token."""
+    digest = hmac.new(key, f"refresh-successor:{session_id}:{secret}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def same(a: str | None, b: str | None) -> bool:

@@ -28,3 +28,5 @@ class AuthDeps:
     enqueue: Callable[[list[dict[str, Any]]], object]
     now: Callable[[], datetime]
     issue_access_token: Callable[[str, str, datetime, str | None], str]
+    # The server's HMAC keys (Secrets Manager), the signing one first: SMS codes, refresh successors.
+    hmac_keys: Callable[[], list[bytes]]

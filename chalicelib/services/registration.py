@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import messages
@@ -16,14 +16,15 @@ from chalicelib.services.credentials import schedule_password_job
 from chalicelib.services.deps import AuthDeps
 
 
-def start_registration(deps: AuthDeps, body: dict[str, Any]) -> dict[str, Any]:
-    """Check the fields, refuse taken names, send a 6-digit code; the registration id is the handle."""
+def start_registration(deps: AuthDeps, body: dict[str, Any], source: str | None = None) -> dict[str, Any]:
+    """Check the fields and send a 6-digit code; the registration id is the handle.
+
+    Taken and free civil IDs and emails get the same answer, the same work and the same SMS:
+    whether an account exists shows only after the code proves the phone (verify_registration).
+    """
     now = deps.now()
     reg = check_registration(body, now.date())
-    for field, name in (("civil_id", reg.civil_id), ("email", reg.email)):
-        taken = deps.store.login_name(name)
-        if taken is not None and taken.account_id:
-            raise UsernameTaken(field)
+    _rate_limit(deps, reg.phone, reg.civil_id, source, now)
     life = deps.settings.lifetimes
     registration_id = new_token()
     hashed = token_hash(registration_id)
@@ -31,13 +32,29 @@ def start_registration(deps: AuthDeps, body: dict[str, Any]) -> dict[str, Any]:
     deps.store.put_token(
         hashed, kind="registration", expires_at=now + timedelta(seconds=life.registration_s),
         data={"civil_id": reg.civil_id, "name": reg.name, "phone": reg.phone, "email": reg.email,
-              "gender": reg.gender, "language": reg.language, "city": reg.city, "code_hash": code_hash(hashed, code),
+              "gender": reg.gender, "language": reg.language, "city": reg.city,
+              "code_hash": code_hash(deps.hmac_keys()[0], hashed, code),
               "code_expires_at": now + timedelta(seconds=life.sms_code_s), "sent_at": [now]},
     )
     deps.send(messages.registration_code_sms(reg.phone, reg.language, code, life.sms_code_s // 60))
     log_event("registration_started")
     return {"registration_id": registration_id, "code_expires_in": life.sms_code_s,
             "resend_after": deps.settings.limits.resend_cooldown_s}
+
+
+def _rate_limit(deps: AuthDeps, phone: str, civil_id: str, source: str | None, now: datetime) -> None:
+    """Registrations an hour per phone, per civil ID and per source address (each SMS costs money)."""
+    limits, hour = deps.settings.limits, timedelta(hours=1)
+    checks = [(f"register:phone:{token_hash(phone)}", limits.register_per_phone_hour),
+              (f"register:civil_id:{token_hash(civil_id)}", limits.register_per_civil_id_hour)]
+    if source:
+        checks.append((f"register:source:{token_hash(source)}", limits.register_per_source_hour))
+    for key, limit in checks:
+        if deps.store.hit(key, hour, now) > limit:
+            log_event("registration_throttled", limit=key.split(":")[1])
+            raise TooManyRequests(Text("Too many registrations. Try again in an hour.",
+                                       "محاولات تسجيل كثيرة. حاول بعد ساعة."),
+                                  code="REGISTRATION_LIMIT", headers={"Retry-After": "3600"})
 
 
 def _live_registration(deps: AuthDeps, registration_id: str) -> Any:
@@ -64,7 +81,7 @@ def resend_code(deps: AuthDeps, registration_id: str) -> dict[str, Any]:
                                    "طلبت رموزًا كثيرة خلال هذه الساعة. حاول لاحقًا."),
                               code="RESEND_LIMIT", headers={"Retry-After": str(wait)})
     code = new_code()
-    record.data.code_hash = code_hash(record.token_hash, code)
+    record.data.code_hash = code_hash(deps.hmac_keys()[0], record.token_hash, code)
     record.data.code_expires_at = now + timedelta(seconds=life.sms_code_s)
     record.data.sent_at = [*sent, now]
     record.attempts = 0  # a new code gets its own tries; the hourly cap bounds the guesses
@@ -85,13 +102,19 @@ def verify_registration(deps: AuthDeps, registration_id: str, code: str) -> dict
     if data.code_expires_at <= now:
         raise CodeProblem(Text("The code has expired. Ask for a new code.", "انتهت صلاحية الرمز. اطلب رمزًا جديدًا."),
                           code="CODE_EXPIRED")
-    if not same(code_hash(record.token_hash, str(code or "").strip()), data.code_hash):
+    typed = str(code or "").strip()
+    if not any(same(code_hash(key, record.token_hash, typed), data.code_hash) for key in deps.hmac_keys()):
         record.attempts = int(record.attempts or 0) + 1
         deps.store.save_token(record)  # conditional: concurrent guesses can't share one count
         left = max(0, limits.sms_code_tries - record.attempts)
         raise CodeProblem(Text(f"The code is not right. {left} tries left.", f"الرمز غير صحيح. تبقّى {left} محاولات."),
                           details={"tries_left": left})
     deps.store.use_token(record, now)
+    for field, name in (("civil_id", data.civil_id), ("email", data.email)):
+        taken = deps.store.login_name(name)
+        if taken is not None and taken.account_id:
+            _tell_owner(deps, taken.account_id, field)
+            raise UsernameTaken(field)
     password = temporary_password()
     account = deps.store.new_account(
         account_id=uuid.uuid4().hex, status="active", source="self", email=data.email, civil_id=data.civil_id,
@@ -100,8 +123,26 @@ def verify_registration(deps: AuthDeps, registration_id: str, code: str) -> dict
         password_history=[], created_at=now, updated_at=now,
     )
     schedule_password_job(deps, account)
-    deps.store.create_account(account, {"civil_id": data.civil_id, "email": data.email})
+    try:
+        deps.store.create_account(account, {"civil_id": data.civil_id, "email": data.email})
+    except UsernameTaken as taken:  # claimed between our read and our write
+        owner = deps.store.login_name(data.civil_id if taken.field == "civil_id" else data.email)
+        if owner is not None and owner.account_id:
+            _tell_owner(deps, owner.account_id, taken.field)
+        raise
     deps.send(messages.temporary_password_sms(data.phone, data.language, data.civil_id, password,
                                               life.temporary_password_days))
     log_event("account_registered", account_id=account.account_id)
     return {"account_id": account.account_id, "username": data.civil_id, "status": "active"}
+
+
+def _tell_owner(deps: AuthDeps, account_id: str, field: str) -> None:
+    """The account's owner hears that someone (with a proven phone) tried to register their name."""
+    owner = deps.store.account(account_id)
+    log_event("registration_of_taken_name", field=field, account_id=account_id)
+    if owner is None:
+        return
+    if owner.email:
+        deps.send(messages.registration_attempt_notice("email", owner.email, owner.language, field))
+    if owner.phone:
+        deps.send(messages.registration_attempt_notice("sms", owner.phone, owner.language, field))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.account_errors import (
@@ -13,7 +13,7 @@ from chalicelib.domain.account_errors import (
     SessionEnded,
     TemporaryPasswordExpired,
 )
-from chalicelib.domain.tokens import new_token, same, token_hash
+from chalicelib.domain.tokens import refresh_successor, same, token_hash
 from chalicelib.errors import NotFound, StaleState
 from chalicelib.logs import log_event
 from chalicelib.services.credentials import (
@@ -30,15 +30,20 @@ from chalicelib.services.deps import AuthDeps
 def login(deps: AuthDeps, username: object, password: str, device_id: str, device_name: str) -> Tokens | Challenge:
     """Check a username (email or civil ID) and password; tokens, or a NEW_PASSWORD_REQUIRED challenge.
 
-    Unknown names take the same path as known ones: the same reads, a dummy hash of the same cost,
-    the same counter and lockout, the same answer.
+    The check is counted before argon2 runs, in one conditional write: however many requests
+    arrive at once, at most `login_failures` passwords are checked per name and window, and the
+    one that spends the budget locks the name. Unknown names take the same path as known ones:
+    the same budget, a dummy hash of the same cost, the same answer.
     """
     now = deps.now()
     limits = deps.settings.limits
     name = normalize_username(username) or f"?{str(username).strip().lower()[:128]}"
+    lock = timedelta(minutes=limits.lockout_minutes)
+    check = deps.store.reserve_login_check(name, now, limits.login_failures, lock)
+    if check is None:
+        log_event("login_refused_locked")
+        raise _locked((deps.store.login_lock(name, now, limits.login_failures) or now + lock) - now)
     login_name = deps.store.login_name(name)
-    if login_name and login_name.locked_until and login_name.locked_until > now:
-        raise _locked(login_name.locked_until - now)
     account = deps.store.account(login_name.account_id) if login_name and login_name.account_id else None
     if account is not None and account.password_hash:
         ok = deps.hasher.verify(account.password_hash, password)
@@ -46,14 +51,12 @@ def login(deps: AuthDeps, username: object, password: str, device_id: str, devic
         deps.hasher.burn_dummy_verify(password)
         ok = False
     if not ok:
-        lock = timedelta(minutes=limits.lockout_minutes)
-        if deps.store.record_failure(login_name, name, now, limits.login_failures, lock):
+        if deps.store.record_login_failure(name, check, now, limits.login_failures, lock):
             log_event("login_locked")
             raise _locked(lock)
         log_event("login_failed")
         raise InvalidCredentials()
-    if login_name.failed_count:
-        deps.store.clear_failures(name)
+    deps.store.release_login_check(name, check)
     life = deps.settings.lifetimes
     if account.password_kind in ("temporary", "temporary_expired"):
         if account.password_kind == "temporary_expired" or \
@@ -94,7 +97,13 @@ def answer_challenge(deps: AuthDeps, challenge_token: str, new_password: str, de
 
 
 def refresh(deps: AuthDeps, refresh_token: str) -> Tokens:
-    """Rotate a refresh token: exactly one new token per old one; a replayed old one ends the session."""
+    """Rotate a refresh token: one successor per token; a replayed old one ends the session.
+
+    Mobile apps fire refreshes concurrently (two screens, a retry after a timeout). The successor
+    is derived from the presented token with the server key, so the loser of a race, or a retry
+    of the token just rotated within the grace period, gets the same successor and the session
+    lives on. The same old token after the grace period is a replay: the session is revoked.
+    """
     now = deps.now()
     session_id, _, secret = str(refresh_token or "").partition(".")
     record = deps.store.session(session_id) if session_id and secret else None
@@ -102,23 +111,52 @@ def refresh(deps: AuthDeps, refresh_token: str) -> Tokens:
         raise SessionEnded()
     presented = token_hash(secret)
     if not same(presented, record.refresh_hash):
-        if presented in (record.used_hashes or []):
-            deps.store.delete_session(record.session_id)
-            log_event("refresh_reuse_detected", account_id=record.account_id)
-            raise RefreshReused()
-        raise SessionEnded()
-    if record.idle_expires_at <= now or record.absolute_expires_at <= now:
-        deps.store.delete_session(record.session_id)
-        raise SessionEnded()
+        successor = _retried_successor(deps, record, session_id, secret, presented, now)
+        if successor is None:
+            if presented in (record.used_hashes or []):
+                deps.store.delete_session(record.session_id)
+                log_event("refresh_reuse_detected", account_id=record.account_id)
+                raise RefreshReused()
+            raise SessionEnded()
+        _check_alive(deps, record, now)
+        log_event("refresh_retried_within_grace", account_id=record.account_id)
+        return _tokens(deps, record, successor, now)
+    _check_alive(deps, record, now)
     life = deps.settings.lifetimes
-    new_secret = new_token()
+    new_secret = refresh_successor(deps.hmac_keys()[0], session_id, secret)
     idle = min(now + timedelta(days=life.refresh_idle_days), record.absolute_expires_at)
     try:
         deps.store.rotate_session(record, presented, token_hash(new_secret), now, idle)
     except StaleState as exc:
-        raise SessionEnded() from exc  # a concurrent refresh with the same token won
+        # A concurrent refresh with the same token won: it stored this same successor.
+        latest = deps.store.session(session_id)
+        if latest is None or _retried_successor(deps, latest, session_id, secret, presented, now) != new_secret:
+            raise SessionEnded() from exc
+    return _tokens(deps, record, new_secret, now)
+
+
+def _retried_successor(deps: AuthDeps, record: Any, session_id: str, secret: str, presented: str,
+                       now: datetime) -> str | None:
+    """The successor of the token the last rotation replaced, when it is presented within the grace."""
+    grace = timedelta(seconds=deps.settings.lifetimes.refresh_retry_grace_s)
+    if not same(presented, record.previous_hash) or record.rotated_at is None or now - record.rotated_at > grace:
+        return None
+    for key in deps.hmac_keys():  # the key may have rotated since
+        successor = refresh_successor(key, session_id, secret)
+        if same(token_hash(successor), record.refresh_hash):
+            return successor
+    return None
+
+
+def _check_alive(deps: AuthDeps, record: Any, now: datetime) -> None:
+    if record.idle_expires_at <= now or record.absolute_expires_at <= now:
+        deps.store.delete_session(record.session_id)
+        raise SessionEnded()
+
+
+def _tokens(deps: AuthDeps, record: Any, secret: str, now: datetime) -> Tokens:
     access = deps.issue_access_token(record.account_id, record.session_id, now, record.language)
-    return Tokens(access, f"{record.session_id}.{new_secret}", record.session_id, life.access_token_s)
+    return Tokens(access, f"{record.session_id}.{secret}", record.session_id, deps.settings.lifetimes.access_token_s)
 
 
 def logout(deps: AuthDeps, account_id: str, session_id: str) -> None:

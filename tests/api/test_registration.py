@@ -50,15 +50,139 @@ def test_errors_come_in_arabic_when_asked(api):
     assert "البريد" in answer.body["error"]["fields"]["email"]["message"]
 
 
-def test_a_civil_id_or_email_already_registered_gets_a_clear_error(api, resident, registration_body):
-    again = api.post("/v1/auth/register", registration_body)
-    assert again.status == 409 and again.body["error"]["code"] == "USERNAME_TAKEN"
-    assert "civil_id" in again.body["error"]["fields"]
+def _other_civil_ids(count: int, skip: str = "") -> list[str]:
+    """Valid civil IDs of other people born the same day."""
+    from datetime import date
 
-    other_civil_id = dict(registration_body, civil_id=registration_body["civil_id"][:7] + "2222")
-    other_civil_id["civil_id"] = _with_check_digit(other_civil_id["civil_id"][:11])
-    again = api.post("/v1/auth/register", other_civil_id)
-    assert again.status == 409 and "email" in again.body["error"]["fields"]
+    from chalicelib.domain.civil_id import compose_civil_id
+
+    found = []
+    for serial in range(2000, 9999):
+        try:
+            candidate = compose_civil_id(date(1990, 5, 17), f"{serial:04d}")
+        except ValueError:
+            continue
+        if candidate != skip:
+            found.append(candidate)
+        if len(found) == count:
+            return found
+    raise AssertionError
+
+
+def test_registering_a_taken_civil_id_or_email_answers_exactly_like_a_free_one(api, outbox, resident,
+                                                                               registration_body):
+    free_civil_id, other_civil_id = _other_civil_ids(2, skip=registration_body["civil_id"])
+    free = dict(registration_body, civil_id=free_civil_id, email="new@example.com", phone="5123 4999")
+    taken_civil_id = dict(free, civil_id=registration_body["civil_id"], phone="5123 4888")
+    taken_email = dict(free, civil_id=other_civil_id, email="SARA@example.com", phone="5123 4777")
+
+    answers = [api.post("/v1/auth/register", body) for body in (free, taken_civil_id, taken_email)]
+
+    assert [a.status for a in answers] == [201, 201, 201]
+    assert len({tuple(sorted(a.body)) for a in answers}) == 1  # the same fields, nothing extra
+    assert {a.body["code_expires_in"] for a in answers} == {300}
+    texted = {m["to"] for m in outbox.messages(template="registration_code")}
+    assert {"+96551234999", "+96551234888", "+96551234777"} <= texted
+
+
+def test_a_taken_civil_id_shows_only_after_the_code_and_its_owner_is_told(api, outbox, resident,
+                                                                          registration_body):
+    again = dict(registration_body, phone="5123 4888", email="someone.else@example.com")
+    registration_id = start(api, again)
+    code = outbox.last(to="+96551234888", template="registration_code")["vars"]["code"]
+
+    verified = api.post("/v1/auth/register/verify", {"registration_id": registration_id, "code": code})
+
+    assert verified.status == 409 and verified.code == "USERNAME_TAKEN"
+    assert "civil_id" in verified.body["error"]["fields"]
+    assert "Forgot password" in verified.body["error"]["message"]
+    notices = outbox.messages(template="registration_attempt")
+    assert {(m["channel"], m["to"]) for m in notices} == {("email", "sara@example.com"), ("sms", "+96551234567")}
+    assert all("civil ID" in m["text"] or "رقمك المدني" in m["text"] for m in notices)
+    assert outbox.messages(to="+96551234888", template="temporary_password") == []
+    # The owner's account still works as before.
+    assert api.login(registration_body["civil_id"], NEW_PASSWORD).status == 200
+
+
+def test_a_taken_email_shows_only_after_the_code_and_its_owner_is_told(api, outbox, resident, registration_body):
+    other = dict(registration_body, civil_id=_other_civil_ids(1, skip=registration_body["civil_id"])[0],
+                 phone="5123 4777", email="SARA@example.com")
+    registration_id = start(api, other)
+    code = outbox.last(to="+96551234777", template="registration_code")["vars"]["code"]
+
+    verified = api.post("/v1/auth/register/verify", {"registration_id": registration_id, "code": code}, lang="ar")
+
+    assert verified.status == 409 and "email" in verified.body["error"]["fields"]
+    assert "نسيت كلمة المرور" in verified.body["error"]["message"]
+    assert [m["channel"] for m in outbox.messages(to="sara@example.com", template="registration_attempt")] == ["email"]
+
+
+def test_registrations_are_limited_per_phone_and_per_civil_id(api, outbox, registration_body):
+    others = _other_civil_ids(6, skip=registration_body["civil_id"])
+    for n in range(5):
+        body = dict(registration_body, email=f"p{n}@example.com", civil_id=others[n])
+        assert api.post("/v1/auth/register", body).status == 201
+    sixth = api.post("/v1/auth/register", dict(registration_body, email="p6@example.com", civil_id=others[5]))
+    assert sixth.status == 429 and sixth.code == "REGISTRATION_LIMIT"
+    assert sixth.headers["Retry-After"] == "3600"
+
+    for n in range(5):
+        assert api.post("/v1/auth/register", dict(registration_body, phone=f"6123 400{n}")).status == 201
+    same_civil_id = api.post("/v1/auth/register", dict(registration_body, phone="6123 4009"))
+    assert same_civil_id.status == 429 and same_civil_id.code == "REGISTRATION_LIMIT"
+
+
+def test_registrations_are_limited_per_source_address(api, registration_body):
+    answers = []
+    for n, civil_id in enumerate(_other_civil_ids(21)):
+        body = dict(registration_body, phone=f"6{n:03d} 1234", civil_id=civil_id)
+        answers.append(api.post("/v1/auth/register", body))
+    assert [a.status for a in answers[:20]] == [201] * 20
+    assert answers[20].status == 429 and answers[20].code == "REGISTRATION_LIMIT"
+
+
+def test_the_stored_code_hash_needs_the_server_key(api, outbox, registration_body):
+    """A leaked tokens table alone no longer lets anyone search the 10^6 codes offline."""
+    import hashlib
+    import hmac
+
+    from chalicelib.domain.tokens import token_hash
+    from chalicelib.wiring import auth_deps
+
+    registration_id = start(api, registration_body)
+    code = outbox.last(template="registration_code")["vars"]["code"]
+    stored = auth_deps().store.token(token_hash(registration_id))
+
+    table_only = hmac.new(stored.token_hash.encode(), code.encode(), hashlib.sha256).hexdigest()
+    assert stored.data.code_hash != table_only
+    assert code not in {stored.data.code_hash, stored.token_hash}
+
+
+def test_a_code_sent_before_the_key_rotated_still_verifies(api, outbox, registration_body):
+    import boto3
+
+    from chalicelib.adapters.hmac_keys import forget_hmac_keys
+    from chalicelib.settings import get_settings
+
+    registration_id = start(api, registration_body)
+    code = outbox.last(template="registration_code")["vars"]["code"]
+    manager = boto3.client("secretsmanager")
+    name = f"{get_settings().secrets_prefix}accounts-hmac"
+    manager.put_secret_value(SecretId=name, SecretString="rotated-" + "k" * 56)
+    forget_hmac_keys()
+
+    assert api.post("/v1/auth/register/verify", {"registration_id": registration_id, "code": code}).status == 201
+
+
+def test_names_with_control_characters_are_refused_naming_the_rule(api, registration_body):
+    for name in ("Sara\u202eAhmed", "Sara\u200bAhmed", "Sara\x00", "Sara\x1b[31m", "Sara\x07", "Sara\nAhmed"):
+        answer = api.post("/v1/auth/register", dict(registration_body, name=name))
+        assert answer.status == 422, name
+        assert answer.body["error"]["fields"]["name"]["rule"] == "name_characters", name
+    for name in ("سارة أحمد", "Sara O'Neil-Ahmed", "عبد الله الـعلي"):
+        assert api.post("/v1/auth/register", dict(registration_body, name=name)).status == 201, name
+    city = api.post("/v1/auth/register", dict(registration_body, city="Hawalli\u202e"))
+    assert city.body["error"]["fields"]["city"]["rule"] == "control_characters"
 
 
 def _with_check_digit(first_eleven: str) -> str:

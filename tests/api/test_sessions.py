@@ -12,38 +12,93 @@ def refresh(api, token):
     return api.post("/v1/auth/refresh", {"refresh_token": token})
 
 
-def test_refresh_rotates_the_token_and_the_old_one_then_ends_the_session(api, resident):
+def test_refresh_rotates_the_token_and_the_old_one_then_ends_the_session(api, clock, resident):
     first = resident["tokens"]["refresh_token"]
     rotated = refresh(api, first)
     assert rotated.status == 200
     assert rotated.body["refresh_token"] != first
     assert rotated.body["session_id"] == resident["tokens"]["session_id"]
 
+    clock.shift(timedelta(seconds=31))  # past the retry grace period
     replay = refresh(api, first)  # someone kept the old token
     assert replay.status == 401 and replay.code == "REFRESH_TOKEN_REUSED"
     # The whole family is gone: even the newest token no longer works.
     assert refresh(api, rotated.body["refresh_token"]).status == 401
 
 
-def test_two_refreshes_with_one_token_have_exactly_one_winner(api, resident):
-    from chalicelib.domain.tokens import new_token, token_hash
-    from chalicelib.errors import StaleState
+def test_two_refreshes_with_one_token_have_one_writer_and_both_get_the_same_successor(api, resident,
+                                                                                      monkeypatch):
+    from chalicelib.services import sessions
     from chalicelib.wiring import auth_deps
 
-    store = auth_deps().store
-    session_id, _, secret = resident["tokens"]["refresh_token"].partition(".")
-    # Both requests read the session before either writes.
-    first_read, second_read = store.session(session_id), store.session(session_id)
-    now = first_read.last_used_at + timedelta(seconds=1)
-    outcomes = []
-    for record in (first_read, second_read):
-        try:
-            store.rotate_session(record, token_hash(secret), token_hash(new_token()), now,
-                                 now + timedelta(days=30))
-            outcomes.append("won")
-        except StaleState:
-            outcomes.append("lost")
-    assert outcomes == ["won", "lost"]
+    deps = auth_deps()
+    token = resident["tokens"]["refresh_token"]
+    session_id = resident["tokens"]["session_id"]
+    # The loser read the session before the winner wrote: its conditional rotation fails.
+    reads = [deps.store.session(session_id)]
+    first = sessions.refresh(deps, token)
+    real_read = deps.store.session
+    monkeypatch.setattr(deps.store, "session", lambda sid: reads.pop() if reads else real_read(sid))
+
+    second = sessions.refresh(deps, token)
+
+    assert second.refresh_token == first.refresh_token
+    assert refresh(api, first.refresh_token).status == 200  # the family lives on
+
+
+def test_a_rotated_token_retried_within_the_grace_period_gets_the_same_successor(api, clock, resident):
+    token = resident["tokens"]["refresh_token"]
+    first = refresh(api, token)
+    clock.shift(timedelta(seconds=29))
+    retry = refresh(api, token)  # the app timed out and sent it again
+
+    assert first.status == retry.status == 200
+    assert retry.body["refresh_token"] == first.body["refresh_token"]
+    assert retry.body["access_token"]
+    me = api.get("/v1/me", token=retry.body["access_token"])
+    assert me.status == 200
+    assert refresh(api, first.body["refresh_token"]).status == 200  # not signed out
+
+
+def test_a_rotated_token_after_the_grace_period_ends_the_session(api, clock, resident):
+    token = resident["tokens"]["refresh_token"]
+    newest = refresh(api, token).body["refresh_token"]
+    clock.shift(timedelta(seconds=31))
+
+    assert refresh(api, token).code == "REFRESH_TOKEN_REUSED"
+    assert refresh(api, newest).status == 401
+
+
+def test_the_grace_period_is_a_setting(api, clock, resident, monkeypatch):
+    from chalicelib.settings import reset_settings
+    from chalicelib.wiring import reset_wiring
+
+    monkeypatch.setenv("REFRESH_RETRY_GRACE_SECONDS", "0")
+    reset_settings()
+    reset_wiring()
+    token = resident["tokens"]["refresh_token"]
+    refresh(api, token)
+    clock.shift(timedelta(seconds=1))
+    assert refresh(api, token).code == "REFRESH_TOKEN_REUSED"
+
+
+def test_only_the_token_just_replaced_has_a_grace_period(api, clock, resident):
+    token = resident["tokens"]["refresh_token"]
+    second = refresh(api, token).body["refresh_token"]
+    refresh(api, second)
+    clock.shift(timedelta(seconds=5))
+
+    assert refresh(api, token).code == "REFRESH_TOKEN_REUSED"  # two rotations ago: a replay
+
+
+def test_the_table_holds_no_usable_refresh_token(api, resident):
+    from chalicelib.wiring import auth_deps
+
+    session_id = resident["tokens"]["session_id"]
+    secret = refresh(api, resident["tokens"]["refresh_token"]).body["refresh_token"].partition(".")[2]
+    stored = auth_deps().store.session(session_id).attribute_values
+
+    assert not any(secret in str(value) for value in stored.values())
 
 
 def test_refresh_slides_with_use_and_dies_after_thirty_idle_days(api, clock, resident):

@@ -172,7 +172,9 @@ def test_the_maximum_years_is_configurable():
 
 
 @pytest.mark.parametrize(
-    ("name", "rule"), [("", "required"), (None, "required"), ("x" * 101, "format"), ("a\x00b", "format")]
+    ("name", "rule"),
+    [("", "required"), (None, "required"), ("x" * 101, "too_long"), ("a\x00b", "name_characters"),
+     ("Ali\u202eReza", "name_characters"), ("Ali\u200bReza", "name_characters"), (42, "name_characters")],
 )
 def test_names_are_required_printable_and_at_most_100_characters(name, rule):
     assert refused(replace(GOOD, insured_name=name)) == {"insured_name": rule}
