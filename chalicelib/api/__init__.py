@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint, ChaliceViewError, Response
 from chalice.app import Request
 
-from chalicelib.errors import AppError, BadRequest, Internal, Text
+from chalicelib.errors import AppError, BadRequest, FieldErrors, Internal, Text
 from chalicelib.logs import log_error, request_id
 
 JSON = "application/json"
@@ -64,6 +66,7 @@ class ApiBlueprint(Blueprint):
             def guarded(*args: Any, **kw: Any) -> Any:
                 request = self.current_request
                 try:
+                    _check_parameters(request)
                     return view(*args, **kw)
                 except AppError as error:
                     return error_response(error, language_of(request))
@@ -80,17 +83,107 @@ class ApiBlueprint(Blueprint):
         return decorator
 
 
+# Our bodies are flat objects with a few small lists; 32 levels is far more than any needs and far
+# below the interpreter's recursion limit, so nesting is refused before anything walks it.
+MAX_JSON_DEPTH = 32
+# I-JSON (RFC 7493): integers beyond 2^53 do not survive a round trip through most clients.
+MAX_SAFE_INTEGER = 2**53 - 1
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+NOT_JSON = Text("The body is not valid JSON.", "محتوى الطلب ليس JSON صالحًا.")
+
+
+class _Refused(ValueError):
+    """A body that is JSON by the grammar but not I-JSON: it answers 400 INVALID_JSON like a syntax error."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two "username" keys: which one a check read and which one a later step uses must never differ.
+    body = dict(pairs)
+    if len(body) != len(pairs):
+        raise _Refused("duplicate key")
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses to inf
+        raise _Refused("number out of range")
+    return value
+
+
+def _safe_int(text: str) -> int:
+    # The digit count is checked first, so a 10,000-digit literal is never converted.
+    value = int(text) if len(text.lstrip("-")) <= 16 else MAX_SAFE_INTEGER + 1
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise _Refused("number out of range")
+    return value
+
+
+def _check_shape(value: Any) -> None:
+    """Depth and lone surrogates, walked without recursion (the value may be deep)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            # "\ud800" is valid JSON but no text: argon2, DynamoDB and every encode('utf-8') fail on it.
+            if _LONE_SURROGATE.search(item):
+                raise _Refused("lone surrogate")
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise _Refused("nested too deep")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """A JSON text as I-JSON (RFC 7493) allows it, or BadRequest INVALID_JSON.
+
+    UTF-8 only; no duplicate keys, NaN, Infinity, lone surrogates or numbers a client could not
+    round-trip; nesting at most MAX_JSON_DEPTH. Whatever the bytes, the answer is a value or a 400.
+    """
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant,
+                           parse_float=_finite_float, parse_int=_safe_int)
+        _check_shape(value)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise BadRequest(NOT_JSON, code="INVALID_JSON") from exc
+    return value
+
+
+def _check_parameters(request: Request | None) -> None:
+    """Path, query and header values must be text: a Lambda event can carry "\\ud800" where HTTP cannot."""
+    if request is None:
+        return
+    query = request.query_params or {}
+    values = [*(request.uri_params or {}).values(), *(request.headers or {}).values(),
+              *(v for name in query for v in query.getlist(name))]
+    if any(isinstance(v, str) and _LONE_SURROGATE.search(v) for v in values):
+        raise BadRequest(Text("The request has characters that are not text.", "يحتوي الطلب على رموز ليست نصًا."),
+                         code="INVALID_PARAMETER")
+
+
 def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object, or a BAD_REQUEST naming the problem."""
     raw = request.raw_body
     if not raw:
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(Text("The body is not valid JSON.", "محتوى الطلب ليس JSON صالحًا."),
-                         code="INVALID_JSON") from exc
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise BadRequest(Text("The body must be a JSON object.", "يجب أن يكون المحتوى كائن JSON."),
                          code="INVALID_JSON")
     return body
+
+
+def text_fields(body: dict[str, Any], *names: str) -> None:
+    """422 naming each field that is present but not text (a number or an object where a string belongs)."""
+    problems = FieldErrors()
+    for name in names:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            problems.add(name, "type", f"{name} must be text.", f"يجب أن يكون الحقل {name} نصًا.")
+    problems.raise_if_any()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Response
 
-from chalicelib.api import ApiBlueprint, json_body, json_response, language_of
+from chalicelib.api import ApiBlueprint, json_body, json_response, language_of, text_fields
 from chalicelib.api.auth import caller, jwt_authorizer
 from chalicelib.services import payments, premiums, refunds
 from chalicelib.wiring import premium_deps
@@ -26,6 +26,14 @@ def _account() -> str:
     return caller()["account_id"]
 
 
+def _application_body() -> dict:
+    body = json_body(_request())
+    # The domain's rules read these as text; a number or object there is the caller's mistake, not a crash.
+    text_fields(body, "insured_civil_id", "insured_name", "category", "sponsor_name", "sponsor_civil_id", "kind",
+                "passport_expiry")
+    return body
+
+
 @premiums_api.route("/v1/premiums/categories", methods=["GET"])
 def list_categories():
     body = premiums.categories(premium_deps(), _query())
@@ -39,7 +47,7 @@ def get_quote():
 
 @premiums_api.route("/v1/applications", methods=["POST"], authorizer=jwt_authorizer)
 def create_application():
-    body = json_body(_request())
+    body = _application_body()
     return json_response(premiums.create_application(premium_deps(), _account(), body), 201)
 
 
@@ -50,7 +58,7 @@ def get_application(application_id):
 
 @premiums_api.route("/v1/applications/{application_id}", methods=["PUT"], authorizer=jwt_authorizer)
 def change_application(application_id):
-    body = json_body(_request())
+    body = _application_body()
     return json_response(premiums.change_application(premium_deps(), _account(), application_id, body))
 
 
