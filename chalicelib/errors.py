@@ -149,3 +149,16 @@ class FieldErrors:
 
 class StaleState(Conflict):
     """A conditional write lost: someone changed the item first, and nothing was written."""
+
+
+class MethodNotAllowed(AppError):
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
+    text = Text("This address does not take this method.", "هذا العنوان لا يقبل هذه الطريقة.")
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    text = Text("This address does not take a body of this Content-Type (application/json unless stated).",
+                "هذا العنوان لا يقبل محتوى من هذا النوع (Content-Type)؛ استخدم application/json ما لم يُذكر غير ذلك.")

@@ -97,10 +97,12 @@ class LocalStack:
 
     def _serve_api(self) -> None:
         from chalice.config import Config
-        from chalice.local import create_local_server
+
+        from devstack.local_gateway import create_envelope_server
 
         config = Config(chalice_stage=STAGE, config_from_disk={"app_name": "insure"})
-        self.api = create_local_server(self.app, config, "127.0.0.1", self.api_port)
+        # chalice.local's server, whose own refusals (no token, denied, unknown path) use the envelope.
+        self.api = create_envelope_server(self.app, config, "127.0.0.1", self.api_port)
         self.api_thread = threading.Thread(target=self.api.server.serve_forever, name="api", daemon=True)
         self.api_thread.start()
         wait_for_port(self.api_port)

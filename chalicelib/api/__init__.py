@@ -24,6 +24,15 @@ from chalicelib.logs import log_error, request_id
 JSON = "application/json"
 
 
+def language_from_header(header: str | None, default: str = "en") -> str:
+    """'ar' or 'en': the first of them that Accept-Language names, else the default."""
+    for part in (header or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in ("ar", "en"):
+            return tag
+    return default
+
+
 def language_of(request: Request | None, default: str = "en") -> str:
     """'ar' or 'en' from Accept-Language; else the signed-in person's chosen language; else English.
 
@@ -34,11 +43,7 @@ def language_of(request: Request | None, default: str = "en") -> str:
     chosen = ((request.context or {}).get("authorizer") or {}).get("lang") if request else None
     if chosen in ("ar", "en"):
         default = chosen
-    for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in ("ar", "en"):
-            return tag
-    return default
+    return language_from_header(header, default)
 
 
 def error_response(error: AppError, lang: str) -> Response:

@@ -11,7 +11,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api import error_response, language_of
-from chalicelib.errors import Internal
+from chalicelib.errors import AppError, BadRequest, Internal, MethodNotAllowed, UnsupportedMediaType
 from chalicelib.logs import log_error, log_event, request_id
 
 
@@ -27,6 +27,7 @@ def request_log(event: Request, get_response: Callable[[Request], Response]) -> 
             # Only errors outside the views land here (ApiBlueprint maps the rest).
             log_error("unhandled_exception", path=event.path)
             response = error_response(Internal(), language_of(event))
+        response = _enveloped(response, event)
         response.headers["X-Request-Id"] = rid
         log_event(
             "http_request",
@@ -67,3 +68,26 @@ def event_log(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return run
 
     return decorator
+
+
+# Chalice answers some requests itself, before any view: {"Code": ..., "Message": ...} in English.
+_CHALICE_ANSWERS: dict[str, type[AppError]] = {
+    "MethodNotAllowedError": MethodNotAllowed,
+    "UnsupportedMediaType": UnsupportedMediaType,
+    "BadRequest": BadRequest,
+    "BadRequestError": BadRequest,
+}
+
+
+def _enveloped(response: Response, event: Request) -> Response:
+    """Chalice's own error answers (405, 415, ...) in the error envelope and the caller's language."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
+        return response
+    error = _CHALICE_ANSWERS.get(body["Code"], Internal if response.status_code >= 500 else BadRequest)()
+    enveloped = error_response(error, language_of(event))
+    enveloped.status_code = response.status_code
+    # Keep what Chalice said besides the body (Allow on a 405, CORS headers).
+    kept = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    enveloped.headers = {**kept, **enveloped.headers}
+    return enveloped

@@ -96,3 +96,22 @@ def test_an_unexpected_exception_answers_500_with_a_request_id_and_no_details(pr
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     crash_line = next(line for line in logged if line["event"] == "unhandled_exception")
     assert crash_line["request_id"] == error["request_id"]
+
+
+def test_a_method_the_route_does_not_take_is_405_in_the_envelope_with_allow(probe_client):
+    response = probe_client.http.delete("/probe/missing", headers={"Accept-Language": "ar"})
+
+    assert response.status_code == 405
+    error = json.loads(response.body)["error"]
+    assert error == {"code": "METHOD_NOT_ALLOWED", "message": "هذا العنوان لا يقبل هذه الطريقة."}
+    assert response.headers["Allow"] == "GET"
+    assert response.headers["Content-Language"] == "ar"
+
+
+def test_a_body_type_the_route_does_not_take_is_415_in_the_envelope(probe_client):
+    response = probe_client.http.post("/probe/validate", body="civil_id=1", headers={"Content-Type": "text/csv"})
+
+    assert response.status_code == 415
+    error = json.loads(response.body)["error"]
+    assert error["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert "X-Request-Id" in response.headers
