@@ -60,7 +60,8 @@ class ApplicationRecord(Model):
 
 
 class PaymentsDueForReconciliation(GlobalSecondaryIndex):
-    """Sparse: only pending payments carry `reconcile_queue`, so the index holds just them."""
+    """Sparse: only payments reconciliation must finish carry `reconcile_queue`, so the index holds just them:
+    pending ones ("pending-<shard>") and refunds the gateway made that are not yet written ("refund-<shard>")."""
 
     class Meta:
         index_name = "due_for_reconciliation"
@@ -112,7 +113,7 @@ class PaymentRecord(Model):
     refunded_fils = NumberAttribute(default=0)
     refund_status = UnicodeAttribute(null=True)  # of the latest attempt
     refunds = ListAttribute(of=RefundAttempt, null=True)
-    # Present only while pending: the sparse reconciliation index.
+    # Present only while pending, or while a gateway-confirmed refund awaits its record: the sparse index.
     reconcile_queue = UnicodeAttribute(null=True)
     reconcile_due_at = UnicodeAttribute(null=True)
     by_account = by_account_index("created_at")

@@ -35,6 +35,8 @@ from chalicelib.domain.payments import ApplicationStatus, PaymentStatus, RefundS
 from chalicelib.errors import StaleState
 
 RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see services.payments.reconcile_queue_of
+# Refunds the gateway made whose record failed: "refund-0" to "refund-7" of the same index.
+REFUND_QUEUE = "refund"
 
 
 def reset_connections() -> None:
@@ -169,6 +171,12 @@ class PremiumStore:
         for shard in range(SHARDS):
             yield from PaymentRecord.due_for_reconciliation.query(
                     f"{RECONCILE_QUEUE}-{shard}", PaymentRecord.reconcile_due_at <= _iso(now), page_size=limit)
+
+    def due_refunds(self, now: datetime, limit: int) -> Iterator[PaymentRecord]:
+        """Payments whose gateway-confirmed refund is still to be recorded, shard by shard (Queries)."""
+        for shard in range(SHARDS):
+            yield from PaymentRecord.due_for_reconciliation.query(
+                    f"{REFUND_QUEUE}-{shard}", PaymentRecord.reconcile_due_at <= _iso(now), page_size=limit)
 
     def ledger(self, stream: str) -> list[LedgerRecord]:
         return list(LedgerRecord.query(stream, consistent_read=True))
@@ -305,6 +313,10 @@ class PremiumStore:
                 IdempotencyRecord(release_key), condition=IdempotencyRecord.payment_id == pid)))
         _transact(steps, events)
 
+    def append_events(self, events: Sequence[LedgerEvent]) -> None:
+        """Ledger events that record no state change (a refused gateway result, for the audit)."""
+        _transact([], events)
+
     def postpone_reconciliation(self, payment_id: str, due_at: datetime) -> bool:
         """Ask the gateway again later; False when the payment is no longer pending."""
         try:
@@ -365,11 +377,35 @@ class PremiumStore:
                 actions=[PaymentRecord.status.set(PaymentStatus.REFUNDED),
                          PaymentRecord.refund_status.set(RefundStatus.REFUNDED),
                          PaymentRecord.refunded_fils.add(amount), PaymentRecord.refunds.set(attempts),
-                         PaymentRecord.updated_at.set(now)],
+                         PaymentRecord.updated_at.set(now),
+                         # Out of the reconciliation index, if a failed record had put it there.
+                         PaymentRecord.reconcile_queue.remove(), PaymentRecord.reconcile_due_at.remove()],
                 condition=payment_condition)),
             ("policy", lambda tx: tx.update(ResidencePolicyRecord(payment.insured_civil_id), actions=policy_actions,
                                             condition=ResidencePolicyRecord.lock_ref == f"refund#{pid}")),
         ], events)
+
+    def keep_confirmed_refund(self, payment: PaymentRecord, *, refund_ref: str | None, queue: str, due_at: datetime,
+                              now: datetime, event: LedgerEvent) -> None:
+        """The gateway refunded but the record failed: keep its reference and queue it for reconciliation.
+
+        The refund stays `requested` and the insured locked, so nothing else moves until reconciliation
+        writes what `complete_refund` could not.
+        """
+        pid = payment.payment_id
+        attempts = list(payment.refunds or [])
+        if not attempts:
+            raise LostRace({"payment"})
+        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "refund_ref": refund_ref})
+        _transact([
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid), actions=[PaymentRecord.refunds.set(attempts),
+                                             PaymentRecord.reconcile_queue.set(queue),
+                                             PaymentRecord.reconcile_due_at.set(_iso(due_at)),
+                                             PaymentRecord.updated_at.set(now)],
+                condition=(PaymentRecord.refund_status == RefundStatus.REQUESTED)
+                & (PaymentRecord.status == PaymentStatus.CAPTURED))),
+        ], [event])
 
     def fail_refund(self, payment: PaymentRecord, *, error_code: str | None, now: datetime, event: LedgerEvent) -> None:
         """requested -> failed: nothing moved, the insured unlocked."""

@@ -43,7 +43,7 @@ from chalicelib.domain.payments import (
 )
 from chalicelib.domain.premiums import CATEGORIES_BY_CODE, KIND_RENEWAL, Period
 from chalicelib.errors import NotFound, StaleState
-from chalicelib.logs import log_error, log_event
+from chalicelib.logs import log_alert, log_error, log_event
 from chalicelib.services.premium_deps import PremiumDeps
 
 # How long a request that lost the race waits for the winner's gateway session.
@@ -262,6 +262,13 @@ def settle(deps: PremiumDeps, payment: Any, result: Any, actor: str) -> str:
     if result.payment_id != payment.payment_id:
         log_error("payment_result_mismatch", payment_id=payment.payment_id, reason="payment id")
         return "mismatch"
+    session_ref = deps.gateway.session_ref(result)
+    if payment.gateway_ref and session_ref != payment.gateway_ref:
+        # Signed by the gateway, yet about a session this payment never opened: applying it would
+        # capture this payment on the strength of another session's money (and a refund would then
+        # go to a session that holds none). Reconciliation asks about the stored session instead.
+        return _refuse(deps, payment, actor, reason="gateway_ref", gateway_ref=session_ref,
+                       expected_gateway_ref=payment.gateway_ref, status=str(result.status))
     if payment.status != PaymentStatus.PENDING:
         if result.status == "captured" and payment.status in (PaymentStatus.DECLINED, PaymentStatus.EXPIRED):
             # Money moved for a payment we closed: operations must refund or apply it by hand.
@@ -285,6 +292,18 @@ def settle(deps: PremiumDeps, payment: Any, result: Any, actor: str) -> str:
     deps.store.postpone_reconciliation(
         payment.payment_id, now + timedelta(minutes=deps.settings.payments.reconcile_after_minutes))
     return "pending"
+
+
+def _refuse(deps: PremiumDeps, payment: Any, actor: str, **details: Any) -> str:
+    """A gateway result not applied: an error line for operations and an audit event; nothing else changes."""
+    log_alert("payment_result_mismatch", payment_id=payment.payment_id, reason=details.get("reason"),
+              gateway=deps.gateway.name)
+    try:
+        deps.store.append_events([payment_event(payment, "payment_result_refused", deps.now(), actor,
+                                                details=details)])
+    except Exception:
+        log_error("ledger_event_not_written", payment_id=payment.payment_id, kind="payment_result_refused")
+    return "mismatch"
 
 
 def _close(deps: PremiumDeps, payment: Any, status: str, why: str, actor: str, *,
@@ -387,6 +406,11 @@ def send_receipts(deps: PremiumDeps, payment: Any, at: datetime, *, refund: bool
 def reconcile_queue_of(payment_id: str) -> str:
     """The reconciliation index's partition of a pending payment: one of 8 shards, never one hot key."""
     return f"pending-{shard_of(payment_id)}"
+
+
+def refund_queue_of(payment_id: str) -> str:
+    """The index's partition of a payment whose gateway-confirmed refund awaits its record (refunds.py)."""
+    return f"refund-{shard_of(payment_id)}"
 
 
 def reconcile_due(deps: PremiumDeps, *, limit: int = RECONCILE_BATCH,

@@ -5,10 +5,18 @@ coverage locked) so a second refund or a renewal cannot slip in; then the
 gateway is asked; then one transaction either refunds the payment and cancels
 the period it bought, or records the failure and unlocks. If the gateway's
 answer never comes, the refund stays `requested` for operations to check.
+
+Once the gateway says the money went back, that fact is never lost: if the
+transaction that records it fails (a conflict, throttling, an outage), the refund
+is logged at error level, its gateway reference kept with a ledger event, and the
+payment queued in the reconciliation index, whose job writes the same refund later
+(`complete_confirmed_refunds`). The person is told 202: under way, not refused.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -26,7 +34,7 @@ from chalicelib.domain.payments import (
     current_span,
 )
 from chalicelib.errors import NotFound, StaleState
-from chalicelib.logs import log_error, log_event
+from chalicelib.logs import log_alert, log_error, log_event
 from chalicelib.services.payments import payment_event, payment_view, policy_periods, send_receipts
 from chalicelib.services.premium_deps import PremiumDeps
 
@@ -73,10 +81,68 @@ def request_refund(deps: PremiumDeps, account_id: str, payment_id: str,
             to_status=RefundStatus.FAILED, details={"error_code": answer.error_code}))
         log_event("refund_failed", payment_id=payment_id, error_code=answer.error_code)
         raise RefundFailed(details={"payment": payment_view(deps.store.payment(payment_id))})
-    return payment_view(_complete(deps, payment, answer, reason)), 200
+    try:
+        recorded = _complete(deps, payment, answer.refund_ref, reason, f"gateway:{deps.gateway.name}")
+    except Exception as exc:  # any failure at all: the money already went back
+        return _refunded_but_not_recorded(deps, payment, answer.refund_ref, exc)
+    return payment_view(recorded), 200
 
 
-def _complete(deps: PremiumDeps, payment: Any, answer: Any, reason: str) -> Any:
+def _refunded_but_not_recorded(deps: PremiumDeps, payment: Any, refund_ref: str | None,
+                               exc: Exception) -> tuple[dict[str, Any], int]:
+    """The gateway refunded, our record of it failed: say so loudly and leave it to reconciliation."""
+    from chalicelib.services.payments import refund_queue_of
+
+    pid = payment.payment_id
+    fresh = _read(deps, pid)
+    if fresh is not None and fresh.status == PaymentStatus.REFUNDED:
+        return payment_view(fresh), 200  # written after all (the write's answer was what got lost)
+    log_alert("refund_not_recorded", payment_id=pid, refund_ref=refund_ref, amount_fils=int(payment.amount_fils),
+              error=type(exc).__name__)
+    now = deps.now()
+    try:
+        deps.store.keep_confirmed_refund(
+            payment, refund_ref=refund_ref, queue=refund_queue_of(pid), due_at=now, now=now,
+            event=payment_event(payment, "refund_gateway_confirmed", now, f"gateway:{deps.gateway.name}",
+                                details={"refund_ref": refund_ref, "error": type(exc).__name__}))
+    except Exception:
+        # Storage refuses everything: the error line above is the only record; operations act on it.
+        log_error("refund_confirmation_not_recorded", payment_id=pid, refund_ref=refund_ref)
+    return payment_view(_read(deps, pid) or payment), 202
+
+
+def _read(deps: PremiumDeps, payment_id: str) -> Any:
+    try:
+        return deps.store.payment(payment_id)
+    except Exception:
+        return None
+
+
+def complete_confirmed_refunds(deps: PremiumDeps, *, limit: int = 50,
+                               time_left_s: Callable[[], float] | None = None) -> dict[str, int]:
+    """Write the refunds the gateway made whose record failed (reconciliation's part); outcomes counted."""
+    outcomes: Counter[str] = Counter()
+    for payment in deps.store.due_refunds(deps.now(), limit):
+        if time_left_s is not None and time_left_s() < 10:
+            break  # the rest stay due: the next run takes them
+        attempt = (payment.refunds or [None])[-1]
+        if payment.refund_status != RefundStatus.REQUESTED or attempt is None:
+            log_alert("refund_queue_unexpected", payment_id=payment.payment_id, refund_status=payment.refund_status)
+            outcomes["refund_skipped"] += 1
+            continue
+        try:
+            _complete(deps, payment, attempt.refund_ref, attempt.reason, "reconciliation")
+        except Exception:
+            # Still not writable: it stays due, and the next run tries again.
+            log_error("refund_not_recorded", payment_id=payment.payment_id, refund_ref=attempt.refund_ref)
+            outcomes["refund_unrecorded"] += 1
+            continue
+        outcomes["refund_completed"] += 1
+    return dict(outcomes)
+
+
+def _complete(deps: PremiumDeps, payment: Any, refund_ref: str | None, reason: str, actor: str) -> Any:
+    """Write a refund the gateway made: payment refunded, its period cancelled, the insured unlocked; receipts."""
     now = deps.now()
     policy = deps.store.policy(payment.insured_civil_id)
     stored, domain = policy_periods(policy)
@@ -87,10 +153,9 @@ def _complete(deps: PremiumDeps, payment: Any, answer: Any, reason: str) -> Any:
     span = current_span(remaining)
     start, end = span if span else (None, None)
     policy_status = "active" if end else "cancelled"
-    actor = f"gateway:{deps.gateway.name}"
     events = [
         payment_event(payment, "refunded", now, actor, policy_id=policy.policy_id, from_status=PaymentStatus.CAPTURED,
-               to_status=PaymentStatus.REFUNDED, details={"refund_ref": answer.refund_ref, "reason": reason}),
+               to_status=PaymentStatus.REFUNDED, details={"refund_ref": refund_ref, "reason": reason}),
         LedgerEvent(f"policy#{policy.policy_id}", "policy_period_cancelled", now, actor,
                     account_id=payment.account_id, application_id=payment.application_id,
                     payment_id=payment.payment_id, policy_id=policy.policy_id, amount_fils=-int(payment.amount_fils),
@@ -98,7 +163,7 @@ def _complete(deps: PremiumDeps, payment: Any, answer: Any, reason: str) -> Any:
                     details={"period_start": payment.period_start, "period_end": payment.period_end}),
     ]
     try:
-        deps.store.complete_refund(payment, refund_ref=answer.refund_ref, now=now, periods=stored,
+        deps.store.complete_refund(payment, refund_ref=refund_ref, now=now, periods=stored,
                                    start_date=start.isoformat() if start else None,
                                    end_date=end.isoformat() if end else None, policy_status=policy_status,
                                    events=events)

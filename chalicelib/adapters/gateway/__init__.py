@@ -129,3 +129,11 @@ class PaymentGateway(Protocol):
     def callback_ack(self, result: GatewayResult | None) -> CallbackAck:
         """The answer the callback endpoint returns to the gateway."""
         ...
+
+    def session_ref(self, result: GatewayResult) -> str | None:
+        """The reference `create_session` returned for the session `result` is about.
+
+        A result is settled against a payment only when this is the payment's stored reference:
+        a correctly signed result about another session must never capture this payment.
+        """
+        ...

@@ -429,6 +429,11 @@ class KnetGateway:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode({'payment_id': result.payment_id})}"
         return CallbackAck(200, "text/plain", f"REDIRECT={url}")
 
+    def session_ref(self, result: GatewayResult) -> str | None:
+        """The track id: a session's reference is our payment id, as KNET's own payment id only
+        exists after its page (results carry that one as `gateway_ref`)."""
+        return result.payment_id
+
     def _send(self, request: HttpRequest) -> str:
         response = self.transport(request)
         if response.status != 200:

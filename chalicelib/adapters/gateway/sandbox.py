@@ -382,6 +382,10 @@ class SandboxGateway:
         """The sandbox only needs a 2xx."""
         return CallbackAck(200, "application/json", '{"received":true}')
 
+    def session_ref(self, result: GatewayResult) -> str | None:
+        """The sandbox's sessions keep one reference from start to callback."""
+        return result.gateway_ref
+
     def _session(self, gateway_ref: str) -> SandboxSession:
         session = self.store.get(gateway_ref)
         if session is None:

@@ -338,3 +338,16 @@ def test_a_refund_that_cannot_be_sent_raises_because_its_outcome_is_unknown():
 
     with pytest.raises(GatewayError):
         KnetGateway(SETTINGS, unreachable).refund("PAY01", "896", 50_000)
+
+
+def test_a_knet_result_belongs_to_the_session_whose_reference_is_its_track_id():
+    gateway, _ = knet_answering(
+        "<result>CAPTURED</result><tranid>9929892231041180</tranid><trackid>PAY01</trackid>"
+        "<payid>8962225231041180</payid><udf5>TrackID</udf5><amt>50.000</amt>"
+    )
+    session = KnetGateway(SETTINGS).create_session("PAY01", 50_000, "KWD", ERROR_URL, RESPONSE_URL, "en")
+    result = gateway.query("PAY01", session.gateway_ref, 50_000)
+    # KNET's own payment id comes back as gateway_ref; the session's reference (what the payment
+    # stores) is the track id, so a settled result is matched on that.
+    assert result.gateway_ref != session.gateway_ref
+    assert gateway.session_ref(result) == session.gateway_ref == "PAY01"

@@ -247,3 +247,9 @@ def test_a_page_server_and_the_app_share_sessions_through_a_folder(tmp_path, clo
 def test_the_callback_ack_is_a_plain_2xx(gateway):
     ack = gateway.callback_ack(None)
     assert ack.status == 200 and json.loads(ack.body) == {"received": True}
+
+
+def test_a_sandbox_result_belongs_to_the_session_it_names(gateway):
+    session = start(gateway)
+    result = gateway.query("pay01", session.gateway_ref, 50_000)
+    assert gateway.session_ref(result) == session.gateway_ref
