@@ -9,6 +9,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from chalicelib.errors import (
+    BadRequest,
+    Internal,
+    NotFound,
+    Text,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,24 +83,42 @@ def tls_only_policy(bucket_ref: str) -> dict:
     }
 
 
-def _envelope(code: str, message: str, status: str | None = None) -> dict:
+def _envelope(code: str, text: Text, status: str | None = None, headers: dict[str, str] | None = None) -> dict:
+    # A gateway response's template only substitutes variables ($context...): no #if, so it cannot pick
+    # a language from Accept-Language. The message carries both, English then Arabic, and says so.
+    message = f"{text.en} / {text.ar}"
+    # ASCII with \\u escapes: the client's JSON parser restores the Arabic, whatever the gateway's charset.
     body = json.dumps({"error": {"code": code, "message": message, "request_id": "$context.requestId"}})
-    response = {"responseTemplates": {"application/json": body},
-                "responseParameters": {"gatewayresponse.header.Content-Type": "'application/json'"}}
+    parameters = {"gatewayresponse.header.Content-Type": "'application/json'",
+                  "gatewayresponse.header.Content-Language": "'en, ar'",
+                  **{f"gatewayresponse.header.{name}": f"'{value}'" for name, value in (headers or {}).items()}}
+    response = {"responseTemplates": {"application/json": body}, "responseParameters": parameters}
     return {"statusCode": status, **response} if status else response
 
 
 def gateway_responses() -> dict:
-    sign_in = "Sign in to continue. / يرجى تسجيل الدخول للمتابعة."
+    """API Gateway's own answers in the app's envelope, with the statuses and codes `make run` gives.
+
+    devstack/local_gateway.py maps chalice.local's answers the same way; a test holds them together.
+    """
+    # RFC 6750: a 401 names the scheme. 401, not 403, for a denied token: that makes the app refresh.
+    bearer = {"WWW-Authenticate": "Bearer"}
+    signed_out = _envelope("UNAUTHORIZED", Unauthorized.text, "401", bearer)
+    not_found = _envelope("NOT_FOUND", NotFound.text, "404")
     return {
-        "UNAUTHORIZED": _envelope("UNAUTHORIZED", sign_in, "401"),
-        # Our authorizer denies a bad token; to the app that is "not signed in", not "forbidden".
-        "ACCESS_DENIED": _envelope("UNAUTHORIZED", sign_in, "401"),
-        "MISSING_AUTHENTICATION_TOKEN": _envelope("NOT_FOUND", "Not found. / غير موجود.", "404"),
-        "THROTTLED": _envelope("TOO_MANY_REQUESTS", "Too many requests. / طلبات كثيرة.", "429"),
-        # The defaults keep API Gateway's own status (413, 415, 502, 504...).
-        "DEFAULT_4XX": _envelope("BAD_REQUEST", "The request is not valid. / الطلب غير صالح."),
-        "DEFAULT_5XX": _envelope("INTERNAL", "Something went wrong on our side. / حدث خطأ من جهتنا."),
+        "UNAUTHORIZED": signed_out,  # no Authorization header: the authorizer is not even called
+        "ACCESS_DENIED": signed_out,  # our authorizer denies a bad, forged or expired token
+        "EXPIRED_TOKEN": signed_out,
+        # API Gateway's answer to a path it does not route, and to a method the path does not take.
+        "MISSING_AUTHENTICATION_TOKEN": not_found,
+        "RESOURCE_NOT_FOUND": not_found,
+        "UNSUPPORTED_MEDIA_TYPE": _envelope("UNSUPPORTED_MEDIA_TYPE", UnsupportedMediaType.text, "415"),
+        "REQUEST_TOO_LARGE": _envelope("PAYLOAD_TOO_LARGE", Text(
+            "The request is too large.", "الطلب أكبر من المسموح."), "413"),
+        "THROTTLED": _envelope("TOO_MANY_REQUESTS", TooManyRequests.text, "429"),
+        # The defaults keep API Gateway's own status (400, 403, 502, 504...).
+        "DEFAULT_4XX": _envelope("BAD_REQUEST", BadRequest.text),
+        "DEFAULT_5XX": _envelope("INTERNAL", Internal.text),
     }
 
 
