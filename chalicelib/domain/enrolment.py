@@ -19,12 +19,21 @@ from enum import StrEnum
 from typing import TypeVar
 
 from chalicelib.domain.civil_id import ascii_digits, check_civil_id
+from chalicelib.domain.names import RULE_CHARACTERS, name_problem
 from chalicelib.domain.phone import check_kuwait_mobile
 from chalicelib.errors import FieldErrors, Text
 
 # The reader puts the cells a row has beyond its header under this key, so the row can be
 # refused here with the other row errors (an unquoted comma shifts every later column).
 EXTRA_CELLS = "_extra_cells"
+# The reader's limits, enforced while it reads so a hostile file costs linear time: a cell of
+# an HR sheet is a name, a date or a code, and a row of 13 such cells is far below 64 KiB.
+CELL_MAX_CHARS = 4 * 1024
+ROW_MAX_CHARS = 64 * 1024
+# The columns whose cells the reader cut at CELL_MAX_CHARS (comma-joined), and the mark of a
+# line over ROW_MAX_CHARS whose cells beyond its start were never read: both are row errors.
+OVERSIZED_CELLS = "_oversized_cells"
+ROW_TOO_LONG = "_row_too_long"
 
 NAME_MAX = 100
 
@@ -189,6 +198,16 @@ _EXTRA_CELLS = Text(
     "عدد خلايا الصف أكثر من عدد الأعمدة في العناوين؛ "
     "القيمة التي تحتوي على فاصلة يجب أن توضع بين علامتي تنصيص.",
 )
+_CELL_TOO_LONG = Text(
+    "{column} is longer than {max:,} characters; the row was not read.",
+    "الحقل {column} أطول من {max:,} حرف؛ لم يُقرأ الصف.",
+)
+_ROW_TOO_LONG = Text(
+    "The row is longer than {max:,} characters on one line; it was skipped. "
+    "Check it for text pasted by mistake.",
+    "الصف أطول من {max:,} حرف في سطر واحد؛ تم تخطيه. تحقق من وجود نص أُلصق فيه خطأً.",
+)
+_NAME_CHARACTERS = Text("{column}: {en}", "الحقل {column}: {ar}")
 _NO_PRINCIPAL = Text(
     "No principal with employee_no {employee_no} in this file or already enrolled.",
     "لا يوجد موظف أساسي بالرقم الوظيفي {employee_no} في هذا الملف أو مسجل مسبقًا.",
@@ -226,6 +245,16 @@ class _Row:
     def fail(self, column: str, rule: str, text: Text) -> None:
         self.errors.append(RowError(self.line, column, rule, text))
 
+    def oversized(self) -> frozenset[str]:
+        """Columns whose cells the reader cut: each one is an error, and only that."""
+        cut = frozenset(c for c in (self.raw.get(OVERSIZED_CELLS) or "").split(",") if c)
+        for column in sorted(cut):
+            if column == EXTRA_CELLS:
+                self.fail("", "too_many_cells", _EXTRA_CELLS)  # the whole row, not one column
+            else:
+                self.fail(column, "too_long", _CELL_TOO_LONG.format(column=column, max=CELL_MAX_CHARS))
+        return cut
+
     def required(self, column: str) -> str | None:
         value = self.cell(column)
         if not value:
@@ -237,6 +266,16 @@ class _Row:
         value = self.required(column) if required else self.cell(column)
         if value and len(value) > NAME_MAX:
             self.fail(column, "too_long", _TOO_LONG.format(column=column, max=NAME_MAX))
+        elif value:
+            # The one person-name rule: a right-to-left override or a zero-width character
+            # would print on the card as something else than what HR sees in the sheet.
+            # "Smith, John" is how HR systems export names, so the comma is kept.
+            _, problem = name_problem(value, max_length=NAME_MAX, also_allowed=",")
+            if problem is not None and problem.rule == RULE_CHARACTERS:
+                self.fail(column, RULE_CHARACTERS,
+                          _NAME_CHARACTERS.format(column=column, en=problem.text.en, ar=problem.text.ar))
+        # Stored as HR wrote it (only surrounding spaces go), as before the rule: re-uploads
+        # of files enrolled then stay unchanged.
         return value or ""
 
     def date_cell(self, column: str) -> date | None:
@@ -337,6 +376,14 @@ def normalize_employee_no(value: str) -> str:
 def parse_row(line: int, raw: Mapping[str, str], *, plans: Collection[str], today: date) -> RowResult:
     """Validate one raw row (canonical column -> cell text) into an `EnrolmentRow` or its errors."""
     row = _Row(line, raw)
+    if ROW_TOO_LONG in raw:
+        # Only the start of the line was read: its cells say nothing reliable.
+        row.fail("", "row_too_long", _ROW_TOO_LONG.format(max=ROW_MAX_CHARS))
+        return tuple(row.errors)
+    if OVERSIZED_CELLS in raw:
+        # A cut cell is not the value HR wrote: report the cut cells alone.
+        row.oversized()
+        return tuple(row.errors)
     if EXTRA_CELLS in raw:
         row.fail("", "too_many_cells", _EXTRA_CELLS)  # the whole row, not one column
     employee_no_text = row.required("employee_no")

@@ -30,15 +30,20 @@ class NameProblem:
     text: Text
 
 
-def _allowed(ch: str) -> bool:
-    if ch == " " or ch in _PUNCTUATION:
+def _allowed(ch: str, also_allowed: str = "") -> bool:
+    if ch == " " or ch in _PUNCTUATION or ch in also_allowed:
         return True
     # L*: letters of every script (Arabic tatweel is Lm); M*: Arabic harakat, Latin accents.
     return unicodedata.category(ch)[0] in "LM"
 
 
-def name_problem(value: object, *, max_length: int = NAME_MAX_LENGTH) -> tuple[str | None, NameProblem | None]:
-    """The name as it will be stored (NFC, single spaces), or why it is refused."""
+def name_problem(value: object, *, max_length: int = NAME_MAX_LENGTH,
+                 also_allowed: str = "") -> tuple[str | None, NameProblem | None]:
+    """The name as it will be stored (NFC, single spaces), or why it is refused.
+
+    `also_allowed`: punctuation a source legitimately writes in names beyond the rule's own
+    (HR exports write "Family, Given"); never letters' lookalikes or invisible characters.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, NameProblem(RULE_REQUIRED, Text("Enter the full name.", "أدخل الاسم الكامل."))
     if not isinstance(value, str):
@@ -49,7 +54,7 @@ def name_problem(value: object, *, max_length: int = NAME_MAX_LENGTH) -> tuple[s
     if len(name) > max_length:
         return None, NameProblem(RULE_TOO_LONG, Text(f"The name is at most {max_length} characters.",
                                                      f"الاسم لا يتجاوز {max_length} حرفًا."))
-    bad = next((ch for ch in name if not _allowed(ch)), None)
+    bad = next((ch for ch in name if not _allowed(ch, also_allowed)), None)
     if bad is not None:
         where = f"U+{ord(bad):04X}"
         return None, NameProblem(RULE_CHARACTERS, Text(

@@ -194,3 +194,34 @@ def test_the_same_person_twice_in_one_file_is_an_error_on_the_second_row() -> No
     assert again is not None and (again.line, again.column, again.rule) == (9, "employee_no", "duplicate")
     assert "2" in again.text.en and "2" in again.text.ar
     assert child_again is not None and child_again.column == "national_id"
+
+
+@pytest.mark.parametrize(
+    "char",
+    ["\u202e", "\u200b", "\u200d", "\u2066", "\x00", "\x1b", "\x07", "\n", "7"],
+    ids=["right-to-left-override", "zero-width-space", "zero-width-joiner", "isolate", "nul", "esc", "bel",
+         "line-break", "digit"],
+)
+@pytest.mark.parametrize("column", ["name_en", "name_ar"])
+def test_a_name_with_a_control_or_invisible_character_is_a_row_error_naming_column_and_rule(
+        column: str, char: str) -> None:
+    name = PRINCIPAL[column]
+    middle = len(name) // 2
+
+    errors = parse(PRINCIPAL | {column: name[:middle] + char + name[middle:]})
+
+    assert isinstance(errors, tuple)
+    (error,) = errors
+    assert (error.column, error.rule) == (column, "name_characters")
+    code = f"U+{ord(char):04X}"
+    assert column in error.text.en and code in error.text.en and "letters" in error.text.en
+    assert column in error.text.ar and code in error.text.ar and "حروف" in error.text.ar
+
+
+@pytest.mark.parametrize(
+    ("column", "name"),
+    [("name_ar", "عبد-الله آل ـصباح"), ("name_ar", "مُحَمَّد إبراهيم"), ("name_en", "Sean O'Brien-Smith"),
+     ("name_en", "Smith, John"), ("name_en", "Zoë D’Souza Jr.")],
+)
+def test_arabic_letters_spaces_hyphens_apostrophes_and_an_hr_comma_stay_in_names(column: str, name: str) -> None:
+    assert getattr(valid(PRINCIPAL | {column: name}), column) == name
