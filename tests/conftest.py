@@ -43,7 +43,7 @@ from devstack.provision import provision  # noqa: E402
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 # fixtures_moto_server: a linearizable moto *server* (`moto_server`) and `race()`, for concurrency tests.
-pytest_plugins = ["tests.fixtures_accounts", "tests.fixtures_moto_server"]
+pytest_plugins = ["tests.fixtures_accounts", "tests.fixtures_moto_server", "tests.log_audit"]
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +75,20 @@ def aws(tmp_path, monkeypatch):
     jwt_keys.cache_clear()
     with mock_aws():
         provision(STAGE, REGION, email_sender=get_settings().email_sender)
+        remember_stage_secrets()
         yield
+
+
+def remember_stage_secrets() -> None:
+    """Every Secrets Manager value of the stage: none may ever reach a log line (tests/log_audit.py)."""
+    import boto3
+
+    from tests.log_audit import remember
+
+    manager = boto3.client("secretsmanager")
+    for page in manager.get_paginator("list_secrets").paginate():
+        for secret in page["SecretList"]:
+            remember("secret", manager.get_secret_value(SecretId=secret["ARN"])["SecretString"])
 
 
 @pytest.fixture
@@ -136,7 +149,11 @@ class Outbox:
         drain_outbound()
         if not self.folder.exists():
             return []
+        from tests.log_audit import remember_message
+
         found = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.folder.glob("*.json"))]
+        for message in found:
+            remember_message(message)
         return [m for m in found if (to is None or m["to"] == to) and (template is None or m["template"] == template)]
 
     def last(self, to: str | None = None, template: str | None = None) -> dict:

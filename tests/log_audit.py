@@ -1,0 +1,104 @@
+"""After the whole suite: no password, token, code, secret or full civil ID in any log line.
+
+Loaded as a plugin by tests/conftest.py. Every line the app logs during the run (the "insure"
+logger's JSON lines, formatted exactly as Lambda would print them, and anything else that reaches
+the root logger) is kept. Tests hand over the secrets they see (the outbox's codes, passwords and
+links; each stage's Secrets Manager values; the suite's passwords), and at the end of the session
+the lines are searched for them and for the shapes of personal numbers and tokens. A find fails
+the run, naming the line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+# Shapes that must never be printed whatever the test: a whole 12-digit number (a civil ID), a JWT,
+# a refresh token (session id "." 43 url-safe characters), a temporary password (4 groups of 4).
+SHAPES = {
+    "civil ID": re.compile(r"(?<![0-9A-Za-z])[1-3]\d{11}(?![0-9A-Za-z])"),
+    "JWT": re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\."),
+    "refresh token": re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}\.[\w-]{43}(?![\w-])"),
+    "temporary password": re.compile(r"(?<![\w-])(?:[A-Za-z2-9]{4}-){3}[A-Za-z2-9]{4}(?![\w-])"),
+}
+
+_lock = threading.Lock()
+_lines: list[str] = []
+_secrets: dict[str, str] = {}
+
+
+def remember(kind: str, *values: object) -> None:
+    """A value that must not appear in any log line (short ones are ignored: they'd match by chance)."""
+    with _lock:
+        for value in values:
+            if isinstance(value, str) and len(value.strip()) >= 6:
+                _secrets.setdefault(value.strip(), kind)
+
+
+def remember_message(message: dict) -> None:
+    """The secrets an email or SMS carried: its code, password, and the tokens in its links."""
+    variables = message.get("vars") or {}
+    remember("SMS code", variables.get("code"))
+    remember("password", variables.get("password"))
+    for link in [*(message.get("links") or []), variables.get("link")]:
+        if isinstance(link, str):
+            for values in parse_qs(urlparse(link).query).values():
+                remember("link token", *values)
+
+
+class _Keep(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:  # a record that can't be formatted is the logger's problem, not this audit's
+            line = str(record.msg)
+        with _lock:
+            _lines.append(line)
+
+
+def leaks(lines: Iterable[str], secrets: dict[str, str]) -> list[tuple[str, str]]:
+    """(what, line) for each line that holds a remembered secret or a forbidden shape."""
+    found = []
+    patterns = [(kind, re.compile(r"(?<![0-9A-Za-z])" + re.escape(value) + r"(?![0-9A-Za-z])"))
+                for value, kind in secrets.items()]
+    for line in lines:
+        for kind, shape in (*SHAPES.items(), *patterns):
+            if shape.search(line):
+                found.append((kind, line))
+                break
+    return found
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from chalicelib.logs import logger
+
+    app_logger = logging.getLogger("insure")
+    keep_app = _Keep()
+    # The app's own formatter: what is audited is the very line Lambda would print.
+    keep_app.setFormatter(logger.registered_formatter)
+    app_logger.addHandler(keep_app)
+    keep_rest = _Keep()
+    keep_rest.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(keep_rest)
+    from tests.support import NEW_PASSWORD, PASSWORD
+
+    remember("password", PASSWORD, NEW_PASSWORD)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    with _lock:
+        lines, secrets = list(_lines), dict(_secrets)
+    found = leaks(lines, secrets)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"log audit: {len(lines)} log lines searched for {len(secrets)} secrets and "
+                            f"{len(SHAPES)} shapes: {len(found)} found")
+        for kind, line in found[:20]:
+            reporter.write_line(f"log audit: {kind} in: {line[:300]}", red=True)
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
