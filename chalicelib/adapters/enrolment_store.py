@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -95,3 +96,13 @@ class EnrolmentStore:
         # Streamed in parts: a 50,000-row report never sits whole in memory.
         client("s3").upload_fileobj(body, get_settings().hr_bucket, key,
                                     ExtraArgs={"ContentType": content_type, "ServerSideEncryption": "AES256"})
+
+    def report_index(self, policy_no: str) -> list[dict[str, Any]]:
+        """A policy's report index, oldest upload first: one entry per report (see hr_report.index_entry)."""
+        from chalicelib.adapters.hr_report import INDEX_FOLDER, report_folder
+
+        s3, bucket = client("s3"), get_settings().hr_bucket
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                              Prefix=report_folder(policy_no) + INDEX_FOLDER)
+        keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+        return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]

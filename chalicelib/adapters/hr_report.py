@@ -14,12 +14,14 @@ row, file-level problems as lines with outcome `file_error`.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import BinaryIO
 
@@ -119,13 +121,82 @@ class ReportBodies:
         self.csv.close()
 
 
-def report_keys(policy_no: str, file_name: str) -> tuple[str, str]:
-    """The S3 keys of a file's JSON and CSV reports: hr/reports/<POLICY_NO>/<name>.report.*."""
-    stem = file_name.rsplit("/", 1)[-1]
+@dataclass(frozen=True)
+class Upload:
+    """One upload of an HR file, as S3's notification names it: what a report is named after.
+
+    `identity` is what tells two uploads of the same key apart: the object's version id (the
+    HR bucket is versioned), else the notification's sequencer, else the ETag. A redelivery of
+    the same notification (an SQS retry) is the same upload and rewrites the same report.
+    """
+
+    key: str
+    uploaded_at: datetime
+    identity: str
+
+
+# Kept in a report's name: letters and digits of any script (Arabic file names stay readable)
+# and a few separators. Anything else, "/" and ".." included, cannot leave the policy's folder.
+_NAME_KEEP = frozenset(" -_.()")
+_NAME_MAX = 80
+_DOTS = re.compile(r"\.{2,}")
+_POLICY_SEGMENT = re.compile(r"[A-Z0-9][A-Z0-9-]{2,39}")
+
+
+def _safe_name(key: str) -> str:
+    stem = key.rsplit("/", 1)[-1]
     if stem.lower().endswith(".csv"):
         stem = stem[:-4]
-    base = f"hr/reports/{policy_no}/{stem}.report"
+    kept = "".join(ch if ch.isalnum() or ch in _NAME_KEEP else "_" for ch in stem)
+    kept = _DOTS.sub(".", kept)  # no ".." anywhere, even where no "/" is left to make it a path
+    return " ".join(kept.split()).strip(" .")[:_NAME_MAX].strip(" .") or "file"
+
+
+def report_folder(policy_no: str) -> str:
+    """hr/reports/<POLICY_NO>/, or hr/reports/unknown/ for a folder name no policy can have."""
+    return f"hr/reports/{policy_no if _POLICY_SEGMENT.fullmatch(policy_no) else 'unknown'}/"
+
+
+def report_id(upload: Upload) -> str:
+    """<UTC upload time>_<12 hex digits of key and identity>: sorts by time, differs per upload."""
+    digest = hashlib.sha256(f"{upload.key}\0{upload.identity}".encode()).hexdigest()[:12]
+    return f"{upload.uploaded_at.astimezone(UTC):%Y%m%dT%H%M%SZ}_{digest}"
+
+
+def report_keys(policy_no: str, upload: Upload) -> tuple[str, str]:
+    """The S3 keys of an upload's JSON and CSV reports: hr/reports/<POLICY_NO>/<id>_<name>.report.*.
+
+    Named by the upload, not the file name alone: the same name dropped again, or in another
+    folder, gets a report of its own instead of replacing the earlier one.
+    """
+    base = f"{report_folder(policy_no)}{report_id(upload)}_{_safe_name(upload.key)}.report"
     return f"{base}.json", f"{base}.csv"
+
+
+def index_key(policy_no: str, upload: Upload) -> str:
+    """The policy's report index holds one small entry per report: hr/reports/<POLICY_NO>/index/<id>.json."""
+    return f"{report_folder(policy_no)}{INDEX_FOLDER}{report_id(upload)}.json"
+
+
+INDEX_FOLDER = "index/"
+
+
+def index_entry(upload: Upload, policy_no: str, keys: tuple[str, str], bodies: ReportBodies,
+                finished_at: datetime) -> bytes:
+    """What the index says of one report: enough to list a policy's files without opening them."""
+    return _to_json({
+        "report_version": REPORT_VERSION,
+        "policy_no": policy_no,
+        "file": upload.key.rsplit("/", 1)[-1],
+        "key": upload.key,
+        "upload": upload.identity,
+        "uploaded_at": upload.uploaded_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+        "status": bodies.status,
+        "totals": bodies.totals.as_dict(),
+        "report_json": keys[0],
+        "report_csv": keys[1],
+    }).encode()
 
 
 class _TextSpool:

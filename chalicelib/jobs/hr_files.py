@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -26,6 +27,8 @@ class DroppedFile:
     size: int
     etag: str
     version_id: str | None
+    sequencer: str | None = None
+    event_time: datetime | None = None  # when S3 took the upload: names its report
 
 
 def dropped_files(message_body: str) -> Iterator[DroppedFile]:
@@ -43,7 +46,25 @@ def dropped_files(message_body: str) -> Iterator[DroppedFile]:
             size=int(s3["object"].get("size", 0)),
             etag=s3["object"].get("eTag", ""),
             version_id=s3["object"].get("versionId"),
+            sequencer=s3["object"].get("sequencer"),
+            event_time=_event_time(record.get("eventTime")),
         )
+
+
+def _event_time(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+
+
+def upload(dropped: DroppedFile) -> Any:
+    """The upload a report is named after: key, S3's upload time, and version (or sequencer, ETag)."""
+    from chalicelib.services.enrolment import upload_of
+    from chalicelib.wiring import enrolment_deps
+
+    return upload_of(dropped.key, dropped.version_id, sequencer=dropped.sequencer, etag=dropped.etag,
+                     uploaded_at=dropped.event_time, now=enrolment_deps().now())
 
 
 def handle_hr_file(dropped: DroppedFile) -> dict[str, Any]:
@@ -55,7 +76,7 @@ def handle_hr_file(dropped: DroppedFile) -> dict[str, Any]:
         log_event("hr_file_ignored", key=dropped.key)
         return {"key": dropped.key, "outcome": "ignored"}
     log_event("hr_file_received", bucket=dropped.bucket, key=dropped.key, size=dropped.size)
-    result = enrol_file(enrolment_deps(), dropped.bucket, dropped.key, dropped.version_id)
+    result = enrol_file(enrolment_deps(), dropped.bucket, dropped.key, dropped.version_id, upload=upload(dropped))
     return {"key": dropped.key, "outcome": result.status, **result.totals}
 
 
@@ -80,4 +101,5 @@ def hr_file_failed(event: Any) -> None:
         for dropped in dropped_files(record.body):
             # Logged at error level: the alarm on this line is how operations hear of it.
             log_alert("hr_file_dead_lettered", key=dropped.key, version_id=dropped.version_id)
-            report_failed_file(enrolment_deps(), dropped.key)
+            # Named like the reports of the tries before it: the same upload, one report.
+            report_failed_file(enrolment_deps(), dropped.key, dropped.version_id, upload=upload(dropped))

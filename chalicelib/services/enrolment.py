@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -75,50 +76,88 @@ def policy_of_key(key: str) -> str | None:
     return parts[2] if len(parts) >= 4 and parts[0] == "hr" and parts[1] == "incoming" and parts[2] else None
 
 
-def enrol_file(deps: EnrolmentDeps, bucket: str, key: str, version_id: str | None = None) -> FileResult:
-    """Read the file as a stream and apply it in chunks; the report says what became of every row."""
+def upload_of(key: str, version_id: str | None, *, sequencer: str | None = None, etag: str | None = None,
+              uploaded_at: datetime | None = None, now: datetime) -> Any:
+    """The upload a report is named after; without any S3 identity, a fresh one (never shared)."""
+    from chalicelib.adapters.hr_report import Upload
+
+    identity = version_id or (f"sequencer:{sequencer}" if sequencer else None) \
+        or (f"etag:{etag.strip(chr(34))}" if etag else None) or f"run:{uuid.uuid4().hex}"
+    return Upload(key=key, uploaded_at=uploaded_at or now, identity=identity)
+
+
+def enrol_file(deps: EnrolmentDeps, bucket: str, key: str, version_id: str | None = None, *,
+               upload: Any = None) -> FileResult:
+    """Read the file as a stream and apply it in chunks; the report says what became of every row.
+
+    A file-level problem part-way (bytes that are not text, a row that never ends) stops the
+    reading there: the rows read before it are applied and reported like any other, and the
+    report says at which row and why reading stopped. Enrolment is idempotent, so uploading the
+    corrected file whole again leaves those rows unchanged and applies the rest.
+    """
     from chalicelib.adapters.hr_csv import HrFileError
-    from chalicelib.adapters.hr_report import report_keys
 
     received = deps.now()
+    upload = upload or upload_of(key, version_id, now=received)
     policy_no = policy_of_key(key) or ""
     name = key.rsplit("/", 1)[-1]
     policy = deps.store.policy(policy_no) if policy_no else None
     report = deps.new_report(file_name=name, policy_no=policy_no, received_at=received)
     if policy is None:
         report.add_file_problem(unknown_policy_problem(policy_no))
-        return _finish(deps, report, policy_no, name, key)
+        return _finish(deps, report, policy_no, upload)
     try:
         reader = deps.open_csv(deps.store.open_file(bucket, key, version_id))
-        report.encoding = reader.encoding
-        report.unknown_columns = tuple(reader.unknown_columns)
-        run = _Run(deps, policy, report, received.date())
-        run.consume(reader)
     except HrFileError as error:
         report.add_file_problem(error.problem)
-    return _finish(deps, report, policy_no, name, key, report_keys)
+        return _finish(deps, report, policy_no, upload)
+    report.encoding = reader.encoding
+    report.unknown_columns = tuple(reader.unknown_columns)
+    stopped = _Run(deps, policy, report, received.date()).consume(reader)
+    if stopped is not None:
+        report.add_file_problem(_stopped_after_rows(stopped) if report.totals.rows else stopped)
+    return _finish(deps, report, policy_no, upload)
 
 
-def _finish(deps: EnrolmentDeps, report: Any, policy_no: str, name: str, key: str,
-            keys_of: Callable[[str, str], tuple[str, str]] | None = None) -> FileResult:
-    from chalicelib.adapters.hr_report import report_keys
+def _stopped_after_rows(problem: FileProblem) -> FileProblem:
+    """The problem that stopped reading, telling HR that the rows before it were applied."""
+    where = f"row {problem.line}" if problem.line else "this point"
+    where_ar = f"الصف {problem.line}" if problem.line else "هذا الموضع"
+    text = Text(
+        f"{problem.text.en} Reading stopped at {where}: the rows before it were applied as listed. "
+        "Upload the corrected file whole again: rows already applied come back unchanged.",
+        f"{problem.text.ar} توقفت القراءة عند {where_ar}: طُبّقت الصفوف التي قبله كما هو مبيّن. "
+        "أعد رفع الملف كاملًا بعد تصحيحه: الصفوف المطبّقة من قبل لن تتغير.",
+    )
+    return FileProblem(problem.rule, text, problem.columns, problem.line)
 
-    bodies = report.finish(finished_at=deps.now())
-    json_key, csv_key = (keys_of or report_keys)(policy_no or "unknown", name)
-    deps.store.put_report(json_key, bodies.json, "application/json")
-    deps.store.put_report(csv_key, bodies.csv, "text/csv; charset=utf-8")
+
+def _finish(deps: EnrolmentDeps, report: Any, policy_no: str, upload: Any) -> FileResult:
+    from chalicelib.adapters.hr_report import index_entry, index_key, report_keys
+
+    finished = deps.now()
+    bodies = report.finish(finished_at=finished)
+    keys = report_keys(policy_no or "unknown", upload)
+    deps.store.put_report(keys[0], bodies.json, "application/json")
+    deps.store.put_report(keys[1], bodies.csv, "text/csv; charset=utf-8")
     bodies.close()
+    # Listed last: an index entry always points at reports that exist.
+    deps.store.put_report(index_key(policy_no or "unknown", upload),
+                          io.BytesIO(index_entry(upload, policy_no, keys, bodies, finished)), "application/json")
     totals = bodies.totals.as_dict()
-    log_event("hr_file_enrolled", key=key, policy_no=policy_no, status=bodies.status, **totals)
-    return FileResult(policy_no, bodies.status, totals, (json_key, csv_key))
+    log_event("hr_file_enrolled", key=upload.key, policy_no=policy_no, status=bodies.status, report=keys[0],
+              **totals)
+    return FileResult(policy_no, bodies.status, totals, keys)
 
 
-def report_failed_file(deps: EnrolmentDeps, key: str) -> FileResult:
+def report_failed_file(deps: EnrolmentDeps, key: str, version_id: str | None = None, *,
+                       upload: Any = None) -> FileResult:
     """A file that kept failing (it reached the dead-letter queue): its report says so."""
+    upload = upload or upload_of(key, version_id, now=deps.now())
     policy_no = policy_of_key(key) or "unknown"
     report = deps.new_report(file_name=key.rsplit("/", 1)[-1], policy_no=policy_no, received_at=deps.now())
     report.add_file_problem(FileProblem("processing_failed", _UNREADABLE))
-    return _finish(deps, report, policy_no, key.rsplit("/", 1)[-1], key)
+    return _finish(deps, report, policy_no, upload)
 
 
 @dataclass
@@ -132,22 +171,31 @@ class _Run:
     principal_accounts: dict[str, str | None] = field(default_factory=dict)
     deferred: list[_Pending] = field(default_factory=list)
 
-    def consume(self, rows: Iterator[tuple[int, dict[str, str]]]) -> None:
+    def consume(self, rows: Iterator[tuple[int, dict[str, str]]]) -> FileProblem | None:
+        """Apply every row read; the problem that stopped reading early, if one did."""
+        from chalicelib.adapters.hr_csv import HrFileError
+
         plans = set(self.policy.plans.as_dict()) if hasattr(self.policy.plans, "as_dict") else set(self.policy.plans)
         chunk: list[_Pending] = []
-        for line, raw in rows:
-            parsed = parse_row(line, raw, plans=plans, today=self.today)
-            if not isinstance(parsed, EnrolmentRow):
-                self._report(line, raw, None, _Outcome("error", errors=parsed))
-                continue
-            duplicate = self.family.add(parsed)
-            if duplicate is not None:
-                self._report(line, raw, parsed, _Outcome("error", errors=(duplicate,)))
-                continue
-            chunk.append(_Pending(line, raw, parsed, member_id_candidates(self.policy.policy_no, parsed)))
-            if len(chunk) == CHUNK:
-                self._apply(chunk)
-                chunk = []
+        stopped: FileProblem | None = None
+        try:
+            for line, raw in rows:
+                parsed = parse_row(line, raw, plans=plans, today=self.today)
+                if not isinstance(parsed, EnrolmentRow):
+                    self._report(line, raw, None, _Outcome("error", errors=parsed))
+                    continue
+                duplicate = self.family.add(parsed)
+                if duplicate is not None:
+                    self._report(line, raw, parsed, _Outcome("error", errors=(duplicate,)))
+                    continue
+                chunk.append(_Pending(line, raw, parsed, member_id_candidates(self.policy.policy_no, parsed)))
+                if len(chunk) == CHUNK:
+                    self._apply(chunk)
+                    chunk = []
+        except HrFileError as error:
+            # The rows read so far are as good as any: they are applied below, not dropped
+            # with the unread rest (which used to lose up to a chunk of rows silently).
+            stopped = error.problem
         if chunk:
             self._apply(chunk)
         # Dependents listed before their principal: the principal may have come later.
@@ -161,6 +209,7 @@ class _Run:
                 self._report(p.line, p.raw, p.row, _Outcome("error", errors=(error,)))
         for start in range(0, len(ready), CHUNK):
             self._apply(ready[start:start + CHUNK])
+        return stopped
 
     def _report(self, line: int, raw: dict[str, str], row: EnrolmentRow | None, outcome: _Outcome) -> None:
         from chalicelib.adapters.hr_report import Outcome, ReportLine

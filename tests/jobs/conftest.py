@@ -33,9 +33,11 @@ class HrDrop:
         self.settings = get_settings()
         self.s3 = boto3.client("s3")
         self.sqs = boto3.client("sqs")
+        self.entries: dict[tuple[str, str], dict] = {}
 
     def __call__(self, body: bytes | str, name: str = "staff.csv", policy_no: str = POLICY_NO) -> dict:
         key = f"hr/incoming/{policy_no}/{name}"
+        before = {e["report_json"] for e in self.index(policy_no)}
         self.s3.put_object(Bucket=self.settings.hr_bucket, Key=key,
                            Body=body.encode("utf-8") if isinstance(body, str) else body)
         url = self.sqs.get_queue_url(QueueName=self.settings.hr_queue)["QueueUrl"]
@@ -45,16 +47,22 @@ class HrDrop:
             self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         event = self.client.events.generate_sqs_event(message_bodies=notifications, queue_name=self.settings.hr_queue)
         self.client.lambda_.invoke("hr_file_arrived", event)
+        # Reports are named per upload: this drop's is the one entry the policy's index gained.
+        (entry,) = [e for e in self.index(policy_no) if e["report_json"] not in before and e["key"] == key]
+        self.entries[(policy_no, name)] = entry
         return self.report(name, policy_no)
 
+    def index(self, policy_no: str = POLICY_NO) -> list[dict]:
+        from chalicelib.adapters.enrolment_store import EnrolmentStore
+
+        return EnrolmentStore().report_index(policy_no)
+
     def report(self, name: str, policy_no: str = POLICY_NO) -> dict:
-        stem = name[:-4] if name.lower().endswith(".csv") else name
-        key = f"hr/reports/{policy_no}/{stem}.report.json"
-        body = self.s3.get_object(Bucket=self.settings.hr_bucket, Key=key)["Body"].read()
-        return json.loads(body)
+        key = self.entries[(policy_no, name)]["report_json"]
+        return json.loads(self.s3.get_object(Bucket=self.settings.hr_bucket, Key=key)["Body"].read())
 
     def csv_report(self, name: str, policy_no: str = POLICY_NO) -> str:
-        key = f"hr/reports/{policy_no}/{name[:-4]}.report.csv"
+        key = self.entries[(policy_no, name)]["report_csv"]
         return self.s3.get_object(Bucket=self.settings.hr_bucket, Key=key)["Body"].read().decode("utf-8-sig")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support import token_of
 
 from .conftest import POLICY_NO, csv_rows
@@ -189,8 +191,11 @@ def test_a_dead_lettered_file_is_reported_never_dropped(client, policy):
                                              queue_name=get_settings().hr_dead_letter_queue)
     client.lambda_.invoke("hr_file_failed", event)
 
-    body = boto3.client("s3").get_object(Bucket=get_settings().hr_bucket,
-                                         Key=f"hr/reports/{POLICY_NO}/broken.report.json")["Body"].read()
+    from chalicelib.adapters.enrolment_store import EnrolmentStore
+
+    (entry,) = EnrolmentStore().report_index(POLICY_NO)
+    assert entry["file"] == "broken.csv" and entry["status"] == "rejected"
+    body = boto3.client("s3").get_object(Bucket=get_settings().hr_bucket, Key=entry["report_json"])["Body"].read()
     report = json.loads(body)
     assert report["status"] == "rejected" and report["file_errors"][0]["rule"] == "processing_failed"
 
@@ -220,3 +225,110 @@ def test_two_files_enrolling_one_person_at_once_make_one_account_and_one_welcome
     assert member(report_a["rows"][0]["member_id"]).mobile == "+96560000002"
     assert member(report_a["rows"][0]["member_id"]).account_id == owner
     assert len(outbox.messages(template="welcome")) == 1
+
+
+def good_row(n: int) -> str:
+    return (f"E{n},principal,Person {chr(65 + n % 26)},شخص,1980-01-01,male,p{n}@acme.example,,,GOLD,"
+            "2026-01-01,2026-12-31,")
+
+
+def test_the_same_file_name_in_two_folders_gets_two_reports_both_in_the_policys_index(drop, policy):
+    first = drop(csv_rows(good_row(1)), "march/staff.csv")
+    second = drop(csv_rows(good_row(2), "E3,cousin,X,س,1980-01-01,male,,,,GOLD,2026-01-01,2026-12-31,"),
+                  "april/staff.csv")
+    again = drop(csv_rows(good_row(1)), "march/staff.csv")  # the same key uploaded once more
+
+    entries = drop.index()
+    assert [e["key"] for e in entries].count(f"hr/incoming/{POLICY_NO}/march/staff.csv") == 2
+    assert len({e["report_json"] for e in entries}) == 3
+    assert all(e["report_json"].startswith(f"hr/reports/{POLICY_NO}/") for e in entries)
+    # Each report still says what its own upload did: none replaced another.
+    assert first["totals"]["created"] == 1 and again["totals"]["unchanged"] == 1
+    assert second["totals"]["errors"] == 1
+    by_report = {e["report_json"]: e for e in entries}
+    assert sorted(e["status"] for e in by_report.values()) == ["completed", "completed", "completed_with_errors"]
+
+
+def test_a_key_climbing_out_with_dot_dot_keeps_its_report_in_the_policys_folder(drop, policy):
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    report = drop(csv_rows(good_row(1)), "../../reports/GP-ACME-2026/x\u202e.csv")
+
+    (entry,) = drop.index()
+    assert entry["report_json"].startswith(f"hr/reports/{POLICY_NO}/") and ".." not in entry["report_json"]
+    assert report["totals"]["created"] == 1
+    listed = boto3.client("s3").list_objects_v2(Bucket=get_settings().hr_bucket, Prefix="hr/")["Contents"]
+    assert all(o["Key"].startswith(("hr/incoming/", f"hr/reports/{POLICY_NO}/")) for o in listed)
+
+
+def test_rows_before_a_file_error_are_applied_and_reported_and_the_fixed_file_applies_the_rest(drop, policy):
+    good = [good_row(n) for n in range(1, 151)]  # one and a half chunks of 100 rows
+    bad = "E151,principal,Bad Byte,بايت,1980-01-01,male,bad@acme.example,,,GOLD,2026-01-01,2026-12-31,"
+    later = [good_row(n) for n in range(152, 160)]
+    body = csv_rows(*good).encode() + (bad + "\n").encode("cp1256") + "".join(r + "\n" for r in later).encode()
+
+    report = drop(body, "staff.csv")
+
+    assert report["status"] == "completed_with_errors"
+    assert [r["line"] for r in report["rows"]] == list(range(2, 152))
+    assert {r["outcome"] for r in report["rows"]} == {"created"}
+    assert all(member(r["member_id"]).status == "active" for r in report["rows"])
+    (stopped,) = report["file_errors"]
+    assert stopped["rule"] == "undecodable" and stopped["line"] == 152
+    assert "Reading stopped at row 152" in stopped["reason"]["en"] and "unchanged" in stopped["reason"]["en"]
+    assert "الصف 152" in stopped["reason"]["ar"] and "طُبّقت" in stopped["reason"]["ar"]
+
+    fixed = drop(csv_rows(*good, bad, *later), "staff.csv")
+    assert fixed["status"] == "completed" and fixed["totals"]["unchanged"] == 150
+    assert fixed["totals"]["created"] == 1 + len(later)
+
+
+def test_a_shift_jis_file_is_rejected_naming_the_accepted_encodings_and_nobody_is_stored(drop, policy):
+    from chalicelib.adapters.enrolment_models import MemberRecord
+    from chalicelib.domain.enrolment import principal_member_id
+
+    body = csv_rows(*[f"E{n},principal,Tanaka Taro,{name},1980-01-01,male,t{n}@acme.example,,,GOLD,"
+                      "2026-01-01,2026-12-31," for n, name in enumerate(["田中太郎", "山田花子", "佐藤健"])])
+
+    report = drop(body.encode("shift_jis"), "sjis.csv")
+
+    assert report["status"] == "rejected" and report["rows"] == []
+    (problem,) = report["file_errors"]
+    assert problem["rule"] == "unsupported_encoding"
+    for text in problem["reason"].values():
+        assert "UTF-8" in text and "Windows-1256" in text
+    for n in range(3):
+        with pytest.raises(MemberRecord.DoesNotExist):
+            MemberRecord.get(principal_member_id(POLICY_NO, f"E{n}"))
+    assert drop.csv_report("sjis.csv").count("file_error") == 1
+
+
+def test_a_name_with_a_right_to_left_override_is_a_row_error_and_the_row_is_not_stored(drop, policy):
+    body = csv_rows(
+        "E1,principal,Omar \u202eilA,عمر علي,1980-01-01,male,omar@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+        "E2,principal,Mona Ali,منى\u200bعلي,1982-01-01,female,mona@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+        "E3,principal,Sara O'Neil-Ali,سارة علي,1982-01-01,female,sara@acme.example,,,GOLD,2026-01-01,2026-12-31,",
+    )
+
+    report = drop(body, "names.csv")
+
+    rows = by_line(report)
+    assert [(e["column"], e["rule"]) for e in rows[2]["errors"]] == [("name_en", "name_characters")]
+    assert [(e["column"], e["rule"]) for e in rows[3]["errors"]] == [("name_ar", "name_characters")]
+    assert "U+202E" in rows[2]["errors"][0]["reason"]["en"] and "U+202E" in rows[2]["errors"][0]["reason"]["ar"]
+    assert "U+200B" in rows[3]["errors"][0]["reason"]["ar"]
+    assert rows[4]["outcome"] == "created" and member(rows[4]["member_id"]).name_en == "Sara O'Neil-Ali"
+    assert rows[2]["member_id"] is None and rows[3]["member_id"] is None
+
+
+def test_a_40000_character_line_in_a_dropped_file_is_a_row_error_and_the_rows_after_it_enrolled(drop, policy):
+    body = csv_rows(good_row(1), "E2,principal," + "A" * 40_000, good_row(3))
+
+    report = drop(body, "long.csv")
+
+    rows = by_line(report)
+    assert rows[2]["outcome"] == "created" and rows[4]["outcome"] == "created"
+    assert [(e["column"], e["rule"]) for e in rows[3]["errors"]] == [("name_en", "too_long")]
+    assert rows[3]["employee_no"] == "E2"

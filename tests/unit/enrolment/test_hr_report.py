@@ -16,6 +16,8 @@ from chalicelib.adapters.hr_report import (
     ReportBodies,
     ReportLine,
     ReportWriter,
+    Upload,
+    index_key,
     report_keys,
 )
 from chalicelib.domain.enrolment import (
@@ -177,8 +179,48 @@ def test_a_large_report_rolls_over_to_a_temp_file_and_reads_back_whole(tmp_path)
     assert len(document["rows"]) == 5000 and len(table) == 5001
 
 
-def test_report_keys_sit_under_hr_reports_by_policy_with_the_file_name() -> None:
-    assert report_keys(POLICY_NO, "hr/incoming/GP-ACME-2026/موظفين 2026.csv") == (
-        "hr/reports/GP-ACME-2026/موظفين 2026.report.json",
-        "hr/reports/GP-ACME-2026/موظفين 2026.report.csv",
-    )
+def upload(key: str, identity: str = "v1", at: datetime = RECEIVED) -> Upload:
+    return Upload(key=key, uploaded_at=at, identity=identity)
+
+
+def test_report_keys_sit_under_hr_reports_by_policy_named_by_upload_time_and_version_and_file_name() -> None:
+    json_key, csv_key = report_keys(POLICY_NO, upload("hr/incoming/GP-ACME-2026/موظفين 2026.csv"))
+
+    assert json_key.startswith("hr/reports/GP-ACME-2026/20261122T080000Z_")
+    assert json_key.endswith("_موظفين 2026.report.json")
+    assert csv_key == json_key.removesuffix(".json") + ".csv"
+
+
+def test_two_uploads_never_share_a_report_and_a_redelivered_one_keeps_its_own() -> None:
+    same_name = [
+        upload("hr/incoming/GP-ACME-2026/staff.csv", "v1"),
+        upload("hr/incoming/GP-ACME-2026/staff.csv", "v2"),  # the same name dropped again
+        upload("hr/incoming/GP-ACME-2026/march/staff.csv", "v1"),  # in another folder
+        upload("hr/incoming/GP-ACME-2026/april/staff.csv", "v1"),
+    ]
+
+    keys = [report_keys(POLICY_NO, u) for u in same_name]
+
+    assert len(set(keys)) == len(keys)
+    assert len({index_key(POLICY_NO, u) for u in same_name}) == len(same_name)
+    assert report_keys(POLICY_NO, same_name[0]) == keys[0]  # an SQS retry rewrites its own report
+
+
+@pytest.mark.parametrize(
+    ("policy_no", "key"),
+    [
+        (POLICY_NO, "hr/incoming/GP-ACME-2026/../../../etc/passwd.csv"),
+        (POLICY_NO, "hr/incoming/GP-ACME-2026/a/..\\..\\b\u202e\x00vsc.csv"),
+        ("..", "hr/incoming/../x.csv"),
+        ("GP-ACME-2026/../GP-OTHER", "hr/incoming/GP-ACME-2026/x.csv"),
+        (POLICY_NO, "hr/incoming/GP-ACME-2026/...."),
+    ],
+)
+def test_no_key_or_policy_folder_lets_a_report_leave_its_policys_report_folder(policy_no: str, key: str) -> None:
+    folder = "hr/reports/GP-ACME-2026/" if policy_no == POLICY_NO else "hr/reports/unknown/"
+
+    for written in (*report_keys(policy_no, upload(key)), index_key(policy_no, upload(key))):
+        assert written.startswith(folder)
+        rest = written[len(folder):]
+        assert "/" not in rest.removeprefix("index/") and ".." not in rest and "\\" not in rest
+        assert rest.isprintable()
