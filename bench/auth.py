@@ -68,7 +68,9 @@ def run() -> list[Row]:
     return [
         Row("auth", "argon2id hash (median)", hash_ms, "ms", "20 to 150", 20 <= hash_ms <= 150),
         Row("auth", "login through the API on moto (median)", login_ms, "ms", "", None),
-        Row("auth", "DynamoDB requests per login", max(login_calls), "requests", "<= 3", max(login_calls) <= 3),
+        # 2 conditional writes reserve and give back the password check around argon2 (the lockout
+        # holds under parallel requests), 2 reads find the name and the account, 1 write the session.
+        Row("auth", "DynamoDB requests per login", max(login_calls), "requests", "<= 6", max(login_calls) <= 6),
         Row("auth", "DynamoDB requests per refresh", max(refresh_calls), "requests", "<= 2", max(refresh_calls) <= 2),
         Row("auth", "DynamoDB requests of the authorizer", max(authorized_calls), "requests", "0",
             max(authorized_calls) == 0),

@@ -28,6 +28,14 @@ from chalicelib.errors import StaleState
 
 
 @dataclass(frozen=True)
+class LoginCheck:
+    """One reserved password check: its number in the window, and the failures counted before it."""
+
+    number: int
+    failed_before: int
+
+
+@dataclass(frozen=True)
 class LoginName:
     username: str
     account_id: str | None
@@ -55,8 +63,9 @@ class AccountStore:
     #   locked_until set by the failure that spends the budget
     # Every change is one conditional UpdateItem, so parallel requests can't share a reservation.
 
-    def reserve_login_check(self, username: str, now: datetime, limit: int, window: timedelta) -> int | None:
-        """Reserve one password check; its number in the window, or None when the budget is spent."""
+    def reserve_login_check(self, username: str, now: datetime, limit: int,
+                            window: timedelta) -> LoginCheck | None:
+        """Reserve one password check: its number in the window, or None when the budget is spent."""
         record = ThrottleRecord(_login_key(username))
         not_locked = ThrottleRecord.locked_until.does_not_exist() | (ThrottleRecord.locked_until <= now)
         for _ in range(3):  # a window that ends between the two writes: start again
@@ -67,7 +76,7 @@ class AccountStore:
                                        ThrottleRecord.expires_ttl.set(now + window * 2)],
                               condition=(ThrottleRecord.window_end.does_not_exist()
                                          | (ThrottleRecord.window_end <= now)) & not_locked)
-                return 1
+                return LoginCheck(1, 0)
             except UpdateError as exc:
                 if not lost_condition(exc):
                     raise
@@ -75,7 +84,7 @@ class AccountStore:
                 record.update(actions=[ThrottleRecord.count.add(1)],
                               condition=(ThrottleRecord.count < limit) & (ThrottleRecord.window_end > now)
                               & not_locked)
-                return int(record.count)
+                return LoginCheck(int(record.count), int(record.failed or 0))  # the item after the write
             except UpdateError as exc:
                 if not lost_condition(exc):
                     raise
@@ -95,10 +104,11 @@ class AccountStore:
             return record.window_end
         return None
 
-    def record_login_failure(self, username: str, check: int, now: datetime, limit: int, lock: timedelta) -> bool:
+    def record_login_failure(self, username: str, check: LoginCheck, now: datetime, limit: int,
+                             lock: timedelta) -> bool:
         """Count a wrong password; the check that spends the budget locks the name. True when it did."""
         actions: list[Any] = [ThrottleRecord.failed.add(1)]
-        locks = check >= limit
+        locks = check.number >= limit
         if locks:
             # The window ends with the lock, so the first check after it opens a fresh budget.
             actions += [ThrottleRecord.locked_until.set(now + lock), ThrottleRecord.window_end.set(now + lock),
@@ -106,17 +116,20 @@ class AccountStore:
         ThrottleRecord(_login_key(username)).update(actions=actions)
         return locks
 
-    def release_login_check(self, username: str, check: int) -> None:
+    def release_login_check(self, username: str, check: LoginCheck) -> None:
         """A right password gives its check back, and forgives the failures before it when nothing
         else is in flight (all earlier checks ended as failures and none came since)."""
         record = ThrottleRecord(_login_key(username))
-        try:
-            record.update(actions=[ThrottleRecord.count.set(0), ThrottleRecord.failed.set(0)],
-                          condition=(ThrottleRecord.count == check) & (ThrottleRecord.failed == check - 1))
-        except UpdateError as exc:
-            if not lost_condition(exc):
-                raise
-            record.update(actions=[ThrottleRecord.count.add(-1)])
+        if check.failed_before:
+            try:
+                record.update(actions=[ThrottleRecord.count.set(0), ThrottleRecord.failed.set(0)],
+                              condition=(ThrottleRecord.count == check.number)
+                              & (ThrottleRecord.failed == check.number - 1))
+                return
+            except UpdateError as exc:
+                if not lost_condition(exc):
+                    raise
+        record.update(actions=[ThrottleRecord.count.add(-1)])
 
     # --- accounts ----------------------------------------------------------------------------
     def account(self, account_id: str) -> AccountRecord | None:

@@ -132,3 +132,23 @@ def test_signed_in_errors_speak_the_language_the_resident_chose(api, resident):
     english = api.post("/v1/auth/password/change", {"current_password": "wrong-wrong-1", "new_password": "x"},
                        token=access, lang="en")
     assert english.body["error"]["message"] == "Your current password is not right."
+
+
+def test_once_the_budget_is_spent_no_password_is_checked_at_all(api, resident, monkeypatch):
+    from chalicelib.wiring import auth_deps
+
+    hasher = auth_deps().hasher
+    checked = []
+    monkeypatch.setattr(hasher, "verify", lambda stored, password: checked.append(password) or False)
+    monkeypatch.setattr(hasher, "burn_dummy_verify", lambda password: checked.append(password))
+    for name in (resident["civil_id"], "ghost@example.com"):
+        checked.clear()
+        answers = [api.login(name, f"Wrong-{n}-Password") for n in range(12)]
+        assert [a.status for a in answers] == [401] * 4 + [429] * 8
+        assert len(checked) == 5, name
+
+
+def test_a_successful_login_leaves_the_whole_budget_for_later_typos(api, resident):
+    assert api.login(resident["civil_id"], NEW_PASSWORD).status == 200
+    answers = [api.login(resident["civil_id"], "Not-The-Password-1") for _ in range(5)]
+    assert [a.status for a in answers] == [401, 401, 401, 401, 429]
