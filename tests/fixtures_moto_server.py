@@ -94,10 +94,12 @@ class MotoServer:
         from chalicelib.settings import get_settings
         from devstack.provision import provision
         from devstack.stack import REGION, STAGE
+        from tests.log_audit import remember_stage_secrets
 
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")).close()
         forget_connections()
         provision(STAGE, REGION, email_sender=get_settings().email_sender)
+        remember_stage_secrets()
         forget_connections()
 
     def client(self, service: str) -> Any:

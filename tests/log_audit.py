@@ -51,6 +51,16 @@ def remember_message(message: dict) -> None:
                 remember("link token", *values)
 
 
+def remember_stage_secrets() -> None:
+    """Every Secrets Manager value of the AWS this process points at (after provisioning)."""
+    import boto3
+
+    manager = boto3.client("secretsmanager")
+    for page in manager.get_paginator("list_secrets").paginate():
+        for secret in page["SecretList"]:
+            remember("secret", manager.get_secret_value(SecretId=secret["ARN"])["SecretString"])
+
+
 class _Keep(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
