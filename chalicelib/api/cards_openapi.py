@@ -60,7 +60,7 @@ def paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, Any]]) -
             "now out. A changed or forged payload is an error (CARD_SIGNATURE_INVALID, CARD_KEY_UNKNOWN, "
             "CARD_PAYLOAD_MALFORMED, CARD_PAYLOAD_VERSION_UNSUPPORTED).",
             body=s(payload={"type": "string", "description": "the QR code's text, EC1:..."}),
-            errors=("400", "422"),
+            errors=("400", "422"), required=("payload",),
             out=s(genuine="boolean", status={**STATUS, "enum": [*STATUS["enum"], "unknown"]}, card=claims,
                   matches_current_record={"type": "boolean",
                                           "description": "false when the printed details changed since"},

@@ -8,6 +8,8 @@ from typing import Any
 FILS = {"type": "integer", "description": "integer fils (1 KWD = 1000 fils)"}
 KWD = {"type": "string", "enum": ["KWD"]}
 DATE = {"type": "string", "format": "date"}
+# Sponsor name and civil ID may be left out when the insured sponsors themselves.
+APPLICATION_REQUIRED = ("insured_civil_id", "insured_name", "category", "kind", "passport_expiry", "years")
 
 
 def paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, Any]]) -> dict[str, Any]:
@@ -71,7 +73,8 @@ def paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, Any]]) -
     refund_op = op(
         "Refund a captured payment in full, before its coverage starts or within 14 days of payment; the "
         "period it bought is cancelled. 202 while the gateway's answer is unknown",
-        params=payment_id, body=s(reason="string"), out=payment, auth=True, errors=("404", "409", "422", "502"))
+        params=payment_id, body=s(reason="string"), out=payment, auth=True, errors=("404", "409", "422", "502"),
+        required=("reason",))
     refund_op["responses"]["202"] = {"description": "Refund requested; the gateway's answer is not in yet",
                                      "content": {"application/json": {"schema": payment}}}
     return {
@@ -93,18 +96,18 @@ def paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, Any]]) -
         "/v1/applications": {"post": op(
             "A new or renewal application for the account holder or a dependent: checked, priced, awaiting review",
             body=application_body, ok=("201", "The review to confirm"), out=application, auth=True,
-            errors=("400", "422"))},
+            errors=("400", "422"), required=APPLICATION_REQUIRED)},
         "/v1/applications/{application_id}": {
             "get": op("An application and its review", params=application_id, out=application, auth=True,
                       errors=("404",)),
             "put": op("Change an unpaid application (all fields again): a new revision that needs a new "
                       "confirmation", params=application_id, body=application_body, out=application, auth=True,
-                      errors=("400", "404", "409", "422")),
+                      errors=("400", "404", "409", "422"), required=APPLICATION_REQUIRED),
         },
         "/v1/applications/{application_id}/confirm": {"post": op(
             "Confirm the review (accept must be true); recorded with its time. Optional revision: the one reviewed",
             params=application_id, body=s(accept={"type": "boolean", "enum": [True]}, revision="integer"),
-            out=application, auth=True, errors=("400", "404", "409", "422"))},
+            out=application, auth=True, errors=("400", "404", "409", "422"), required=("accept",))},
         "/v1/applications/{application_id}/pay": {"post": op(
             "Start paying a confirmed application: one payment per Idempotency-Key, and the gateway's payment_url",
             params=[*application_id, idempotency], body=s(), ok=("201", "Payment started"), out=payment,

@@ -6,30 +6,21 @@ called over real HTTP: what a mobile app sees locally.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import requests
 
+from tests.served import served
+
 ARABIC_SIGN_IN = "يرجى تسجيل الدخول للمتابعة."
 
 
 @pytest.fixture
 def base_url(app) -> Iterator[str]:
-    from chalice.config import Config
-
-    from devstack.local_gateway import create_envelope_server
-
-    config = Config(chalice_stage="dev", config_from_disk={"app_name": "insure"})
-    server = create_envelope_server(app, config, "127.0.0.1", 0)  # 0: the system picks a free port
-    thread = threading.Thread(target=server.server.serve_forever, name="test-api", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server.server_address[1]}"
-    server.shutdown()
-    server.server.server_close()
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
