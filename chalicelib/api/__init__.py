@@ -175,7 +175,11 @@ def _check_parameters(request: Request | None) -> None:
 
 def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object, or a BAD_REQUEST naming the problem."""
-    raw = request.raw_body
+    try:
+        raw = request.raw_body
+    except UnicodeEncodeError as exc:
+        # Chalice encodes the event's body text to bytes; an event (not HTTP) can carry a lone surrogate.
+        raise BadRequest(NOT_JSON, code="INVALID_JSON") from exc
     if not raw:
         return {}
     body = parse_json(raw)

@@ -141,6 +141,16 @@ SURROGATE_EVENTS = {
 }
 
 
+def test_a_lone_surrogate_in_a_lambda_events_body_text_is_400_invalid_json(app):
+    event = _event("POST", "/v1/verify", "/v1/verify")
+    event["body"] = '{"payload": "EC1:\ud800"}'  # the character itself, not the JSON escape
+
+    response = app(event, _Context())
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "INVALID_JSON"
+
+
 @pytest.mark.parametrize("where", SURROGATE_EVENTS)
 def test_a_lone_surrogate_in_a_query_path_or_header_is_refused_before_any_view_reads_it(app, where):
     response = app(SURROGATE_EVENTS[where](), _Context())
