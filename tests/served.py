@@ -17,6 +17,7 @@ def served(app: Chalice) -> Iterator[str]:
     from devstack.local_gateway import create_envelope_server
 
     config = Config(chalice_stage="dev", config_from_disk={"app_name": "insure"})
+    original_class = app.__class__  # the server swaps it for a thread-safe subclass: put it back after
     server = create_envelope_server(app, config, "127.0.0.1", 0)  # 0: the system picks a free port
     thread = threading.Thread(target=server.server.serve_forever, name="served-api", daemon=True)
     thread.start()
@@ -26,3 +27,4 @@ def served(app: Chalice) -> Iterator[str]:
         server.shutdown()
         server.server.server_close()
         thread.join(timeout=5)
+        app.__class__ = original_class

@@ -160,7 +160,10 @@ def report_folder(policy_no: str) -> str:
 def report_id(upload: Upload) -> str:
     """<UTC upload time>_<12 hex digits of key and identity>: sorts by time, differs per upload."""
     digest = hashlib.sha256(f"{upload.key}\0{upload.identity}".encode()).hexdigest()[:12]
-    return f"{upload.uploaded_at.astimezone(UTC):%Y%m%dT%H%M%SZ}_{digest}"
+    # Milliseconds too: S3's event time has them, and two uploads of one content (one ETag) in one
+    # second are two uploads where a notification carries neither version id nor sequencer.
+    at = upload.uploaded_at.astimezone(UTC)
+    return f"{at:%Y%m%dT%H%M%S}{at.microsecond // 1000:03d}Z_{digest}"
 
 
 def report_keys(policy_no: str, upload: Upload) -> tuple[str, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,23 +56,11 @@ def _executable(env_name: str, *names: str) -> str | None:
 
 @pytest.fixture
 def live_server(app: Any) -> Iterator[str]:
-    """The `app` fixture's Chalice app served over HTTP on a free 127.0.0.1 port; yields its base URL."""
-    from chalice.config import Config
-    from chalice.local import create_local_server
+    """The `app` fixture's Chalice app served over HTTP as `make run` serves it, on a free port."""
+    from tests.served import served
 
-    original_class = app.__class__  # create_local_server swaps it for a thread-safe subclass
-    config = Config(chalice_stage=STAGE, config_from_disk={"app_name": app.app_name})
-    local = create_local_server(app, config, "127.0.0.1", 0)  # port 0: the OS picks a free one
-    port = local.server.server_address[1]
-    thread = threading.Thread(target=local.server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        local.server.shutdown()
-        local.server.server_close()
-        thread.join(timeout=5)
-        app.__class__ = original_class
+    with served(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

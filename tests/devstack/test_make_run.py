@@ -63,8 +63,9 @@ def test_make_run_serves_the_api_delivers_hr_drops_and_stops_on_ctrl_c(local_sta
 
     csv = tmp_path / "staff list مارس.csv"
     csv.write_text("employee_no,relationship\n1,principal\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "devstack", "drop", str(csv), "GP-TEST"], cwd=ROOT, env=env,
-                   check=True, capture_output=True, timeout=60)
+    dropped = subprocess.run([sys.executable, "-m", "devstack", "drop", str(csv), "GP-TEST"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert dropped.returncode == 0, dropped.stdout + dropped.stderr
 
     # S3 notifies the queue; the local stack delivers the message to the SQS handler.
     wait_for(lambda: "hr/incoming/GP-TEST/staff list مارس.csv" in log_path.read_text(encoding="utf-8")

@@ -186,7 +186,7 @@ def upload(key: str, identity: str = "v1", at: datetime = RECEIVED) -> Upload:
 def test_report_keys_sit_under_hr_reports_by_policy_named_by_upload_time_and_version_and_file_name() -> None:
     json_key, csv_key = report_keys(POLICY_NO, upload("hr/incoming/GP-ACME-2026/موظفين 2026.csv"))
 
-    assert json_key.startswith("hr/reports/GP-ACME-2026/20261122T080000Z_")
+    assert json_key.startswith("hr/reports/GP-ACME-2026/20261122T080000000Z_")
     assert json_key.endswith("_موظفين 2026.report.json")
     assert csv_key == json_key.removesuffix(".json") + ".csv"
 
