@@ -3,7 +3,7 @@
 chalice.local answers what API Gateway answers by itself in API Gateway's default words: 401
 {"message":"Unauthorized"} without a token, 403 {"Message": ...} when the authorizer denies, 403
 "Missing Authentication Token" for an unknown path. The deployed API overrides those with gateway
-responses (devstack/gen_resources.py); this module gives `make run` the same statuses and codes:
+responses (devstack/infra/api.py); this module gives `make run` the same statuses and codes:
 
 | case                              | API Gateway's response type    | answer                |
 |-----------------------------------|--------------------------------|-----------------------|

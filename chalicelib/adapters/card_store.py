@@ -4,7 +4,7 @@ Keys are content-addressed (`CardContent.object_key`), so an object, once writte
 changes: a change to the person gives a new key, and the old object is simply never asked
 for again. S3 cannot expire objects "not read for N days", so the bucket's lifecycle rule
 expires everything under `cards/` N days after it was *written* (see CARD_OBJECT_DAYS and
-devstack/gen_resources.py). A card still in use is kept alive by `ready()`: when the object
+devstack/infra/storage.py). A card still in use is kept alive by `ready()`: when the object
 it finds is close to that age it copies the object onto itself, which restarts the clock
 without drawing again. So a card is drawn once, and superseded ones (a change, a termination,
 a rotated key) disappear within N days.

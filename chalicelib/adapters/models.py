@@ -28,7 +28,7 @@ class _Meta:
 
 
 def _due_index(name: str, shard: str, due_at: str, projection: type = KeysOnlyProjection) -> GlobalSecondaryIndex:
-    """A sparse index of what a scheduled job must do, by (shard, due time): see gen_resources.due_index."""
+    """A sparse index of what a scheduled job must do, by (shard, due time): see devstack/infra/data.due_index."""
     meta = type("Meta", (), {"index_name": name, "projection": projection()})
     attrs = {"Meta": meta, shard: UnicodeAttribute(hash_key=True), due_at: UTCDateTimeAttribute(range_key=True)}
     return type(f"Index_{name}", (GlobalSecondaryIndex,), attrs)()
