@@ -8,29 +8,21 @@ from __future__ import annotations
 
 import json
 
-from devstack.infra import ROOT, api, data, secrets, storage
+from devstack.infra import ROOT, api, data, monitoring, params, secrets, storage
 from devstack.infra.data import TABLES
 from devstack.infra.iam import iam_policy
 
 __all__ = ["TABLES", "iam_policy", "template", "write_all"]
 
 
-def parameters() -> dict:
-    return {
-        "Stage": {"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev",
-                  "Description": "Must match the chalice stage packaged (names in config.json)"},
-    }
-
-
 def template() -> dict:
     resources: dict = {}
-    for part in (data, storage, secrets, api):
+    for part in (data, storage, secrets, api, monitoring):
         resources.update(part.resources())
-    return {
-        "Parameters": parameters(),
-        "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
-        "Resources": resources,
-    }
+    merged = {"Parameters": params.parameters(), "Conditions": params.conditions(), "Resources": resources}
+    if params.globals_():
+        merged["Globals"] = params.globals_()
+    return merged
 
 
 def write_all() -> None:
