@@ -113,6 +113,9 @@ class Settings:
     job_page_size: int
     secrets_prefix: str
     email_sender: str
+    # SES configuration set every email goes out with (bounce and complaint suppression, their metrics);
+    # the template's EmailConfigurationSet. Empty: none.
+    email_configuration_set: str
     lifetimes: Lifetimes
     limits: Limits
     premium_tables: PremiumTables
@@ -152,6 +155,7 @@ def get_settings() -> Settings:
         job_page_size=_int("JOB_PAGE_SIZE", 100),
         secrets_prefix=env.get("SECRETS_PREFIX", f"{prefix}/"),
         email_sender=env.get("EMAIL_SENDER", "no-reply@example.com"),
+        email_configuration_set=env.get("SES_CONFIGURATION_SET", f"{prefix}-email").strip(),
         lifetimes=Lifetimes(
             access_token_s=_int("ACCESS_TOKEN_SECONDS", 15 * 60),
             refresh_idle_days=_int("REFRESH_IDLE_DAYS", 30),

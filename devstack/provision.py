@@ -69,12 +69,17 @@ def resources_of(kind: str) -> dict[str, dict]:
 
 
 def provision(stage: str = "dev", region: str = "me-south-1", email_sender: str | None = None) -> None:
-    """Create every table, queue and bucket of the template (and the SES sender) on the current AWS."""
+    """Create every table, queue, bucket, secret and SES configuration set of the template (and the SES sender).
+
+    Monitoring (log groups, metric filters, alarms, the alarm topic) and the configuration set's
+    event destination are not made: nothing local reads them.
+    """
     resolve = Resolver(stage, region)
     _queues(resolve, region)
     _tables(resolve, region)
     _buckets(resolve, region)
     _secrets(resolve, region)
+    _email_configuration_sets(resolve, region)
     if email_sender:
         boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=email_sender)
 
@@ -167,3 +172,10 @@ def _secrets(resolve: Resolver, region: str) -> None:
         props = resolve(resource["Properties"])
         length = props.get("GenerateSecretString", {}).get("PasswordLength", 64)
         manager.create_secret(Name=props["Name"], SecretString=random.token_urlsafe(length)[:length])
+
+
+def _email_configuration_sets(resolve: Resolver, region: str) -> None:
+    """The configuration set every email names (SES refuses a send that names one it does not have)."""
+    ses = boto3.client("ses", region_name=region)
+    for _, resource in resources_of("AWS::SES::ConfigurationSet").items():
+        ses.create_configuration_set(ConfigurationSet={"Name": resolve(resource["Properties"]["Name"])})

@@ -74,10 +74,14 @@ def deliver(message: Message) -> str:
         body = {"Text": {"Data": message.text, "Charset": "UTF-8"}}
         if message.html:
             body["Html"] = {"Data": message.html, "Charset": "UTF-8"}
+        # The configuration set makes SES suppress addresses that bounced or complained (infra/monitoring.py).
+        configuration_set = settings.email_configuration_set
+        configuration = {"ConfigurationSetName": configuration_set} if configuration_set else {}
         answer = client("ses").send_email(
             Source=settings.email_sender,
             Destination={"ToAddresses": [message.to]},
             Message={"Subject": {"Data": message.subject, "Charset": "UTF-8"}, "Body": body},
+            **configuration,
         )
     else:
         answer = client("sns").publish(

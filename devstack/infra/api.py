@@ -13,6 +13,7 @@ from chalicelib.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from devstack.infra import monitoring
 
 
 def _envelope(code: str, text: Text, status: str | None = None, headers: dict[str, str] | None = None) -> dict:
@@ -54,14 +55,30 @@ def gateway_responses() -> dict:
     }
 
 
+def merged(base: dict, extra: dict) -> dict:
+    """`extra` merged into `base`: dicts key by key, lists joined (as DependsOn needs), other values replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        elif isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = out[key] + [item for item in value if item not in out[key]]
+        else:
+            out[key] = value
+    return out
+
+
 def resources() -> dict:
     resources: dict = {}
-    resources["RestAPI"] = {"Properties": {"DefinitionBody": {
-        "x-amazon-apigateway-gateway-responses": gateway_responses()}}}
+    resources["RestAPI"] = merged({"Properties": {"DefinitionBody": {
+        "x-amazon-apigateway-gateway-responses": gateway_responses()}}}, monitoring.api_properties())
     # Merged into the function chalice generates: its SQS event source needs the queue first.
     resources["HrFileArrived"] = {"DependsOn": ["HrQueue"]}
     resources["HrFileFailed"] = {"DependsOn": ["HrDeadLetterQueue"]}
     # The sender reports failures per message, so one bad address never retries a whole batch.
     resources["SendOutbound"] = {"DependsOn": ["OutboundQueue"], "Properties": {"Events": {
         "SendOutboundSqsEventSource": {"Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}}}}}
+    # Every function: its name and log group (created first), X-Ray, the email configuration set.
+    for logical_id, extra in monitoring.function_properties().items():
+        resources[logical_id] = merged(resources.get(logical_id, {}), extra)
     return resources

@@ -7,6 +7,9 @@ def parameters() -> dict:
     return {
         "Stage": {"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev",
                   "Description": "Must match the chalice stage packaged (names in config.json)"},
+        "AlarmEmail": {
+            "Type": "String", "AllowedPattern": "^[^@\\s]+@[^@\\s]+$",
+            "Description": "Where the alarms are emailed (SNS asks the address to confirm the subscription first)"},
     }
 
 
