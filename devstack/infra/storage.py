@@ -92,6 +92,10 @@ def resources() -> dict:
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": sub("insure-${Stage}-hr-files-dlq"),
+                # hr_file_failed consumes it: six times its timeout (60 s), AWS's guidance. Below the
+                # function's timeout Lambda refuses the event source and the stack rolls back (issue 11);
+                # devstack/rehearsal.py checks every SQS event source for this.
+                "VisibilityTimeout": 360,
                 "MessageRetentionPeriod": 1209600,
                 "SqsManagedSseEnabled": True,
             },
