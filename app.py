@@ -10,6 +10,7 @@ from chalicelib.api.middleware import request_log
 from chalicelib.api.premiums import premiums_api
 from chalicelib.jobs.expiry import expiry_jobs
 from chalicelib.jobs.hr_files import hr_files
+from chalicelib.jobs.ledger import ledger_checks
 from chalicelib.jobs.outbound import outbound
 from chalicelib.jobs.payments import payment_jobs
 
@@ -25,3 +26,4 @@ app.register_blueprint(hr_files)
 app.register_blueprint(expiry_jobs)
 app.register_blueprint(outbound)
 app.register_blueprint(payment_jobs)
+app.register_blueprint(ledger_checks)

@@ -1,4 +1,4 @@
-"""python -m admin create-policy FILE.json [--replace]
+"""python -m admin create-policy FILE.json [--replace] | never-activated | verify-ledger
 
 Runs against the AWS of the environment: the local stack (make policy FILE=...) or a real
 stage with STAGE=dev|prod and AWS credentials (table names come from .chalice/config.json).
@@ -30,10 +30,15 @@ def main(argv: list[str]) -> int:
     create.add_argument("file")
     create.add_argument("--replace", action="store_true", help="replace an existing policy")
     sub.add_parser("never-activated", help="HR-enrolled people whose welcome link expired unused")
+    sub.add_parser("verify-ledger", help="check every payment-ledger stream's hash chain; exit 1 on a find")
     args = parser.parse_args(argv)
     stage_environment(os.environ.get("STAGE", "dev"))
     if args.command == "never-activated":
         return never_activated()
+    if args.command == "verify-ledger":
+        from admin.ledger import verify_ledger
+
+        return verify_ledger()
 
     from chalicelib.adapters.enrolment_store import EnrolmentStore
     from chalicelib.errors import AppError

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from devstack.infra import ROOT, api, data, monitoring, params, secrets, storage
+from devstack.infra import ROOT, api, data, iam, monitoring, params, secrets, storage
 from devstack.infra.data import TABLES
 from devstack.infra.iam import iam_policy
 
@@ -30,6 +30,8 @@ def write_all() -> None:
     for stage in ("dev", "prod"):
         path = ROOT / ".chalice" / f"policy-{stage}.json"
         path.write_text(json.dumps(iam_policy(stage), indent=2) + "\n", encoding="utf-8")
+        for name, policy in iam.function_policies(stage).items():  # one role per function
+            (ROOT / ".chalice" / name).write_text(json.dumps(policy, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

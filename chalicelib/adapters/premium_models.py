@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.adapters.models import _Meta, by_account_index
@@ -157,7 +157,7 @@ class ResidencePolicyRecord(Model):
 
 
 class LedgerRecord(Model):
-    """One state change, as it happened: never updated, never deleted (the IAM role denies both)."""
+    """One state change, as it happened: never updated, never deleted (no role may), chained by hash."""
 
     class Meta(_Meta):
         table_name = _tables.ledger
@@ -176,6 +176,40 @@ class LedgerRecord(Model):
     from_status = UnicodeAttribute(null=True)
     to_status = UnicodeAttribute(null=True)
     details = UnicodeAttribute(null=True)  # JSON
+    # The hash chain of the stream (domain/ledger.py): always written, null only in items from before it.
+    seq = NumberAttribute(null=True)
+    prev_hash = UnicodeAttribute(null=True)
+    hash = UnicodeAttribute(null=True)
+
+
+class LedgerStreams(GlobalSecondaryIndex):
+    """Sparse: only head items carry `chain_shard`, so the index lists every stream, 8 partitions wide."""
+
+    class Meta:
+        index_name = "streams"
+        projection = KeysOnlyProjection()
+
+    chain_shard = UnicodeAttribute(hash_key=True)
+    stream = UnicodeAttribute(range_key=True)
+
+
+class LedgerHeadRecord(Model):
+    """The head of one stream's chain (event_key "#head"): the last event's seq, hash and key.
+
+    Replaced (PutItem, conditional on the head read) in the transaction that appends to the stream.
+    """
+
+    class Meta(_Meta):
+        table_name = _tables.ledger
+
+    stream = UnicodeAttribute(hash_key=True)
+    event_key = UnicodeAttribute(range_key=True)
+    seq = NumberAttribute()
+    hash = UnicodeAttribute()
+    last_key = UnicodeAttribute()
+    chain_shard = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    streams = LedgerStreams()
 
 
 class IdempotencyRecord(Model):
@@ -191,4 +225,5 @@ class IdempotencyRecord(Model):
     expires_ttl = TTLAttribute()
 
 
-PREMIUM_MODELS = (ApplicationRecord, PaymentRecord, ResidencePolicyRecord, LedgerRecord, IdempotencyRecord)
+PREMIUM_MODELS = (ApplicationRecord, PaymentRecord, ResidencePolicyRecord, LedgerRecord, LedgerHeadRecord,
+                  IdempotencyRecord)

@@ -8,35 +8,37 @@ so the service can tell "already done by someone else" from "not allowed".
 
 from __future__ import annotations
 
-import itertools
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.aws import client
 from chalicelib.adapters.dynamo import connection, lost_condition, reset_connection
 from chalicelib.adapters.premium_models import (
     PREMIUM_MODELS,
     ApplicationRecord,
     IdempotencyRecord,
+    LedgerHeadRecord,
     LedgerRecord,
     PaymentRecord,
     PeriodMap,
     RefundAttempt,
     ResidencePolicyRecord,
 )
-from chalicelib.domain.due import SHARDS
-from chalicelib.domain.ledger import LedgerEvent
+from chalicelib.domain.due import SHARDS, shard_of
+from chalicelib.domain.ledger import GENESIS, HEAD_KEY, LedgerEvent, event_hash
 from chalicelib.domain.payments import ApplicationStatus, PaymentStatus, RefundStatus
 from chalicelib.errors import StaleState
 
 RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see services.payments.reconcile_queue_of
 # Refunds the gateway made whose record failed: "refund-0" to "refund-7" of the same index.
 REFUND_QUEUE = "refund"
+LEDGER_HEAD = "ledger-head"  # the write name of a stream's head in a transaction
 
 
 def reset_connections() -> None:
@@ -56,19 +58,62 @@ class LostRace(StaleState):
         self.conflict = conflict
 
 
-# Breaks ties between events of one instant written by this container (a frozen or coarse clock).
-_sequence = itertools.count(1)
+KEY_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+HEAD_RETRIES = 5  # another writer appended to the same stream meanwhile: read its head again
 
 
-def _ledger_record(event: LedgerEvent) -> LedgerRecord:
-    key = f"{event.at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{next(_sequence):012d}#{event.kind}#{uuid.uuid4().hex[:6]}"
-    return LedgerRecord(
+def _ledger_record(event: LedgerEvent, seq: int, prev_hash: str, after_key: str | None) -> LedgerRecord:
+    """The event as stored, chained after `prev_hash`; its key sorts after the stream's last one.
+
+    The key's time is the event's, or the last event's when this clock is behind another writer's,
+    and the stream's seq breaks ties: event_key order is chain order, so a reordering is visible.
+    """
+    stamp = event.at.strftime(KEY_TIME)
+    if after_key and after_key.split("#", 1)[0] > stamp:
+        stamp = after_key.split("#", 1)[0]
+    key = f"{stamp}#{seq:012d}#{event.kind}#{uuid.uuid4().hex[:6]}"
+    record = LedgerRecord(
         event.stream, key, kind=event.kind, at=event.at, actor=event.actor, account_id=event.account_id,
         application_id=event.application_id, payment_id=event.payment_id, policy_id=event.policy_id,
         amount_fils=event.amount_fils, currency="KWD" if event.amount_fils is not None else None,
         from_status=event.from_status, to_status=event.to_status,
         details=json.dumps(event.details, sort_keys=True, default=str) if event.details else None,
+        seq=seq, prev_hash=prev_hash,
     )
+    record.hash = event_hash(record.serialize())
+    return record
+
+
+def _ledger_head(stream: str) -> LedgerHeadRecord | None:
+    try:
+        return LedgerHeadRecord.get(stream, HEAD_KEY, consistent_read=True)
+    except LedgerHeadRecord.DoesNotExist:
+        return None
+
+
+def _chained(events: Sequence[LedgerEvent], now: datetime) -> list[Step]:
+    """Each event chained after its stream's head, and each stream's new head (read now, consistently).
+
+    Appends are PutItems: an event's key is new (attribute_not_exists), and the head is replaced only
+    if it still is the head read, so two writers can never both append after the same event.
+    """
+    steps: list[Step] = []
+    heads: dict[str, tuple[LedgerHeadRecord | None, int, str, str | None]] = {}
+    for event in events:
+        if event.stream not in heads:
+            head = _ledger_head(event.stream)
+            heads[event.stream] = (head, int(head.seq), head.hash, head.last_key) if head else (None, 0, GENESIS, None)
+        read, seq, last_hash, last_key = heads[event.stream]
+        record = _ledger_record(event, seq + 1, last_hash, last_key)
+        steps.append(("ledger", lambda tx, r=record: tx.save(r, condition=LedgerRecord.stream.does_not_exist())))
+        heads[event.stream] = (read, seq + 1, record.hash, record.event_key)
+    for stream, (read, seq, last_hash, last_key) in heads.items():
+        condition = (LedgerHeadRecord.stream.does_not_exist() if read is None
+                     else (LedgerHeadRecord.hash == read.hash) & (LedgerHeadRecord.seq == int(read.seq)))
+        head = LedgerHeadRecord(stream, HEAD_KEY, seq=seq, hash=last_hash, last_key=last_key,
+                                chain_shard=shard_of(stream), updated_at=now)
+        steps.append((LEDGER_HEAD, lambda tx, h=head, c=condition: tx.save(h, condition=c)))
+    return steps
 
 
 class _NamedWrites:
@@ -100,11 +145,18 @@ Step = tuple[str, Callable[[_NamedWrites], None]]
 
 
 def _transact(steps: Sequence[Step], events: Sequence[LedgerEvent]) -> None:
-    all_steps = list(steps)
-    for event in events:
-        record = _ledger_record(event)
-        # Append-only: an event key is never written twice.
-        all_steps.append(("ledger", lambda tx, r=record: tx.save(r, condition=LedgerRecord.stream.does_not_exist())))
+    """The steps and their ledger events in one transaction; retried only when just a stream's head moved."""
+    for attempt in range(HEAD_RETRIES):
+        try:
+            _transact_once([*steps, *_chained(events, datetime.now(UTC))])
+            return
+        except LostRace as race:
+            if race.failed != {LEDGER_HEAD} or attempt == HEAD_RETRIES - 1:
+                # A state condition failed (the head's alone is no news to the caller), or a conflict.
+                raise LostRace(race.failed - {LEDGER_HEAD} or race.failed, race.conflict) from race
+
+
+def _transact_once(all_steps: list[Step]) -> None:
     writes: _NamedWrites | None = None
     try:
         with TransactWrite(connection=connection(), client_request_token=uuid.uuid4().hex) as tx:
@@ -179,7 +231,23 @@ class PremiumStore:
                     f"{REFUND_QUEUE}-{shard}", PaymentRecord.reconcile_due_at <= _iso(now), page_size=limit)
 
     def ledger(self, stream: str) -> list[LedgerRecord]:
-        return list(LedgerRecord.query(stream, consistent_read=True))
+        """A stream's events in order (its head item left out)."""
+        return list(LedgerRecord.query(stream, LedgerRecord.event_key > HEAD_KEY, consistent_read=True))
+
+    def ledger_items(self, stream: str) -> list[dict[str, Any]]:
+        """Every item of a stream as stored (DynamoDB's typed attributes), head included: what the check reads."""
+        pages = client("dynamodb").get_paginator("query").paginate(
+            TableName=LedgerRecord.Meta.table_name, KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "stream"}, ExpressionAttributeValues={":s": {"S": stream}},
+            ConsistentRead=True)
+        return [item for page in pages for item in page.get("Items", [])]
+
+    def ledger_streams(self, first_shard: int = 0) -> Iterator[str]:
+        """Every stream with a head, from the sparse "streams" index, shard by shard (Queries, no Scan)."""
+        for offset in range(SHARDS):
+            shard = str((first_shard + offset) % SHARDS)
+            for head in LedgerHeadRecord.streams.query(shard):
+                yield head.stream
 
     # --- applications ----------------------------------------------------------------------------
     def new_application(self, **fields: Any) -> ApplicationRecord:

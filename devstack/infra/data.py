@@ -93,7 +93,12 @@ def resources() -> dict:
                       "key": [("account_id", "S", "HASH"), ("insured_civil_id", "S", "RANGE")]}],
         ),
         # Append-only: every state change of applications, payments and policies (the role cannot update it).
-        "PaymentLedgerTable": table("payment-ledger", [("stream", "S", "HASH"), ("event_key", "S", "RANGE")]),
+        # Each stream's head item ("#head") carries chain_shard: the sparse "streams" index lists them all,
+        # which is how the scheduled chain check finds every stream without a Scan.
+        "PaymentLedgerTable": table("payment-ledger", [("stream", "S", "HASH"), ("event_key", "S", "RANGE")],
+                                    indexes=[{"name": "streams", "key": [("chain_shard", "S", "HASH"),
+                                                                         ("stream", "S", "RANGE")],
+                                              "projection": {"ProjectionType": "KEYS_ONLY"}}]),
         # Idempotency-Key claims of POST .../pay, scoped to the account; they expire by TTL.
         "IdempotencyKeysTable": table("idempotency-keys", [("key", "S", "HASH")], ttl="expires_ttl"),
     }
