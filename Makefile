@@ -6,7 +6,7 @@ STAGE ?= dev
 REGION ?= me-south-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench package job drop policy clean
+.PHONY: run test lint bench package deploy deploy-bucket-given job drop policy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,20 @@ package: venv
 	rm -rf build
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage $(STAGE) --merge-template resources.json build/
 	$(BIN)/python -m devstack.slim_package build/deployment.zip
+
+## Package, upload to ARTIFACTS_BUCKET and create or update the stack insure-$(STAGE) through a change set.
+## Parameters: deploy/$(STAGE).json, then PUBLIC_BASE_URL, PAYMENT_RETURN_URL, SENDER_EMAIL, SMS_SENDER_ID,
+## ALARM_EMAIL, CUSTOM_DOMAIN, CERTIFICATE_ARN. README: "Deploying a stage to AWS".
+deploy: deploy-bucket-given package
+	$(BIN)/python -m devstack.deploy --stage $(STAGE) --region $(REGION) --bucket $(ARTIFACTS_BUCKET) --build build \
+	  $(if $(STACK_NAME),--stack-name $(STACK_NAME)) $(if $(PARAMS),--params $(PARAMS)) $(DEPLOY_FLAGS) \
+	  --param 'PublicBaseUrl=$(PUBLIC_BASE_URL)' --param 'PaymentReturnUrl=$(PAYMENT_RETURN_URL)' \
+	  --param 'SenderEmail=$(SENDER_EMAIL)' --param 'SmsSenderId=$(SMS_SENDER_ID)' \
+	  $(if $(ALARM_EMAIL),--param 'AlarmEmail=$(ALARM_EMAIL)') \
+	  --param 'CustomDomainName=$(CUSTOM_DOMAIN)' --param 'CertificateArn=$(CERTIFICATE_ARN)'
+
+deploy-bucket-given:
+	@test -n "$(ARTIFACTS_BUCKET)" || { echo "make deploy needs ARTIFACTS_BUCKET=<a bucket in $(REGION)>"; exit 2; }
 
 ## Speed, memory and request counts against their targets.
 bench: venv package

@@ -125,6 +125,8 @@ class Settings:
     # Local mode only: every email and SMS is also written here as JSON.
     outbox_dir: str | None = None
     log_level: str = "INFO"
+    # Alphanumeric sender id on SMS (registered per country: Kuwait requires it); empty: SNS's default.
+    sms_sender_id: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -193,6 +195,7 @@ def get_settings() -> Settings:
         jwt_audience=env.get("JWT_AUDIENCE", "insure-mobile"),
         outbox_dir=env.get("OUTBOX_DIR") or None,
         log_level=env.get("LOG_LEVEL", "INFO"),
+        sms_sender_id=env.get("SMS_SENDER_ID", "").strip(),
     )
 
 

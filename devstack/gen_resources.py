@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from devstack.infra import ROOT, api, data, iam, monitoring, params, secrets, storage
+from devstack.infra import ROOT, api, data, domain, iam, monitoring, params, secrets, storage
 from devstack.infra.data import TABLES
 from devstack.infra.iam import iam_policy
 
@@ -17,9 +17,10 @@ __all__ = ["TABLES", "iam_policy", "template", "write_all"]
 
 def template() -> dict:
     resources: dict = {}
-    for part in (data, storage, secrets, api, monitoring):
+    for part in (data, storage, secrets, api, domain, monitoring):
         resources.update(part.resources())
-    merged = {"Parameters": params.parameters(), "Conditions": params.conditions(), "Resources": resources}
+    merged = {"Parameters": params.parameters(), "Conditions": params.conditions(), "Rules": params.rules(),
+              "Resources": resources, "Outputs": domain.outputs()}
     if params.globals_():
         merged["Globals"] = params.globals_()
     return merged

@@ -84,11 +84,10 @@ def deliver(message: Message) -> str:
             **configuration,
         )
     else:
-        answer = client("sns").publish(
-            PhoneNumber=message.to,
-            Message=message.text,
-            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-        )
+        attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+        if settings.sms_sender_id:
+            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": settings.sms_sender_id}
+        answer = client("sns").publish(PhoneNumber=message.to, Message=message.text, MessageAttributes=attributes)
     message_id = answer["MessageId"]
     log_event("message_sent", channel=message.channel, template=message.template, message_id=message_id)
     if settings.outbox_dir:
