@@ -35,7 +35,8 @@ class Tables:
 class Lifetimes:
     """How long each credential lives (seconds unless named otherwise); all checked at use."""
 
-    access_token_s: int = 15 * 60
+    # 10 minutes + the authorizer's 5-minute cache: a revoked session's token works at most 15 minutes.
+    access_token_s: int = 10 * 60
     refresh_idle_days: int = 30
     refresh_max_days: int = 180
     # A rotated refresh token presented again within this many seconds (a retry, a second screen)
@@ -159,7 +160,7 @@ def get_settings() -> Settings:
         email_sender=env.get("EMAIL_SENDER", "no-reply@example.com"),
         email_configuration_set=env.get("SES_CONFIGURATION_SET", f"{prefix}-email").strip(),
         lifetimes=Lifetimes(
-            access_token_s=_int("ACCESS_TOKEN_SECONDS", 15 * 60),
+            access_token_s=_int("ACCESS_TOKEN_SECONDS", 10 * 60),
             refresh_idle_days=_int("REFRESH_IDLE_DAYS", 30),
             refresh_max_days=_int("REFRESH_MAX_DAYS", 180),
             refresh_retry_grace_s=_int("REFRESH_RETRY_GRACE_SECONDS", 30),

@@ -16,9 +16,9 @@ auth = ApiBlueprint(__name__)
 
 # API Gateway caches this answer per token for 300 s, for every route (AuthResponse(routes=["*"]) is
 # execute-api .../<stage>/*/*: all methods, all paths, so a cached allow is right for any route).
-# The price: a token cached shortly before its `exp` is still accepted up to 300 s after it, so an
-# access token (15 minutes) lives at most 20 minutes, and a revoked session's at most 20 minutes after
-# revocation. The TTL stays small against the token's life; 0 would turn the cache off.
+# The price: a token cached shortly before its `exp` is still accepted up to 300 s after it, so access
+# tokens live 10 minutes (settings): issued + 10 min + 5 min cache = a revoked session's token is
+# accepted at most 15 minutes, as before the cache. 0 would turn the cache off.
 @authorizer_bp.authorizer(ttl_seconds=300)
 def jwt_authorizer(auth_request):
     """Signature, algorithm, expiry, issuer and audience of the bearer token; no database read."""

@@ -11,7 +11,7 @@ def test_login_takes_the_civil_id_or_the_email_in_any_case(api, resident):
     for username in (resident["civil_id"], "SARA@example.COM", " sara@example.com "):
         answer = api.login(username, NEW_PASSWORD)
         assert answer.status == 200, username
-        assert answer.body["token_type"] == "Bearer" and answer.body["expires_in"] == 900
+        assert answer.body["token_type"] == "Bearer" and answer.body["expires_in"] == 600
 
 
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(api, resident):
