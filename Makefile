@@ -1,19 +1,55 @@
 # Two commands on a fresh machine: `make run` and `make test`. Each makes .venv when missing.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# Python 3.13 for everything: Lambda's python3.13 runtime runs the package, and Chalice names
+# the template's Runtime after the interpreter that packages, so the tests, make run and
+# make package all run on it. PYTHON is the first interpreter found that really is 3.13
+# (a pyenv shim that points elsewhere doesn't count): pyenv's (.python-version names it),
+# then python3.13 on PATH. With none, `make python` installs one (see the README).
+PYTHON_VERSION := 3.13
+IS_PYTHON_VERSION := import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(PYTHON_VERSION)")
+PYTHON ?= $(shell for p in "$$(pyenv prefix $(PYTHON_VERSION) 2>/dev/null)/bin/python$(PYTHON_VERSION)" \
+	$$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION) 2>/dev/null | sort -rV) \
+	"$$(command -v python$(PYTHON_VERSION))" /usr/bin/python$(PYTHON_VERSION) /usr/local/bin/python$(PYTHON_VERSION); do \
+	[ -x "$$p" ] && "$$p" -c '$(IS_PYTHON_VERSION)' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV ?= .venv
 BIN := $(VENV)/bin
+# A venv made by another Python (an older .venv of 3.11) is made anew, never reused.
+ifneq ($(shell $(BIN)/python -c '$(IS_PYTHON_VERSION)' 2>/dev/null && echo same),same)
+$(BIN)/.installed: .FORCE
+endif
 STAGE ?= dev
 REGION ?= me-south-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench package deploy deploy-bucket-given job drop policy clean
+.PHONY: run test lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path .FORCE
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if [ -e $(BIN)/python ] && ! $(BIN)/python -c '$(IS_PYTHON_VERSION)' 2>/dev/null; then \
+		echo "$(VENV) is $$($(BIN)/python -V 2>&1 || echo broken), not Python $(PYTHON_VERSION): making it anew"; \
+		rm -rf $(VENV); fi
+	@test -n "$(PYTHON)" || $(MAKE) --no-print-directory python
+	@py="$(or $(PYTHON),$$($(MAKE) -s --no-print-directory python-path))"; \
+		"$$py" -c '$(IS_PYTHON_VERSION)' || { echo "PYTHON=$$py is not Python $(PYTHON_VERSION)" >&2; exit 1; }; \
+		test -x $(BIN)/python || { echo "$$py -m venv $(VENV)"; "$$py" -m venv $(VENV); }
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
+
+.FORCE:
+
+python-path:
+	@echo $(PYTHON)
+
+## Install Python $(PYTHON_VERSION) when no interpreter of that version is found (make venv calls it).
+python:
+	@if [ -n "$(PYTHON)" ]; then echo "Python $(PYTHON_VERSION): $(PYTHON)"; exit 0; fi; \
+	if command -v pyenv >/dev/null && pyenv install --skip-existing $(PYTHON_VERSION); then exit 0; fi; \
+	if command -v apt-get >/dev/null && apt-get update -qq \
+		&& apt-cache show python$(PYTHON_VERSION)-venv >/dev/null 2>&1 \
+		&& apt-get install -y -qq python$(PYTHON_VERSION) python$(PYTHON_VERSION)-venv; then exit 0; fi; \
+	echo "No Python $(PYTHON_VERSION) here, and neither pyenv nor apt could install one:" \
+		"install CPython $(PYTHON_VERSION) (python.org, pyenv, or your distribution) and run make again," \
+		"or name it: make PYTHON=/path/to/python$(PYTHON_VERSION) ..." >&2; exit 1
 
 ## The whole system on an embedded AWS: API on :8000, moto on :5000 (MOTO_PORT, API_PORT).
 run: venv
@@ -41,6 +77,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 ## The Lambda package and its CloudFormation template, in build/ (STAGE=dev|prod).
+## Runtime python3.13 (the venv's Python) on arm64 (lambda_architecture in .chalice/config.json).
 package: venv
 	rm -rf build
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage $(STAGE) --merge-template resources.json build/

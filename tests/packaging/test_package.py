@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,14 +32,60 @@ NAME_VARIABLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    out = tmp_path_factory.mktemp("build")
+# Lambda's runtime is named after the interpreter that packages (Chalice maps python3.13 to cp313 wheels),
+# and the architecture comes from .chalice/config.json: arm64 (Graviton), whose wheels are aarch64.
+RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+ARCHITECTURE = CONFIG.get("lambda_architecture", "x86_64")
+ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # e_machine: EM_X86_64, EM_AARCH64
+WHEEL_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
+RUNTIME_GLIBC = (2, 34)  # python3.13 runs on Amazon Linux 2023
+HOST_ARCHITECTURE = {"x86_64": "x86_64", "AMD64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
+
+
+def chalice_package(project: Path, out: Path) -> Path:
     env = {**os.environ, "AWS_DEFAULT_REGION": "me-south-1"}
-    subprocess.run([str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", "resources.json",
-                    str(out)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    subprocess.run([str(BIN / "chalice"), "--project-dir", str(project), "package", "--stage", "prod",
+                    "--merge-template", "resources.json", str(out)],
+                   cwd=project, env=env, check=True, capture_output=True, timeout=600)
     slim(out / "deployment.zip")  # as make package does
     return out
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    return chalice_package(ROOT, tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="module")
+def host_package(package, tmp_path_factory):
+    """The same project packaged for this machine's architecture, so its native libraries can be loaded here.
+
+    An arm64 zip's .so files can't load on an x86_64 machine; the smoke test loads this build instead,
+    and test_the_host_build_differs_from_the_lambda_build_only_in_native_code ties the two together.
+    """
+    if HOST_ARCHITECTURE == ARCHITECTURE:
+        return package
+    project = tmp_path_factory.mktemp("host-project")
+    for name in ("app.py", "requirements.txt", "resources.json"):
+        shutil.copy2(ROOT / name, project / name)
+    shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / ".chalice", project / ".chalice", ignore=shutil.ignore_patterns("deployments", "venv"))
+    config = dict(CONFIG, lambda_architecture=HOST_ARCHITECTURE)
+    (project / ".chalice" / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return chalice_package(project, tmp_path_factory.mktemp("host-build"))
+
+
+def elf_machines(zip_path: Path) -> dict[str, int]:
+    """Every ELF file in the zip (by its magic, whatever its name) and its e_machine."""
+    machines = {}
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            with zf.open(info) as f:
+                head = f.read(20)
+            if head[:4] == b"\x7fELF":
+                assert head[4] == 2 and head[5] == 1, info.filename  # 64-bit, little-endian
+                machines[info.filename] = int.from_bytes(head[18:20], "little")
+    return machines
 
 
 def test_the_committed_template_and_policies_are_what_the_generator_writes():
@@ -61,16 +110,59 @@ def test_cfn_lint_accepts_the_generated_template(package):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_every_function_runs_on_the_packaging_python_and_the_configured_architecture(package):
+    assert RUNTIME == "python3.13"  # make picks 3.13 for the venv; Lambda python3.13 is Amazon Linux 2023
+    resources = json.loads((package / "sam.json").read_text())["Resources"]
+    functions = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert len(functions) >= 10
+    for name, properties in functions.items():
+        assert properties["Runtime"] == RUNTIME, name
+        assert properties.get("Architectures", ["x86_64"]) == [ARCHITECTURE], name
+
+
+def test_every_native_library_is_built_for_the_lambda_architecture_and_its_glibc(package):
+    machines = elf_machines(package / "deployment.zip")
+    # Pillow's codecs and bundled libraries, cryptography's Rust core, cffi, argon2, the bidi engine.
+    assert any(n.startswith("PIL/_imaging.") for n in machines)
+    assert any(n.startswith("pillow.libs/libfreetype") for n in machines)
+    assert any(n.startswith("cryptography/") for n in machines)
+    assert any(n.startswith("_cffi_backend.") for n in machines)
+    assert any(n.startswith("bidi/") for n in machines)
+    assert any(n.startswith("_argon2_cffi_bindings/") for n in machines)
+    wrong = {n: m for n, m in machines.items() if m != ELF_MACHINE[ARCHITECTURE]}
+    assert wrong == {}, f"not {ARCHITECTURE}: {wrong}"
+    other_arch = "x86_64" if ARCHITECTURE == "arm64" else "aarch64"
+    assert not any(other_arch in n for n in machines)
+    # The newest glibc symbol version any of them names is within the runtime's.
+    with zipfile.ZipFile(package / "deployment.zip") as zf:
+        needed = {n: max((tuple(map(int, v)) for v in re.findall(rb"GLIBC_(\d+)\.(\d+)", zf.read(n))),
+                         default=(0, 0)) for n in machines}
+    assert {n: v for n, v in needed.items() if v > RUNTIME_GLIBC} == {}
+
+
 def test_every_native_library_in_the_zip_comes_from_a_wheel_lambda_accepts(package):
     with zipfile.ZipFile(package / "deployment.zip") as zf:
         names = zf.namelist()
         wheels = {n.split("/")[0]: zf.read(n).decode() for n in names if n.endswith(".dist-info/WHEEL")}
         unzipped = sum(info.file_size for info in zf.infolist())
-    # A wheel built from source here is tagged linux_x86_64: its .so files may not load on Lambda.
-    built_here = {dist: text for dist, text in wheels.items()
-                  if any(line.startswith("Tag:") and line.endswith("linux_x86_64") and "manylinux" not in line
-                         for line in text.splitlines())}
-    assert built_here == {}
+    # A wheel built from source here is tagged linux_<machine>: its .so files may not load on Lambda.
+    # Every other wheel is pure, or manylinux for the Lambda architecture with a glibc the runtime has,
+    # and for CPython 3.13 or the stable ABI.
+    python_tags = {"py3", "py2.py3", f"cp{sys.version_info.major}{sys.version_info.minor}", "cp310", "cp311"}
+    not_for_lambda = {}
+    for dist, text in wheels.items():
+        for tag in (line.removeprefix("Tag: ") for line in text.splitlines() if line.startswith("Tag:")):
+            interpreter, abi, platform_tag = tag.split("-")
+            if platform_tag == "any":
+                continue
+            manylinux = re.fullmatch(r"manylinux_(\d+)_(\d+)_(\w+)", platform_tag) or re.fullmatch(
+                r"manylinux2014_(\w+)", platform_tag)
+            glibc = (int(manylinux[1]), int(manylinux[2])) if manylinux and manylinux.re.groups == 3 else (2, 17)
+            if (not manylinux or manylinux[manylinux.re.groups] != WHEEL_MACHINE[ARCHITECTURE]
+                    or glibc > RUNTIME_GLIBC or interpreter not in python_tags
+                    or abi not in ("abi3", "none", f"cp{sys.version_info.major}{sys.version_info.minor}")):
+                not_for_lambda[dist] = tag
+    assert not_for_lambda == {}
     # chalice leaves out, with only a warning, a dependency it found no Lambda wheel for.
     packaged = {d.removesuffix(".dist-info").rsplit("-", 1)[0].lower().replace("_", "-") for d in wheels}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
@@ -129,8 +221,23 @@ print("ok", *inside)
 """
 
 
-def test_the_slimmed_zip_imports_the_app_and_builds_every_client_it_uses(package, tmp_path):
-    with zipfile.ZipFile(package / "deployment.zip") as zf:
+def test_the_host_build_differs_from_the_lambda_build_only_in_native_code(package, host_package):
+    def python_files(zip_path):
+        with zipfile.ZipFile(zip_path) as zf:
+            # Native libraries and what describes them (each wheel's file list, tags and bill of materials).
+            return {n: zf.read(n) for n in zf.namelist()
+                    if not re.search(r"\.so(\.|$)|\.libs/|\.dist-info/(RECORD|WHEEL|sboms/.*)$", n)}
+    lambda_build, host_build = python_files(package / "deployment.zip"), python_files(host_package / "deployment.zip")
+    assert set(lambda_build) == set(host_build)
+    assert [n for n in lambda_build if lambda_build[n] != host_build[n]] == []
+    assert sum(n.endswith(".py") for n in lambda_build) > 500
+    assert set(elf_machines(host_package / "deployment.zip").values()) == {ELF_MACHINE[HOST_ARCHITECTURE]}
+
+
+def test_the_slimmed_zip_imports_the_app_and_builds_every_client_it_uses(host_package, package, tmp_path):
+    # This machine can only load native code of its own architecture: host_package is the same zip built
+    # for it (the test above checks that only the native libraries differ), package the one Lambda runs.
+    with zipfile.ZipFile(host_package / "deployment.zip") as zf:
         zf.extractall(tmp_path / "lambda")
     env = dict(CONFIG["stages"]["prod"]["environment_variables"], AWS_DEFAULT_REGION="me-south-1",
                AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
