@@ -39,13 +39,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from devstack.linearizable import LinearizableMotoServer
-
-T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -150,7 +148,7 @@ def pointed_at(server: MotoServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatc
         forget_connections()
 
 
-def race(count: int, attempt: Callable[[int], T]) -> list[T | Exception]:
+def race[T](count: int, attempt: Callable[[int], T]) -> list[T | Exception]:
     """Run attempt(0..count-1) in `count` threads released together; each one's result or exception, in order."""
     barrier = threading.Barrier(count)
 

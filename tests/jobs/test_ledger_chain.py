@@ -5,6 +5,7 @@ command and the scheduled job); two appends after the same head cannot both land
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from datetime import UTC, datetime
 
@@ -70,7 +71,7 @@ def test_an_untouched_ledger_verifies_clean(store):
     assert [e.kind for e in store.ledger(STREAM)] == [
         "payment_started", "payment_session_attached", "payment_captured", "refund_requested", "refund_completed"]
     assert events[0]["prev_hash"]["S"] == "0" * 64
-    assert all(b["prev_hash"]["S"] == a["hash"]["S"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["prev_hash"]["S"] == a["hash"]["S"] for a, b in itertools.pairwise(events))
     assert _problems(store) == []
     assert _admin() == (0, "1 stream(s) checked, 0 finding(s)\n")
 
