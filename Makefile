@@ -20,7 +20,7 @@ STAGE ?= dev
 REGION ?= me-south-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path .FORCE
+.PHONY: run test lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path checkov .FORCE
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@if [ -e $(BIN)/python ] && ! $(BIN)/python -c '$(IS_PYTHON_VERSION)' 2>/dev/null; then \
@@ -51,6 +51,19 @@ python:
 		"install CPython $(PYTHON_VERSION) (python.org, pyenv, or your distribution) and run make again," \
 		"or name it: make PYTHON=/path/to/python$(PYTHON_VERSION) ..." >&2; exit 1
 
+## checkov over the packaged prod template: each finding fixed, or accepted with its reason in .checkov.yaml.
+## Its own venv: checkov's many dependencies stay out of the app's.
+CHECKOV := .venv-checkov/bin/checkov
+$(CHECKOV): requirements-checkov.txt | venv
+	$(BIN)/python -m venv .venv-checkov
+	.venv-checkov/bin/pip install -q -r requirements-checkov.txt
+	touch $@
+
+checkov: venv $(CHECKOV)
+	rm -rf build-checkov
+	AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage prod --merge-template resources.json build-checkov/
+	$(CHECKOV) -f build-checkov/sam.json --config-file .checkov.yaml
+
 ## The whole system on an embedded AWS: API on :8000, moto on :5000 (MOTO_PORT, API_PORT).
 run: venv
 	$(BIN)/python -m devstack run
@@ -72,6 +85,7 @@ test: venv
 	sh tests/browser/install-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory checkov
 
 lint: venv
 	$(BIN)/ruff check .
