@@ -306,9 +306,19 @@ def parameters_of(cfn, stack: str) -> dict[str, str]:
     return {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
 
 
+def rehearse_before_upload(template: dict, stage: str, values: dict[str, str], region: str) -> None:
+    """What AWS would refuse at create time (queue timeouts, dangling references, roles), found before
+    anything is uploaded: the rollback of a failed first create keeps the Retain tables and buckets."""
+    from devstack.rehearsal import rehearse
+
+    problems, _ = rehearse(template, {"Stage": stage, **values}, region, with_moto=False)
+    if problems:
+        raise DeployError("the rehearsal refuses this template:\n" + "\n".join(f"- {p}" for p in problems))
+
+
 def deploy(*, stage: str, bucket: str, build: Path, region: str, stack: str, values: dict[str, str],
            s3, cfn, owner: str | None = None, execute_changes: bool = True, prefix: str | None = None,
-           log: Callable[[str], None] = print) -> dict[str, str]:
+           log: Callable[[str], None] = print, rehearse: bool = True) -> dict[str, str]:
     """Uploads and deploys; returns the stack's outputs (empty when the change set was not executed)."""
     template = json.loads((build / "sam.json").read_text(encoding="utf-8"))
     prefix = prefix or f"{stack}"
@@ -330,6 +340,8 @@ def deploy(*, stage: str, bucket: str, build: Path, region: str, stack: str, val
                                    or outputs_of(cfn, stack).get("EndpointURL", "").rstrip("/"))
         endpoint_pass = not values["PublicBaseUrl"]
 
+    if rehearse:
+        rehearse_before_upload(template, stage, values, region)
     check_bucket(s3, bucket, region, owner)
     template = upload_artifacts(template, build, s3, bucket, prefix, owner, log)
     url = upload_template(template, s3, bucket, prefix, region, owner, log)

@@ -115,9 +115,28 @@ def run(build, s3, cfn, values=None, **kwargs):
     lines: list[str] = []
     values = deploy.resolve_parameters(json.loads((build / "sam.json").read_text()), "prod",
                                        dict(GIVEN if values is None else values))
+    kwargs.setdefault("rehearse", False)  # these templates are stand-ins, not packaged stacks
     outputs = deploy.deploy(stage="prod", bucket=BUCKET, build=build, region=REGION, stack=STACK, values=values,
                             s3=s3, cfn=cfn, owner="123456789012", log=lines.append, **kwargs)
     return outputs, lines
+
+
+def test_a_template_aws_would_refuse_is_stopped_before_anything_is_uploaded(build, s3, cfn):
+    """The DLQ bug of issue 11: a queue's visibility timeout under its consumer's timeout."""
+    template = json.loads((build / "sam.json").read_text())
+    template["Resources"] = {
+        "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 30}},
+        "OnDlq": {"Type": "AWS::Serverless::Function", "Properties": {
+            "CodeUri": "./deployment.zip", "Handler": "app.app", "Runtime": "python3.13", "Timeout": 60,
+            "Role": "arn:aws:iam::123456789012:role/on-dlq",
+            "Events": {"FromDlq": {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": ["Dlq", "Arn"]}}}}}},
+    }
+    (build / "sam.json").write_text(json.dumps(template))
+    no_stack(cfn)
+
+    with pytest.raises(deploy.DeployError, match="VisibilityTimeout 30 s"):
+        run(build, s3, cfn, rehearse=True)
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
 
 
 # ------------------------------------------------------------------------------------------- parameters
