@@ -106,8 +106,10 @@ def premium_deps() -> PremiumDeps:
 
 def _forget_payment_caches() -> None:
     from chalicelib.adapters.payment_secrets import forget_secrets
+    from chalicelib.adapters.premium_store import forget_known_heads
 
     forget_secrets()  # each test's AWS has its own callback secret
+    forget_known_heads()  # and its own ledger
 
 
 @cache

@@ -9,8 +9,11 @@ so the service can tell "already done by someone else" from "not allowed".
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,7 +34,7 @@ from chalicelib.adapters.premium_models import (
     ResidencePolicyRecord,
 )
 from chalicelib.domain.due import SHARDS, shard_of
-from chalicelib.domain.ledger import GENESIS, HEAD_KEY, LedgerEvent, event_hash
+from chalicelib.domain.ledger import GENESIS, HEAD_KEY, STREAM_STARTS, LedgerEvent, event_hash
 from chalicelib.domain.payments import ApplicationStatus, PaymentStatus, RefundStatus
 from chalicelib.errors import StaleState
 
@@ -46,6 +49,7 @@ def reset_connections() -> None:
     reset_connection()
     for model in PREMIUM_MODELS:
         model._connection = None
+    forget_known_heads()
 
 
 class LostRace(StaleState):
@@ -84,36 +88,82 @@ def _ledger_record(event: LedgerEvent, seq: int, prev_hash: str, after_key: str 
     return record
 
 
-def _ledger_head(stream: str) -> LedgerHeadRecord | None:
+def _ledger_head(stream: str) -> Head | None:
     try:
-        return LedgerHeadRecord.get(stream, HEAD_KEY, consistent_read=True)
+        head = LedgerHeadRecord.get(stream, HEAD_KEY, consistent_read=True)
     except LedgerHeadRecord.DoesNotExist:
         return None
+    return Head(int(head.seq), head.hash, head.last_key)
 
 
-def _chained(events: Sequence[LedgerEvent], now: datetime) -> list[Step]:
-    """Each event chained after its stream's head, and each stream's new head (read now, consistently).
+@dataclass(frozen=True)
+class Head:
+    """A stream's last event: its seq, hash and key."""
+
+    seq: int
+    hash: str
+    last_key: str | None
+
+
+# The heads this container wrote last, so that the next append to a stream (the session after the
+# start of a payment, the callback after it) needs no read. It is only a guess: the head's condition
+# in the transaction is what guarantees the chain, and a stale guess costs one retry with a read.
+_known_heads: OrderedDict[str, Head] = OrderedDict()
+_known_lock = threading.Lock()
+KNOWN_HEADS_MAX = 1024
+_UNREAD = object()
+
+
+def _guess_heads(events: Sequence[LedgerEvent], new_streams: frozenset[str]) -> dict[str, Head | None]:
+    guesses: dict[str, Head | None] = {}
+    with _known_lock:
+        for event in events:
+            if event.stream in new_streams:
+                guesses[event.stream] = None  # a stream this very write creates: no head yet
+            elif event.stream in _known_heads:
+                guesses[event.stream] = _known_heads[event.stream]
+    return guesses
+
+
+def _remember_heads(heads: dict[str, Head]) -> None:
+    with _known_lock:
+        for stream, head in heads.items():
+            _known_heads[stream] = head
+            _known_heads.move_to_end(stream)
+        while len(_known_heads) > KNOWN_HEADS_MAX:
+            _known_heads.popitem(last=False)
+
+
+def forget_known_heads() -> None:
+    with _known_lock:
+        _known_heads.clear()
+
+
+def _chained(events: Sequence[LedgerEvent], now: datetime,
+             guesses: dict[str, Head | None]) -> tuple[list[Step], dict[str, Head]]:
+    """Each event chained after its stream's head, and each stream's new head (guessed, else read now).
 
     Appends are PutItems: an event's key is new (attribute_not_exists), and the head is replaced only
     if it still is the head read, so two writers can never both append after the same event.
     """
     steps: list[Step] = []
-    heads: dict[str, tuple[LedgerHeadRecord | None, int, str, str | None]] = {}
+    heads: dict[str, tuple[Head | None, Head]] = {}
     for event in events:
         if event.stream not in heads:
-            head = _ledger_head(event.stream)
-            heads[event.stream] = (head, int(head.seq), head.hash, head.last_key) if head else (None, 0, GENESIS, None)
-        read, seq, last_hash, last_key = heads[event.stream]
-        record = _ledger_record(event, seq + 1, last_hash, last_key)
+            found = guesses.get(event.stream, _UNREAD)
+            read = _ledger_head(event.stream) if found is _UNREAD else found
+            heads[event.stream] = (read, read or Head(0, GENESIS, None))  # type: ignore[arg-type]
+        read, last = heads[event.stream]
+        record = _ledger_record(event, last.seq + 1, last.hash, last.last_key)
         steps.append(("ledger", lambda tx, r=record: tx.save(r, condition=LedgerRecord.stream.does_not_exist())))
-        heads[event.stream] = (read, seq + 1, record.hash, record.event_key)
-    for stream, (read, seq, last_hash, last_key) in heads.items():
+        heads[event.stream] = (read, Head(last.seq + 1, record.hash, record.event_key))
+    for stream, (read, last) in heads.items():
         condition = (LedgerHeadRecord.stream.does_not_exist() if read is None
-                     else (LedgerHeadRecord.hash == read.hash) & (LedgerHeadRecord.seq == int(read.seq)))
-        head = LedgerHeadRecord(stream, HEAD_KEY, seq=seq, hash=last_hash, last_key=last_key,
+                     else (LedgerHeadRecord.hash == read.hash) & (LedgerHeadRecord.seq == read.seq))
+        head = LedgerHeadRecord(stream, HEAD_KEY, seq=last.seq, hash=last.hash, last_key=last.last_key,
                                 chain_shard=shard_of(stream), updated_at=now)
         steps.append((LEDGER_HEAD, lambda tx, h=head, c=condition: tx.save(h, condition=c)))
-    return steps
+    return steps, {stream: last for stream, (_, last) in heads.items()}
 
 
 class _NamedWrites:
@@ -145,15 +195,25 @@ Step = tuple[str, Callable[[_NamedWrites], None]]
 
 
 def _transact(steps: Sequence[Step], events: Sequence[LedgerEvent]) -> None:
-    """The steps and their ledger events in one transaction; retried only when just a stream's head moved."""
+    """The steps and their ledger events in one transaction; retried only when just a stream's head moved.
+
+    A stream that one of the events starts (a new application's, payment's or policy's) is guessed
+    to have no head, and one this container appended to last to have the head it wrote: no read
+    for either. A retry reads every head again.
+    """
+    guesses = _guess_heads(events, frozenset(e.stream for e in events if e.kind in STREAM_STARTS))
     for attempt in range(HEAD_RETRIES):
+        chained, heads = _chained(events, datetime.now(UTC), guesses)
         try:
-            _transact_once([*steps, *_chained(events, datetime.now(UTC))])
-            return
+            _transact_once([*steps, *chained])
         except LostRace as race:
             if race.failed != {LEDGER_HEAD} or attempt == HEAD_RETRIES - 1:
                 # A state condition failed (the head's alone is no news to the caller), or a conflict.
                 raise LostRace(race.failed - {LEDGER_HEAD} or race.failed, race.conflict) from race
+            guesses = {}
+            continue
+        _remember_heads(heads)
+        return
 
 
 def _transact_once(all_steps: list[Step]) -> None:

@@ -12,6 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+# The events that open a stream: the first event of a new application, payment or policy.
+STREAM_STARTS = frozenset({"application_created", "payment_started", "policy_created"})
+
 
 @dataclass(frozen=True)
 class LedgerEvent:

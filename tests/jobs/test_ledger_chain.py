@@ -146,8 +146,8 @@ def test_two_appends_after_the_same_head_cannot_both_land(store, monkeypatch):
     from chalicelib.adapters.premium_store import LEDGER_HEAD, LostRace, _chained, _transact_once
 
     # Both writers read the head of event 5 and chain their event as event 6.
-    first = _chained([_event("policy_extended", 6)], datetime.now(UTC))
-    second = _chained([_event("policy_cancelled", 6)], datetime.now(UTC))
+    first, _ = _chained([_event("policy_extended", 6)], datetime.now(UTC), {})
+    second, _ = _chained([_event("policy_cancelled", 6)], datetime.now(UTC), {})
     _transact_once(first)
     with pytest.raises(LostRace) as lost:
         _transact_once(second)
@@ -185,3 +185,17 @@ def test_concurrent_appends_to_one_stream_make_one_chain(moto_server):
     assert len(events) == 1 + len(landed) and len(landed) >= 1
     assert sorted(int(e["seq"]["N"]) for e in events) == list(range(1, len(events) + 1))
     assert verify_stream(STREAM, items) == []
+
+
+def test_a_stale_head_this_container_remembers_costs_a_retry_never_a_fork(store):
+    from chalicelib.adapters import premium_store
+
+    store.append_events([_event("policy_extended", 6)])  # remembered as the head: event 6
+    stale = premium_store._known_heads[STREAM]
+    store.append_events([_event("policy_cancelled", 7)])
+    premium_store._known_heads[STREAM] = stale  # another container appended event 7 meanwhile
+
+    store.append_events([_event("policy_extended", 8)])
+
+    assert [int(e["seq"]["N"]) for e in _events(store)] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert _problems(store) == []
