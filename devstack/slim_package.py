@@ -1,4 +1,4 @@
-"""Drops from the Lambda zip the botocore models of AWS services the app never calls.
+"""Drops from the Lambda zip the botocore models of AWS services the app never calls, and stray bytecode.
 
 botocore ships a JSON model for every AWS service (about 440, most of the package's size);
 a client loads only its own service's model, so the others are dead weight in Lambda. The
@@ -20,6 +20,10 @@ SERVICES_USED = ("dynamodb", "s3", "ses", "sns", "sqs", "secretsmanager", "sts")
 
 def keep(name: str) -> bool:
     parts = name.split("/")
+    if "__pycache__" in parts or name.endswith(".pyc"):
+        # Stray bytecode chalice copies from the working tree (whatever interpreter ran the tests
+        # last): it makes two builds of one commit differ, and Lambda compiles what it imports.
+        return False
     if parts[:2] != ["botocore", "data"] or len(parts) < 4:
         return True  # not a service model (the top-level endpoints and partitions stay)
     return parts[2] in SERVICES_USED

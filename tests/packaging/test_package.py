@@ -248,3 +248,10 @@ def test_the_slimmed_zip_imports_the_app_and_builds_every_client_it_uses(host_pa
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("ok True True")
     assert (package / "deployment.zip").stat().st_size < 30 * 1024 * 1024
+
+
+def test_the_zip_carries_no_stray_bytecode_from_the_working_tree(package):
+    # The suite imports chalicelib before it packages, so the working tree has __pycache__ folders.
+    with zipfile.ZipFile(package / "deployment.zip") as zf:
+        stray = [n for n in zf.namelist() if "__pycache__" in n.split("/") or n.endswith(".pyc")]
+    assert stray == []
