@@ -40,9 +40,9 @@ def main(argv: list[str]) -> int:
 
         return verify_ledger()
 
-    from chalicelib.adapters.enrolment_store import EnrolmentStore
+    from chalicelib.enrolment.policies import create_group_policy
+    from chalicelib.enrolment.store import EnrolmentStore
     from chalicelib.errors import AppError
-    from chalicelib.services.policies import create_group_policy
 
     data = json.loads(Path(args.file).read_text(encoding="utf-8"))
     try:
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
 
 
 def never_activated() -> int:
-    from chalicelib.adapters.account_store import DueStore
+    from chalicelib.accounts.store import DueStore
 
     print("expired_at,email,name")
     for account in DueStore().never_activated():

@@ -3,7 +3,7 @@
 The streams are found by a paginated Scan of the keys (admin code only: the app never Scans). A Scan,
 unlike the "streams" index the daily job reads, also finds a stream whose head item is gone or that
 was made up without one. Each stream is then read whole by Query and checked by the same code as the
-job (chalicelib/domain/ledger.py). One line per find; exit status 1 when there is any.
+job (chalicelib/premiums/ledger.py). One line per find; exit status 1 when there is any.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 def streams_by_scan() -> Iterator[str]:
     """Every distinct stream in the table, each once (only the partition key is read)."""
-    from chalicelib.adapters.aws import client
-    from chalicelib.adapters.premium_models import LedgerRecord
+    from chalicelib.platform.aws import client
+    from chalicelib.premiums.models import LedgerRecord
 
     seen: set[str] = set()
     pages = client("dynamodb").get_paginator("scan").paginate(
@@ -29,8 +29,8 @@ def streams_by_scan() -> Iterator[str]:
 
 
 def verify_ledger(out=None) -> int:
-    from chalicelib.adapters.premium_store import PremiumStore
-    from chalicelib.domain.ledger import verify_stream
+    from chalicelib.premiums.ledger import verify_stream
+    from chalicelib.premiums.store import PremiumStore
 
     out = out or sys.stdout
     store = PremiumStore()

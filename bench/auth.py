@@ -20,10 +20,11 @@ def run() -> list[Row]:
     from moto import mock_aws
 
     from app import app
-    from chalicelib.adapters.passwords import default_hasher
-    from chalicelib.domain.civil_id import compose_civil_id
-    from chalicelib.services.credentials import set_new_password
-    from chalicelib.wiring import auth_deps, now
+    from chalicelib.accounts.credentials import set_new_password
+    from chalicelib.accounts.hashing import default_hasher
+    from chalicelib.accounts.wiring import auth_deps
+    from chalicelib.kernel.civil_id import compose_civil_id
+    from chalicelib.platform.clock import now
     from devstack.counting import count_aws_calls
     from devstack.provision import provision
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench.rows import Row
-from chalicelib.domain.card import CardContent, GroupCover, Relationship, id_note_for
+from chalicelib.cards.card import CardContent, GroupCover, Relationship, id_note_for
 from chalicelib.errors import Text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ _COLD_FIRST_CARD = (
     "from bench.cards import sample_card, sample_qr_text\n"
     "content = sample_card(); qr = sample_qr_text(content)\n"
     "start = time.perf_counter()\n"
-    "from chalicelib.adapters.card_render import render_png\n"
+    "from chalicelib.cards.render import render_png\n"
     "render_png(content, qr)\n"
     "print(time.perf_counter() - start)\n"
 )
@@ -50,7 +50,7 @@ def sample_card() -> CardContent:
 
 def sample_qr_text(content: CardContent) -> str:
     """The signed QR payload of the sample card, with a throwaway key."""
-    from chalicelib.domain.card_payload import CardClaims, generate_keypair, sign_payload
+    from chalicelib.cards.payload import CardClaims, generate_keypair, sign_payload
 
     keypair = generate_keypair("bench")
     claims = CardClaims(
@@ -100,14 +100,16 @@ def _cached_card_through_the_api() -> tuple[float, int, int]:
 
     in_process_environment()
     from app import app
-    from chalicelib.adapters import card_render
-    from chalicelib.adapters.aws import reset_clients
-    from chalicelib.adapters.enrolment_models import MemberRecord
-    from chalicelib.adapters.jwt_tokens import issue_access_token, jwt_keys
-    from chalicelib.services.enrolment import enrol_file
-    from chalicelib.services.policies import create_group_policy
+    from chalicelib.accounts.jwt_tokens import issue_access_token, jwt_keys
+    from chalicelib.cards import render as card_render
+    from chalicelib.enrolment.models import MemberRecord
+    from chalicelib.enrolment.policies import create_group_policy
+    from chalicelib.enrolment.use_cases import enrol_file
+    from chalicelib.enrolment.wiring import enrolment_deps
+    from chalicelib.platform.aws import reset_clients
+    from chalicelib.platform.clock import now
     from chalicelib.settings import get_settings, reset_settings
-    from chalicelib.wiring import enrolment_deps, now, reset_wiring
+    from chalicelib.wiring import reset_wiring
     from devstack.provision import provision
 
     reset_settings()
@@ -147,7 +149,7 @@ def _cached_card_through_the_api() -> tuple[float, int, int]:
 
 
 def run() -> list[Row]:
-    from chalicelib.adapters.card_render import render_pdf, render_png
+    from chalicelib.cards.render import render_pdf, render_png
 
     content = sample_card()
     qr_text = sample_qr_text(content)

@@ -79,11 +79,11 @@ def child(tmp: str) -> None:
     import boto3
 
     from bench.hr_file import generate_hr_csv
-    from chalicelib.adapters.enrolment_store import EnrolmentStore
-    from chalicelib.services.enrolment import enrol_file
-    from chalicelib.services.policies import create_group_policy
+    from chalicelib.enrolment.policies import create_group_policy
+    from chalicelib.enrolment.store import EnrolmentStore
+    from chalicelib.enrolment.use_cases import enrol_file
+    from chalicelib.enrolment.wiring import enrolment_deps
     from chalicelib.settings import get_settings
-    from chalicelib.wiring import enrolment_deps
     from devstack.counting import count_aws_calls
     from devstack.provision import provision
 

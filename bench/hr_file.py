@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from chalicelib.domain.civil_id import compose_civil_id
+from chalicelib.kernel.civil_id import compose_civil_id
 
 # English and Arabic spellings of the same names, so the Arabic column is real Arabic.
 MALE_NAMES = (

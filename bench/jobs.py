@@ -17,8 +17,8 @@ PAGE = 100
 
 
 def _seed(kind: str, now: datetime) -> None:
-    from chalicelib.adapters.models import AccountRecord, SessionRecord, TokenRecord
-    from chalicelib.domain.due import shard_of
+    from chalicelib.accounts.models import AccountRecord, SessionRecord, TokenRecord
+    from chalicelib.platform.due import shard_of
 
     past, future = now - timedelta(minutes=1), now + timedelta(days=3)
     model = {"invites": AccountRecord, "passwords": AccountRecord, "tokens": TokenRecord,
@@ -50,8 +50,8 @@ def run() -> list[Row]:
     in_process_environment()
     from moto import mock_aws
 
-    from chalicelib.adapters.account_store import DueStore
-    from chalicelib.services import expiry
+    from chalicelib.accounts import expiry
+    from chalicelib.accounts.store import DueStore
     from chalicelib.settings import reset_settings
     from devstack.counting import count_aws_calls
     from devstack.provision import provision
@@ -83,7 +83,7 @@ def run() -> list[Row]:
                 started = time.perf_counter()
                 result = job(CountingStore(page_size=PAGE), now, expiry.JobRun(kind, out_of_time=lambda: False))
                 seconds = time.perf_counter() - started
-        from chalicelib.domain.due import SHARDS
+        from chalicelib.platform.due import SHARDS
 
         limit = DUE + SHARDS * PAGE
         rows.append(Row("jobs", f"{kind}: items read / due ({LIVE:,} live)", read, "items",

@@ -19,10 +19,13 @@ def run() -> list[Row]:
     from moto import mock_aws
 
     from app import app
-    from chalicelib.adapters.jwt_tokens import issue_access_token
-    from chalicelib.domain.civil_id import compose_civil_id
+    from chalicelib.accounts.jwt_tokens import issue_access_token
+    from chalicelib.accounts.wiring import auth_deps
+    from chalicelib.kernel.civil_id import compose_civil_id
+    from chalicelib.platform.clock import now
+    from chalicelib.premiums.wiring import premium_deps
     from chalicelib.settings import reset_settings
-    from chalicelib.wiring import auth_deps, now, premium_deps, reset_wiring
+    from chalicelib.wiring import reset_wiring
     from devstack.counting import count_aws_calls
     from devstack.provision import provision
 
@@ -85,7 +88,7 @@ def run() -> list[Row]:
 
 
 def _civil_id(born: date, serial: int) -> str | None:
-    from chalicelib.domain.civil_id import compose_civil_id
+    from chalicelib.kernel.civil_id import compose_civil_id
 
     try:
         return compose_civil_id(born, f"{serial:04d}")

@@ -29,8 +29,8 @@ def load_demo(say) -> None:
     import json
     from datetime import UTC, datetime
 
-    from chalicelib.adapters.enrolment_store import EnrolmentStore
-    from chalicelib.services.policies import create_group_policy
+    from chalicelib.enrolment.policies import create_group_policy
+    from chalicelib.enrolment.store import EnrolmentStore
 
     policy = create_group_policy(EnrolmentStore(), json.loads(DEMO_POLICY_FILE.read_text(encoding="utf-8")),
                                  datetime.now(UTC), replace=True)

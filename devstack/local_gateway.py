@@ -15,7 +15,7 @@ responses (devstack/infra/api.py); this module gives `make run` the same statuse
 A 401, not a 403, for a bad or expired token: that is what tells a mobile app to refresh.
 Gateway responses cannot read Accept-Language (their templates only substitute variables), so on
 AWS the message carries both languages; here the caller's language is known and used, as the
-app's own errors do. 405 and 415 come from the app itself (chalicelib/api/middleware.py), here and
+app's own errors do. 405 and 415 come from the app itself (chalicelib/platform/middleware.py), here and
 on AWS alike.
 """
 
@@ -36,9 +36,9 @@ from chalice.local import (
     NotAuthorizedError,
 )
 
-from chalicelib.api import language_from_header
 from chalicelib.errors import AppError, Internal, NotFound, Unauthorized
 from chalicelib.logs import log_error
+from chalicelib.platform.http import language_from_header
 
 
 def gateway_error(error: LocalGatewayException) -> AppError:
@@ -54,7 +54,7 @@ def gateway_error(error: LocalGatewayException) -> AppError:
 
 
 def envelope(error: AppError, lang: str, request_id: str) -> tuple[dict[str, str], bytes]:
-    """Headers and body of the error envelope, as chalicelib.api.error_response writes it."""
+    """Headers and body of the error envelope, as chalicelib.platform.http.error_response writes it."""
     body = error.body(lang)
     if error.status >= 500:
         body["error"]["request_id"] = request_id

@@ -74,7 +74,7 @@ class SandboxPages:
         self.server.server_close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
-        from chalicelib.adapters.gateway.sandbox import PAGE_HEADERS
+        from chalicelib.premiums.gateway.sandbox import PAGE_HEADERS
 
         pages = self
 

@@ -110,8 +110,8 @@ class LocalStack:
     def _serve_sandbox_pages(self) -> None:
         from urllib.parse import urlsplit
 
+        from chalicelib.premiums.wiring import payment_gateway
         from chalicelib.settings import get_settings
-        from chalicelib.wiring import payment_gateway
         from devstack.sandbox_pages import SandboxPages
 
         settings = get_settings()

@@ -34,8 +34,8 @@ import pytest  # noqa: E402
 import time_machine  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib.adapters.aws import reset_clients  # noqa: E402
-from chalicelib.adapters.jwt_tokens import jwt_keys  # noqa: E402
+from chalicelib.accounts.jwt_tokens import jwt_keys  # noqa: E402
+from chalicelib.platform.aws import reset_clients  # noqa: E402
 from chalicelib.settings import get_settings, reset_settings  # noqa: E402
 from chalicelib.wiring import reset_wiring  # noqa: E402
 from devstack.provision import provision  # noqa: E402

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain.civil_id import compose_civil_id
+from chalicelib.kernel.civil_id import compose_civil_id
 from tests.support import NEW_PASSWORD, Api
 
 
@@ -29,8 +29,8 @@ def registration_body(civil_id):
 @pytest.fixture
 def invite(aws, outbox):
     """Enrol someone as HR does: an invited account, and the welcome link the sender emailed."""
-    from chalicelib.services.passwords import invite as invite_account
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts.passwords import invite as invite_account
+    from chalicelib.accounts.wiring import auth_deps
 
     def make(email: str = "omar.k@acme.example", name: str = "Omar Khalid"):
         account = invite_account(auth_deps(), email=email, name=name)

@@ -56,9 +56,9 @@ def forget_connections() -> None:
     """Every cached client and PynamoDB connection, so the next ones use the current endpoint."""
     from pynamodb.models import Model
 
-    from chalicelib.adapters import premium_store
-    from chalicelib.adapters.aws import reset_clients
-    from chalicelib.adapters.jwt_tokens import jwt_keys
+    from chalicelib.accounts.jwt_tokens import jwt_keys
+    from chalicelib.platform.aws import reset_clients
+    from chalicelib.premiums import store as premium_store
     from chalicelib.settings import reset_settings
     from chalicelib.wiring import reset_wiring
 

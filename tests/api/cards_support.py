@@ -34,8 +34,8 @@ def csv_rows(*rows: str) -> str:
 def create_policy() -> None:
     from datetime import UTC, datetime
 
-    from chalicelib.adapters.enrolment_store import EnrolmentStore
-    from chalicelib.services.policies import create_group_policy
+    from chalicelib.enrolment.policies import create_group_policy
+    from chalicelib.enrolment.store import EnrolmentStore
 
     data = json.loads((ROOT / "examples" / "policies" / f"{POLICY_NO}.json").read_text(encoding="utf-8"))
     create_group_policy(EnrolmentStore(), data, datetime.now(UTC))
@@ -48,9 +48,9 @@ def hr_upload(body: str) -> dict[str, str]:
     """HR drops a file (applied as the S3 notification's handler would): member id by line's name_en."""
     import boto3
 
-    from chalicelib.services.enrolment import enrol_file
+    from chalicelib.enrolment.use_cases import enrol_file
+    from chalicelib.enrolment.wiring import enrolment_deps
     from chalicelib.settings import get_settings
-    from chalicelib.wiring import enrolment_deps
 
     bucket = get_settings().hr_bucket
     key = f"hr/incoming/{POLICY_NO}/upload-{next(_files)}.csv"
@@ -64,7 +64,7 @@ def hr_upload(body: str) -> dict[str, str]:
 
 
 def account_of(member_id: str) -> str:
-    from chalicelib.adapters.enrolment_models import MemberRecord
+    from chalicelib.enrolment.models import MemberRecord
 
     account_id = MemberRecord.get(member_id).account_id
     assert account_id
@@ -82,8 +82,8 @@ class Holder:
     @property
     def token(self) -> str:
         # Fresh each call: tests move the clock by days, past a token's 15 minutes.
-        from chalicelib.adapters.jwt_tokens import issue_access_token
-        from chalicelib.wiring import now
+        from chalicelib.accounts.jwt_tokens import issue_access_token
+        from chalicelib.platform.clock import now
 
         return issue_access_token(self.account_id, f"session-{self.account_id}", now(), "en")
 
@@ -132,7 +132,7 @@ class Renders:
     """Counts the cards drawn (wraps the renderer the wiring calls) and keeps what each printed."""
 
     def __init__(self, monkeypatch) -> None:
-        from chalicelib.adapters import card_render
+        from chalicelib.cards import render as card_render
 
         self.drawn: list[tuple[str, object, str]] = []  # (format, content, qr_text)
         for fmt in ("png", "pdf"):

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain.civil_id import compose_civil_id
+from chalicelib.kernel.civil_id import compose_civil_id
 from tests.support import Answer, Api
 
 
@@ -54,8 +54,8 @@ class Payer:
     @property
     def token(self) -> str:
         # A fresh access token each call: tests move the clock by days, past a token's 15 minutes.
-        from chalicelib.adapters.jwt_tokens import issue_access_token
-        from chalicelib.wiring import now
+        from chalicelib.accounts.jwt_tokens import issue_access_token
+        from chalicelib.platform.clock import now
 
         return issue_access_token(self.account_id, f"session-{self.account_id}", now(), self.language)
 
@@ -101,7 +101,8 @@ class Payer:
 
 def make_payer(api: Api, *, account_id: str = "acct-payer", email: str = "sara@example.com",
                phone: str = "+96551234567", language: str | None = "en") -> Payer:
-    from chalicelib.wiring import auth_deps, now
+    from chalicelib.accounts.wiring import auth_deps
+    from chalicelib.platform.clock import now
 
     deps = auth_deps()
     record = deps.store.new_account(account_id=account_id, status="active", source="self", civil_id=None,
@@ -112,7 +113,7 @@ def make_payer(api: Api, *, account_id: str = "acct-payer", email: str = "sara@e
 
 
 def gateway():
-    from chalicelib.wiring import premium_deps
+    from chalicelib.premiums.wiring import premium_deps
 
     return premium_deps().gateway
 
@@ -140,7 +141,7 @@ def post_callback(api: Api, body: bytes, headers: dict) -> Answer:
 
 
 def ledger(stream: str) -> list:
-    from chalicelib.wiring import premium_deps
+    from chalicelib.premiums.wiring import premium_deps
 
     return premium_deps().store.ledger(stream)
 

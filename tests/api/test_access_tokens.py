@@ -48,7 +48,7 @@ def test_forged_tokens_are_refused(api, resident, forge):
     elif forge == "wrong_key":
         forged = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid})
     elif forge == "hmac_with_public_key":
-        from chalicelib.adapters.jwt_tokens import jwt_keys
+        from chalicelib.accounts.jwt_tokens import jwt_keys
 
         public_jwk = jwt_keys().current().public_jwk()["x"].encode()  # public: an attacker has it
         forged = jwt.encode(claims, public_jwk, algorithm="HS256", headers={"kid": kid})
@@ -58,7 +58,7 @@ def test_forged_tokens_are_refused(api, resident, forge):
 
 
 def _signing_key():
-    from chalicelib.adapters.jwt_tokens import jwt_keys
+    from chalicelib.accounts.jwt_tokens import jwt_keys
 
     return jwt_keys().current().private
 
@@ -66,7 +66,7 @@ def _signing_key():
 def test_tokens_signed_before_a_key_rotation_verify_until_they_expire(api, resident):
     import boto3
 
-    from chalicelib.adapters.jwt_tokens import jwt_keys
+    from chalicelib.accounts.jwt_tokens import jwt_keys
     from chalicelib.settings import get_settings
 
     old_token = resident["tokens"]["access_token"]

@@ -168,7 +168,7 @@ def test_after_the_last_covered_day_the_card_is_listed_as_expired_and_still_open
 
 
 def test_the_under_16_note_changes_on_the_16th_birthday_in_kuwait_time(family, clock, renders):
-    from chalicelib.domain.card import IdNote
+    from chalicelib.cards.card import IdNote
 
     yousef = family.members["Yousef Ahmad Al-Mutairi"]  # born 2 March 2010
     # 23:59:59 on 1 March in Kuwait (UTC+3): still 15.
@@ -193,7 +193,7 @@ def test_the_under_16_note_changes_on_the_16th_birthday_in_kuwait_time(family, c
 
 
 def test_a_card_still_in_use_is_kept_from_the_lifecycle_rule_without_drawing_it_again(family, clock, renders):
-    from chalicelib.adapters.card_store import CARD_OBJECT_DAYS
+    from chalicelib.cards.store import CARD_OBJECT_DAYS
 
     ahmad = family.members["Ahmad Khalid Al-Mutairi"]
     key = object_key(family.card(ahmad).body["url"])
@@ -216,7 +216,7 @@ def test_a_card_still_in_use_is_kept_from_the_lifecycle_rule_without_drawing_it_
 def test_the_cards_bucket_expires_superseded_cards_by_a_lifecycle_rule(aws):
     import boto3
 
-    from chalicelib.adapters.card_store import CARD_OBJECT_DAYS
+    from chalicelib.cards.store import CARD_OBJECT_DAYS
     from chalicelib.settings import get_settings
 
     rules = boto3.client("s3").get_bucket_lifecycle_configuration(Bucket=get_settings().cards_bucket)["Rules"]
@@ -225,8 +225,8 @@ def test_the_cards_bucket_expires_superseded_cards_by_a_lifecycle_rule(aws):
 
 
 def test_a_paid_residence_policy_shows_as_a_card_and_draws(aws, api, clock):
-    from chalicelib.adapters.premium_models import PeriodMap, ResidencePolicyRecord
-    from chalicelib.domain.civil_id import compose_civil_id
+    from chalicelib.kernel.civil_id import compose_civil_id
+    from chalicelib.premiums.models import PeriodMap, ResidencePolicyRecord
     from tests.api.cards_support import Holder
 
     civil_id = compose_civil_id(date(1990, 5, 17), "1234")

@@ -38,7 +38,7 @@ def verify(api, payload, lang: str | None = None):
 
 def flip_one_byte(payload: str, index: int) -> str:
     """The same payload with one byte of its signed content changed, still well-formed base45."""
-    from chalicelib.domain.card_payload import base45_decode, base45_encode
+    from chalicelib.cards.payload import base45_decode, base45_encode
 
     version, _, data = payload.partition(":")
     blob = bytearray(base45_decode(data))
@@ -63,7 +63,7 @@ def test_the_qr_read_from_the_stored_png_verifies_as_genuine_and_active(family, 
 
 
 def test_the_published_keys_verify_a_card_offline(family, api):
-    from chalicelib.domain.card_payload import public_keys_from_jwks, verify_payload
+    from chalicelib.cards.payload import public_keys_from_jwks, verify_payload
 
     payload = qr_of_card(family, family.members["Ahmad Khalid Al-Mutairi"])
     keys = api.get("/v1/verify/keys")
@@ -96,8 +96,8 @@ def test_a_changed_name_is_refused_as_an_altered_card_in_the_readers_language(fa
 
 
 def test_a_card_signed_with_another_key_is_refused(family, api):
-    from chalicelib.adapters.card_keys import card_keys
-    from chalicelib.domain.card_payload import CardClaims, generate_keypair, sign_payload
+    from chalicelib.cards.keys import card_keys
+    from chalicelib.cards.payload import CardClaims, generate_keypair, sign_payload
 
     real_kid = card_keys().current().kid
     forger = generate_keypair(real_kid)  # a forger can copy our key id, not our key
@@ -148,7 +148,7 @@ def test_an_old_card_after_a_plan_change_is_genuine_but_no_longer_matches_the_re
 def test_cards_drawn_before_a_key_rotation_still_verify_and_new_cards_use_the_new_key(family, api):
     import boto3
 
-    from chalicelib.adapters.card_keys import card_keys
+    from chalicelib.cards.keys import card_keys
     from chalicelib.settings import get_settings
 
     ahmad = family.members["Ahmad Khalid Al-Mutairi"]

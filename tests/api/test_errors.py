@@ -8,9 +8,9 @@ import pytest
 from chalice import Chalice
 from chalice.test import Client
 
-from chalicelib.api import ApiBlueprint, json_body, json_response
-from chalicelib.api.middleware import request_log
 from chalicelib.errors import FieldErrors, NotFound
+from chalicelib.platform.http import ApiBlueprint, json_body, json_response
+from chalicelib.platform.middleware import request_log
 
 probe = ApiBlueprint(__name__)
 

@@ -109,8 +109,8 @@ def test_the_new_password_must_follow_the_policy_naming_the_rule(api, outbox, re
 
 
 def test_a_hash_made_with_older_parameters_is_upgraded_at_login(api, resident):
-    from chalicelib.adapters.passwords import PasswordHasher
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts.hashing import PasswordHasher
+    from chalicelib.accounts.wiring import auth_deps
 
     store = auth_deps().store
     account = store.account(resident["account_id"])
@@ -135,7 +135,7 @@ def test_signed_in_errors_speak_the_language_the_resident_chose(api, resident):
 
 
 def test_once_the_budget_is_spent_no_password_is_checked_at_all(api, resident, monkeypatch):
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts.wiring import auth_deps
 
     hasher = auth_deps().hasher
     checked = []

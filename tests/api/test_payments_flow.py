@@ -101,7 +101,7 @@ def test_forged_and_garbled_callbacks_are_rejected_and_logged(api, payer, capsys
         (signed.body, {"Content-Type": "application/json"}),
         (signed.body, {"Content-Type": "application/json", "X-Signature": "t=1,v1=00"}),
     ]
-    from chalicelib.adapters.gateway.signing import sign
+    from chalicelib.premiums.gateway.signing import sign
 
     stale = {"Content-Type": "application/json", "X-Signature": sign(signed.body, b"not-the-secret", 0)}
     forged_bodies.append((signed.body, stale))
@@ -120,8 +120,8 @@ def test_forged_and_garbled_callbacks_are_rejected_and_logged(api, payer, capsys
 
 
 def test_a_callback_for_a_payment_nobody_started_is_rejected(api, payer):
-    from chalicelib.adapters.gateway.sandbox import SandboxSession, build_callback
-    from chalicelib.adapters.payment_secrets import callback_secrets
+    from chalicelib.premiums.gateway.sandbox import SandboxSession, build_callback
+    from chalicelib.premiums.payment_secrets import callback_secrets
 
     ghost = SandboxSession("sbx_ghost", "payghost", 50_000, "KWD", "http://x/", "http://x/", "en", 0,
                            result="approved", status="captured")

@@ -59,7 +59,7 @@ def test_keys_are_per_account(payer, api):
 
 
 def test_a_gateway_that_cannot_open_a_session_charges_nothing_and_frees_the_key(payer, monkeypatch):
-    from chalicelib.adapters.gateway import GatewayError
+    from chalicelib.premiums.gateway import GatewayError
 
     application_id = payer.confirmed_application()
     real = gateway().create_session
@@ -82,7 +82,7 @@ def test_a_gateway_that_cannot_open_a_session_charges_nothing_and_frees_the_key(
 
 
 def _confirmed_application(deps, account_id: str) -> str:
-    from chalicelib.services import premiums
+    from chalicelib.premiums import applications as premiums
 
     created = premiums.create_application(deps, account_id, application_body())
     premiums.confirm_application(deps, account_id, created["application_id"], {"accept": True})
@@ -92,8 +92,8 @@ def _confirmed_application(deps, account_id: str) -> str:
 
 
 def test_twenty_concurrent_requests_with_one_key_make_exactly_one_payment(moto_server):
-    from chalicelib.services import payments
-    from chalicelib.wiring import premium_deps
+    from chalicelib.premiums import payments
+    from chalicelib.premiums.wiring import premium_deps
 
     deps = premium_deps()
     application_id = _confirmed_application(deps, "acct-race")
@@ -113,9 +113,9 @@ def test_twenty_concurrent_requests_with_one_key_make_exactly_one_payment(moto_s
 
 
 def test_twenty_concurrent_requests_with_twenty_keys_still_make_one_payment(moto_server):
-    from chalicelib.domain.payments import PaymentInProgress
-    from chalicelib.services import payments
-    from chalicelib.wiring import premium_deps
+    from chalicelib.premiums import payments
+    from chalicelib.premiums.payment_rules import PaymentInProgress
+    from chalicelib.premiums.wiring import premium_deps
 
     deps = premium_deps()
     application_id = _confirmed_application(deps, "acct-race")

@@ -35,8 +35,8 @@ step = st.one_of(
 def fresh_aws():
     from moto import mock_aws
 
-    from chalicelib.adapters.aws import reset_clients
-    from chalicelib.adapters.jwt_tokens import jwt_keys
+    from chalicelib.accounts.jwt_tokens import jwt_keys
+    from chalicelib.platform.aws import reset_clients
     from chalicelib.settings import reset_settings
     from chalicelib.wiring import reset_wiring
     from devstack.provision import provision
@@ -54,7 +54,7 @@ class History:
     """Drives the use cases the way people and the gateway would, ignoring refusals (they are allowed)."""
 
     def __init__(self, traveller) -> None:
-        from chalicelib.wiring import premium_deps
+        from chalicelib.premiums.wiring import premium_deps
 
         self.deps = premium_deps()
         self.traveller = traveller
@@ -68,7 +68,8 @@ class History:
             getattr(self, action[0])(*action[1:])
 
     def pay(self, person: int, key: int, years: int, outcome: str) -> None:
-        from chalicelib.services import payments, premiums
+        from chalicelib.premiums import applications as premiums
+        from chalicelib.premiums import payments
 
         civil_id = PEOPLE[person]
         policy = self.deps.store.policy(civil_id)
@@ -89,7 +90,7 @@ class History:
             payments.handle_callback(self.deps, page.callback.body, dict(page.callback.headers))
 
     def replay(self, index: int) -> None:
-        from chalicelib.services import payments
+        from chalicelib.premiums import payments
 
         if not self.payments:
             return
@@ -100,8 +101,8 @@ class History:
             payments.handle_callback(self.deps, signed.body, dict(signed.headers))
 
     def refund(self, index: int, gateway_agrees: bool) -> None:
-        from chalicelib.adapters.gateway import RefundResult, RefundStatus
-        from chalicelib.services import refunds
+        from chalicelib.premiums import refunds
+        from chalicelib.premiums.gateway import RefundResult, RefundStatus
 
         if not self.payments:
             return
@@ -118,18 +119,18 @@ class History:
         self.traveller.shift(delta)
 
     def reconcile(self) -> None:
-        from chalicelib.services import payments
+        from chalicelib.premiums import payments
 
         payments.reconcile_due(self.deps)
 
     def today(self) -> str:
-        from chalicelib.domain.payments import kuwait_today
+        from chalicelib.kernel.kuwait_time import kuwait_today
 
         return kuwait_today(self.deps.now()).isoformat()
 
 
 def check_invariants(deps) -> None:
-    from chalicelib.domain.payments import PaymentStatus
+    from chalicelib.premiums.payment_rules import PaymentStatus
 
     payments = {p.payment_id: p for p in deps.store.payments_of(ACCOUNT)}
     for payment in payments.values():
@@ -182,9 +183,10 @@ def test_no_history_loses_or_doubles_a_dinar(steps):
 def test_every_transition_is_conditional_so_a_stale_writer_fails_cleanly(api, clock):
     import pytest
 
-    from chalicelib.domain.ledger import LedgerEvent
     from chalicelib.errors import StaleState
-    from chalicelib.wiring import now, premium_deps
+    from chalicelib.platform.clock import now
+    from chalicelib.premiums.ledger import LedgerEvent
+    from chalicelib.premiums.wiring import premium_deps
     from tests.api.premium_support import choose_on_page, make_payer
 
     payer = make_payer(api)

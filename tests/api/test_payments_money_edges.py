@@ -32,9 +32,9 @@ def logged(capsys) -> list[dict]:
 
 def test_a_signed_callback_naming_another_gateway_reference_captures_nothing_and_is_logged_and_recorded(
         api, payer, capsys):
-    from chalicelib.adapters.gateway.sandbox import build_callback
-    from chalicelib.adapters.payment_secrets import callback_secrets
-    from chalicelib.wiring import premium_deps
+    from chalicelib.premiums.gateway.sandbox import build_callback
+    from chalicelib.premiums.payment_secrets import callback_secrets
+    from chalicelib.premiums.wiring import premium_deps
 
     payment = payer.started_payment()
     stored_ref = payment_ref(payment)
@@ -68,7 +68,7 @@ def test_a_signed_callback_naming_another_gateway_reference_captures_nothing_and
 
 
 def _lost_race():
-    from chalicelib.adapters.premium_store import LostRace
+    from chalicelib.premiums.store import LostRace
 
     # DynamoDB cancelled the transaction: another one held the policy item at that instant.
     return LostRace(set(), conflict=True)
@@ -83,7 +83,7 @@ def _throttled():
 @pytest.mark.parametrize("failure", [_lost_race, _throttled], ids=["conflict", "throttled"])
 def test_a_refund_the_gateway_made_but_we_could_not_write_is_logged_recorded_and_completed_by_reconciliation(
         app, api, payer, clock, monkeypatch, capsys, outbox, failure):
-    from chalicelib.adapters.premium_store import PremiumStore
+    from chalicelib.premiums.store import PremiumStore
 
     payment = payer.started_payment()
     choose_on_page(api, payment, "approved")

@@ -128,7 +128,7 @@ def test_only_captured_payments_are_refundable(api, payer, result):
 
 
 def test_a_refund_the_gateway_refuses_changes_nothing_and_may_be_asked_again(api, payer, monkeypatch):
-    from chalicelib.adapters.gateway import RefundResult, RefundStatus
+    from chalicelib.premiums.gateway import RefundResult, RefundStatus
 
     payment = paid(api, payer)
     real = gateway().refund
@@ -148,7 +148,7 @@ def test_a_refund_the_gateway_refuses_changes_nothing_and_may_be_asked_again(api
 
 
 def test_a_refund_whose_outcome_is_unknown_stays_requested_and_blocks_a_second(api, payer, monkeypatch):
-    from chalicelib.adapters.gateway import GatewayError
+    from chalicelib.premiums.gateway import GatewayError
 
     payment = paid(api, payer)
 

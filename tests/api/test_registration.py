@@ -54,7 +54,7 @@ def _other_civil_ids(count: int, skip: str = "") -> list[str]:
     """Valid civil IDs of other people born the same day."""
     from datetime import date
 
-    from chalicelib.domain.civil_id import compose_civil_id
+    from chalicelib.kernel.civil_id import compose_civil_id
 
     found = []
     for serial in range(2000, 9999):
@@ -146,8 +146,8 @@ def test_the_stored_code_hash_needs_the_server_key(api, outbox, registration_bod
     import hashlib
     import hmac
 
-    from chalicelib.domain.tokens import token_hash
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts.tokens import token_hash
+    from chalicelib.accounts.wiring import auth_deps
 
     registration_id = start(api, registration_body)
     code = outbox.last(template="registration_code")["vars"]["code"]
@@ -161,7 +161,7 @@ def test_the_stored_code_hash_needs_the_server_key(api, outbox, registration_bod
 def test_a_code_sent_before_the_key_rotated_still_verifies(api, outbox, registration_body):
     import boto3
 
-    from chalicelib.adapters.hmac_keys import forget_hmac_keys
+    from chalicelib.accounts.hmac_keys import forget_hmac_keys
     from chalicelib.settings import get_settings
 
     registration_id = start(api, registration_body)
@@ -186,7 +186,7 @@ def test_names_with_control_characters_are_refused_naming_the_rule(api, registra
 
 
 def _with_check_digit(first_eleven: str) -> str:
-    from chalicelib.domain.civil_id import expected_check_digit
+    from chalicelib.kernel.civil_id import expected_check_digit
 
     for serial in range(10000):
         candidate = first_eleven[:7] + f"{serial:04d}"

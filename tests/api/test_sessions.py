@@ -28,8 +28,8 @@ def test_refresh_rotates_the_token_and_the_old_one_then_ends_the_session(api, cl
 
 def test_two_refreshes_with_one_token_have_one_writer_and_both_get_the_same_successor(api, resident,
                                                                                       monkeypatch):
-    from chalicelib.services import sessions
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts import sessions
+    from chalicelib.accounts.wiring import auth_deps
 
     deps = auth_deps()
     token = resident["tokens"]["refresh_token"]
@@ -92,7 +92,7 @@ def test_only_the_token_just_replaced_has_a_grace_period(api, clock, resident):
 
 
 def test_the_table_holds_no_usable_refresh_token(api, resident):
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts.wiring import auth_deps
 
     session_id = resident["tokens"]["session_id"]
     secret = refresh(api, resident["tokens"]["refresh_token"]).body["refresh_token"].partition(".")[2]

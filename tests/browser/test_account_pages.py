@@ -31,8 +31,8 @@ def heading(browser: Any, lang: str) -> str:
 
 
 def invited(outbox) -> str:
-    from chalicelib.services.passwords import invite
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts.passwords import invite
+    from chalicelib.accounts.wiring import auth_deps
 
     invite(auth_deps(), email="layla@acme.example", name="Layla Hassan")
     return outbox.last(to="layla@acme.example", template="welcome")["links"][0]
@@ -61,8 +61,8 @@ def test_a_used_welcome_link_points_to_forgot_password(browser, live_server, out
 
 def test_a_reset_link_lets_a_person_choose_a_password_in_the_browser_and_log_in_with_it(
         browser, live_server, outbox):
-    from chalicelib.services import passwords, sessions
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts import passwords, sessions
+    from chalicelib.accounts.wiring import auth_deps
 
     invited(outbox)
     passwords.forgot_password(auth_deps(), "LAYLA@acme.example", None)

@@ -1,6 +1,6 @@
 """The email-link pages in headless Chromium with JavaScript off, served by a throwaway app.
 
-The app here is not the real one: it only wires chalicelib.api.pages to routes so the
+The app here is not the real one: it only wires chalicelib.accounts.pages to routes so the
 browser can load the pages, fill the forms and submit them for real.
 """
 
@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from chalicelib.api.pages import (
+from chalicelib.accounts.pages import (
     PAGE_HEADERS,
     activate_done_page,
     activate_page,

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.domain.account_errors import InvalidCredentials, LockedOut
+from chalicelib.accounts.errors import InvalidCredentials, LockedOut
 from tests.fixtures_moto_server import race
 from tests.support import NEW_PASSWORD
 
@@ -60,7 +60,7 @@ def _account(deps: Any, password_hash: str) -> Any:
 
 
 def _deps(moto_server: Any) -> tuple[Any, CountingHasher, str]:
-    from chalicelib.wiring import auth_deps
+    from chalicelib.accounts.wiring import auth_deps
 
     deps = auth_deps()
     counting = CountingHasher(deps.hasher)
@@ -71,7 +71,7 @@ def _deps(moto_server: Any) -> tuple[Any, CountingHasher, str]:
 
 
 def test_twenty_one_parallel_wrong_logins_check_at_most_five_passwords_every_round(moto_server):
-    from chalicelib.services import sessions
+    from chalicelib.accounts import sessions
 
     deps, counting, password_hash = _deps(moto_server)
     for round_no in range(ROUNDS):
@@ -89,8 +89,8 @@ def test_twenty_one_parallel_wrong_logins_check_at_most_five_passwords_every_rou
 
 
 def test_the_right_password_among_twenty_wrong_ones_never_buys_them_more_checks(moto_server):
-    from chalicelib.services import sessions
-    from chalicelib.services.credentials import Tokens
+    from chalicelib.accounts import sessions
+    from chalicelib.accounts.credentials import Tokens
 
     deps, counting, password_hash = _deps(moto_server)
     for round_no in range(ROUNDS):
@@ -108,7 +108,7 @@ def test_the_right_password_among_twenty_wrong_ones_never_buys_them_more_checks(
 
 
 def test_unknown_names_get_the_same_budget_under_parallel_logins(moto_server):
-    from chalicelib.services import sessions
+    from chalicelib.accounts import sessions
 
     deps, counting, _ = _deps(moto_server)
     for round_no in range(ROUNDS):
@@ -123,8 +123,8 @@ def test_unknown_names_get_the_same_budget_under_parallel_logins(moto_server):
 
 
 def test_two_concurrent_refreshes_never_sign_the_person_out_every_round(moto_server):
-    from chalicelib.services import sessions
-    from chalicelib.services.credentials import Tokens, start_session
+    from chalicelib.accounts import sessions
+    from chalicelib.accounts.credentials import Tokens, start_session
 
     deps, _, password_hash = _deps(moto_server)
     account = _account(deps, password_hash)

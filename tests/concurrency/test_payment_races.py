@@ -26,7 +26,7 @@ def _insured(round_no: int) -> str:
 
 
 def _confirmed_application(deps: Any, account_id: str, insured: str) -> str:
-    from chalicelib.services import premiums
+    from chalicelib.premiums import applications as premiums
 
     created = premiums.create_application(deps, account_id, application_body(insured_civil_id=insured,
                                                                              sponsor_civil_id=SPONSOR))
@@ -42,7 +42,7 @@ def _warm(deps: Any) -> None:
 
 
 def _captured_payment(deps: Any, account_id: str, insured: str) -> Any:
-    from chalicelib.services import payments
+    from chalicelib.premiums import payments
 
     application_id = _confirmed_application(deps, account_id, insured)
     view, _ = payments.start_payment(deps, account_id=account_id, application_id=application_id,
@@ -55,7 +55,7 @@ def _captured_payment(deps: Any, account_id: str, insured: str) -> Any:
 
 
 def _one_key_round(deps: Any, round_no: int) -> None:
-    from chalicelib.services import payments
+    from chalicelib.premiums import payments
 
     account_id = f"acct-pay-{round_no}"
     application_id = _confirmed_application(deps, account_id, _insured(round_no))
@@ -76,7 +76,7 @@ def _one_key_round(deps: Any, round_no: int) -> None:
 
 
 def test_twenty_concurrent_starts_with_one_key_make_one_payment_in_every_round(moto_server):
-    from chalicelib.wiring import premium_deps
+    from chalicelib.premiums.wiring import premium_deps
 
     deps = premium_deps()
     _warm(deps)
@@ -86,7 +86,7 @@ def test_twenty_concurrent_starts_with_one_key_make_one_payment_in_every_round(m
 
 def _two_refunds_round(deps: Any, round_no: int, refund_calls: list[str]) -> None:
     from chalicelib.errors import AppError
-    from chalicelib.services import refunds
+    from chalicelib.premiums import refunds
 
     account_id = f"acct-refund-{round_no}"
     payment = _captured_payment(deps, account_id, _insured(round_no))
@@ -113,7 +113,7 @@ def _two_refunds_round(deps: Any, round_no: int, refund_calls: list[str]) -> Non
 
 def test_of_two_concurrent_refunds_one_reaches_the_gateway_and_the_other_is_a_conflict_in_every_round(
         moto_server, monkeypatch):
-    from chalicelib.wiring import premium_deps
+    from chalicelib.premiums.wiring import premium_deps
 
     deps = premium_deps()
     _warm(deps)

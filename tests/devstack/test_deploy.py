@@ -350,9 +350,9 @@ def test_no_execute_stops_after_printing_the_change_set(build, s3, cfn):
 # ------------------------------------------------------------------------------------------- the SMS sender id
 
 def test_an_sms_carries_the_sender_id_when_the_stack_gives_one(aws, monkeypatch):
-    from chalicelib.adapters.aws import client
-    from chalicelib.adapters.messaging import deliver
-    from chalicelib.domain.messages import Message
+    from chalicelib.platform.aws import client
+    from chalicelib.platform.messages import Message
+    from chalicelib.platform.messaging import deliver
     from chalicelib.settings import reset_settings
 
     published: list[dict] = []

@@ -25,8 +25,8 @@ def base_url(app) -> Iterator[str]:
 
 @pytest.fixture
 def token_at():
-    from chalicelib.adapters.jwt_tokens import issue_access_token
-    from chalicelib.wiring import now
+    from chalicelib.accounts.jwt_tokens import issue_access_token
+    from chalicelib.platform.clock import now
 
     def make(age: timedelta = timedelta(0)) -> str:
         return issue_access_token("acct-1", "sess-1", now() - age, "en")

@@ -16,8 +16,8 @@ POLICY_NO = "GP-ACME-2026"
 def policy(aws):
     from datetime import UTC, datetime
 
-    from chalicelib.adapters.enrolment_store import EnrolmentStore
-    from chalicelib.services.policies import create_group_policy
+    from chalicelib.enrolment.policies import create_group_policy
+    from chalicelib.enrolment.store import EnrolmentStore
 
     data = json.loads((ROOT / "examples" / "policies" / f"{POLICY_NO}.json").read_text(encoding="utf-8"))
     return create_group_policy(EnrolmentStore(), data, datetime.now(UTC))
@@ -53,7 +53,7 @@ class HrDrop:
         return self.report(name, policy_no)
 
     def index(self, policy_no: str = POLICY_NO) -> list[dict]:
-        from chalicelib.adapters.enrolment_store import EnrolmentStore
+        from chalicelib.enrolment.store import EnrolmentStore
 
         return EnrolmentStore().report_index(policy_no)
 

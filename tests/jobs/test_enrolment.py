@@ -12,7 +12,7 @@ PRINCIPALS = ["ahmad.almutairi@acme.example", "rajesh.kumar@acme.example", "hess
 
 
 def members(account_id=None):
-    from chalicelib.adapters.enrolment_models import MemberRecord
+    from chalicelib.enrolment.models import MemberRecord
 
     if account_id:
         return list(MemberRecord.by_account.query(account_id))
@@ -20,7 +20,7 @@ def members(account_id=None):
 
 
 def member(member_id):
-    from chalicelib.adapters.enrolment_models import MemberRecord
+    from chalicelib.enrolment.models import MemberRecord
 
     return MemberRecord.get(member_id)
 
@@ -191,7 +191,7 @@ def test_a_dead_lettered_file_is_reported_never_dropped(client, policy):
                                              queue_name=get_settings().hr_dead_letter_queue)
     client.lambda_.invoke("hr_file_failed", event)
 
-    from chalicelib.adapters.enrolment_store import EnrolmentStore
+    from chalicelib.enrolment.store import EnrolmentStore
 
     (entry,) = EnrolmentStore().report_index(POLICY_NO)
     assert entry["file"] == "broken.csv" and entry["status"] == "rejected"
@@ -201,8 +201,8 @@ def test_a_dead_lettered_file_is_reported_never_dropped(client, policy):
 
 
 def test_two_files_enrolling_one_person_at_once_make_one_account_and_one_welcome(drop, policy, outbox, monkeypatch):
-    from chalicelib.adapters.enrolment_store import EnrolmentStore
-    from chalicelib.adapters.models import AccountRecord, UsernameRecord
+    from chalicelib.accounts.models import AccountRecord, UsernameRecord
+    from chalicelib.enrolment.store import EnrolmentStore
 
     row = "E1,principal,Omar Ali,عمر علي,1980-01-01,male,omar@acme.example,{mobile},,GOLD,2026-01-01,2026-12-31,"
     original = EnrolmentStore.write
@@ -286,8 +286,8 @@ def test_rows_before_a_file_error_are_applied_and_reported_and_the_fixed_file_ap
 
 
 def test_a_shift_jis_file_is_rejected_naming_the_accepted_encodings_and_nobody_is_stored(drop, policy):
-    from chalicelib.adapters.enrolment_models import MemberRecord
-    from chalicelib.domain.enrolment import principal_member_id
+    from chalicelib.enrolment.models import MemberRecord
+    from chalicelib.enrolment.rules import principal_member_id
 
     body = csv_rows(*[f"E{n},principal,Tanaka Taro,{name},1980-01-01,male,t{n}@acme.example,,,GOLD,"
                       "2026-01-01,2026-12-31," for n, name in enumerate(["田中太郎", "山田花子", "佐藤健"])])

@@ -19,7 +19,7 @@ def run(client, name):
 
 
 def account(account_id):
-    from chalicelib.adapters.models import AccountRecord
+    from chalicelib.accounts.models import AccountRecord
 
     return AccountRecord.get(account_id)
 
@@ -94,8 +94,8 @@ def test_a_temporary_password_stops_working_after_seven_days(clock, client, api,
 
 
 def test_expired_codes_challenges_and_links_are_removed(clock, client, api, resident, outbox):
-    from chalicelib.adapters.models import TokenRecord
-    from chalicelib.domain.tokens import token_hash
+    from chalicelib.accounts.models import TokenRecord
+    from chalicelib.accounts.tokens import token_hash
 
     api.post("/v1/auth/password/forgot", {"username": resident["civil_id"]})
     reset_token = outbox.last(template="password_reset")["links"][0].split("token=")[1]
@@ -111,7 +111,7 @@ def test_expired_codes_challenges_and_links_are_removed(clock, client, api, resi
 
 
 def test_sessions_unused_past_their_life_are_removed_and_used_ones_stay(clock, client, api, resident):
-    from chalicelib.adapters.models import SessionRecord
+    from chalicelib.accounts.models import SessionRecord
 
     other = api.login(resident["civil_id"], NEW_PASSWORD, device="tablet").body
     clock.shift(timedelta(days=20))
@@ -144,9 +144,9 @@ def test_more_due_items_than_one_page_are_all_handled(clock, client, many_invite
 
 
 def test_a_run_stops_before_its_time_limit_and_the_next_run_finishes(clock, client, many_invites):
-    from chalicelib.adapters.account_store import DueStore
-    from chalicelib.services.expiry import JobRun, expire_invites
-    from chalicelib.wiring import now
+    from chalicelib.accounts.expiry import JobRun, expire_invites
+    from chalicelib.accounts.store import DueStore
+    from chalicelib.platform.clock import now
 
     clock.shift(timedelta(days=15))
     budget = iter([False] * 5 + [True] * 100)
@@ -159,9 +159,9 @@ def test_a_run_stops_before_its_time_limit_and_the_next_run_finishes(clock, clie
 
 
 def test_two_runs_at_once_do_nothing_twice(clock, client, many_invites):
-    from chalicelib.adapters.account_store import DueStore
-    from chalicelib.services.expiry import JobRun, expire_invites
-    from chalicelib.wiring import now
+    from chalicelib.accounts.expiry import JobRun, expire_invites
+    from chalicelib.accounts.store import DueStore
+    from chalicelib.platform.clock import now
 
     clock.shift(timedelta(days=15))
     second_summary = {}
@@ -179,9 +179,9 @@ def test_two_runs_at_once_do_nothing_twice(clock, client, many_invites):
 
 
 def test_one_items_failure_never_stops_the_others(clock, client, many_invites):
-    from chalicelib.adapters.account_store import DueStore
-    from chalicelib.services.expiry import JobRun, expire_invites
-    from chalicelib.wiring import now
+    from chalicelib.accounts.expiry import JobRun, expire_invites
+    from chalicelib.accounts.store import DueStore
+    from chalicelib.platform.clock import now
 
     clock.shift(timedelta(days=15))
     broken = many_invites[3].account_id
@@ -198,7 +198,7 @@ def test_one_items_failure_never_stops_the_others(clock, client, many_invites):
 
 
 def test_a_lost_race_is_a_skip_not_a_failure():
-    from chalicelib.services.expiry import JobRun, run_due
+    from chalicelib.accounts.expiry import JobRun, run_due
 
     def act(_item):
         raise StaleState()

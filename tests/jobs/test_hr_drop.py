@@ -6,7 +6,7 @@ import json
 
 import boto3
 
-from chalicelib.jobs.hr_files import dropped_files
+from chalicelib.enrolment.jobs import dropped_files
 from chalicelib.settings import get_settings
 
 

@@ -17,7 +17,7 @@ STREAM = "payment#pay-chain"
 
 
 def _event(kind: str, minute: int, amount: int | None = 12_000, stream: str = STREAM):
-    from chalicelib.domain.ledger import LedgerEvent
+    from chalicelib.premiums.ledger import LedgerEvent
 
     return LedgerEvent(stream, kind, datetime(2026, 3, 1, 10, minute, tzinfo=UTC), "account:a1",
                        account_id="a1", payment_id="pay-chain", amount_fils=amount, to_status=kind)
@@ -25,7 +25,7 @@ def _event(kind: str, minute: int, amount: int | None = 12_000, stream: str = ST
 
 @pytest.fixture
 def store(aws):
-    from chalicelib.adapters.premium_store import PremiumStore
+    from chalicelib.premiums.store import PremiumStore
 
     store = PremiumStore()
     store.append_events([_event("payment_started", 1), _event("payment_session_attached", 2)])
@@ -35,25 +35,25 @@ def store(aws):
 
 
 def _dynamo():
-    from chalicelib.adapters.aws import client
+    from chalicelib.platform.aws import client
 
     return client("dynamodb")
 
 
 def _table() -> str:
-    from chalicelib.adapters.premium_models import LedgerRecord
+    from chalicelib.premiums.models import LedgerRecord
 
     return LedgerRecord.Meta.table_name
 
 
 def _events(store) -> list[dict]:
-    from chalicelib.domain.ledger import HEAD_KEY
+    from chalicelib.premiums.ledger import HEAD_KEY
 
     return [i for i in store.ledger_items(STREAM) if i["event_key"]["S"] != HEAD_KEY]
 
 
 def _problems(store) -> list[str]:
-    from chalicelib.domain.ledger import verify_stream
+    from chalicelib.premiums.ledger import verify_stream
 
     return [f.problem for f in verify_stream(STREAM, store.ledger_items(STREAM))]
 
@@ -99,7 +99,7 @@ def test_a_deleted_last_event_is_found_against_the_head(store):
 
 
 def test_a_forged_event_is_found_even_with_a_valid_hash(store):
-    from chalicelib.domain.ledger import event_hash
+    from chalicelib.premiums.ledger import event_hash
 
     # A forger who knows the scheme: a refund slipped in after event 3, linked and hashed correctly.
     third = _events(store)[2]
@@ -112,7 +112,7 @@ def test_a_forged_event_is_found_even_with_a_valid_hash(store):
 
 
 def test_a_stream_without_a_head_is_found_by_the_admin_scan(store):
-    from chalicelib.adapters.premium_store import PremiumStore
+    from chalicelib.premiums.store import PremiumStore
 
     PremiumStore().append_events([_event("payment_started", 1, stream="payment#other")])
     _dynamo().delete_item(TableName=_table(), Key={"stream": {"S": "payment#other"}, "event_key": {"S": "#head"}})
@@ -121,7 +121,7 @@ def test_a_stream_without_a_head_is_found_by_the_admin_scan(store):
 
 
 def test_the_scheduled_check_logs_each_find_at_error_level(store, capsys):
-    from chalicelib.jobs.ledger import check_ledger
+    from chalicelib.premiums.ledger_job import check_ledger
 
     assert check_ledger(store) == {"streams": 1, "findings": 0, "complete": 1}
     item = _events(store)[0]
@@ -135,15 +135,15 @@ def test_the_scheduled_check_logs_each_find_at_error_level(store, capsys):
 
 
 def test_the_scheduled_check_stops_in_time_and_says_so(store, capsys):
-    from chalicelib.jobs.ledger import check_ledger
+    from chalicelib.premiums.ledger_job import check_ledger
 
     assert check_ledger(store, out_of_time=lambda: True)["complete"] == 0
     assert "ledger_check_incomplete" in capsys.readouterr().out
 
 
 def test_two_appends_after_the_same_head_cannot_both_land(store, monkeypatch):
-    from chalicelib.adapters import premium_store
-    from chalicelib.adapters.premium_store import LEDGER_HEAD, LostRace, _chained, _transact_once
+    from chalicelib.premiums import store as premium_store
+    from chalicelib.premiums.store import LEDGER_HEAD, LostRace, _chained, _transact_once
 
     # Both writers read the head of event 5 and chain their event as event 6.
     first, _ = _chained([_event("policy_extended", 6)], datetime.now(UTC), {})
@@ -160,7 +160,7 @@ def test_two_appends_after_the_same_head_cannot_both_land(store, monkeypatch):
 
 
 def test_a_reordered_key_is_found(store):
-    from chalicelib.domain.ledger import event_hash, verify_stream
+    from chalicelib.premiums.ledger import event_hash, verify_stream
 
     items = store.ledger_items(STREAM)
     events = [i for i in items if i["event_key"]["S"] != "#head"]
@@ -172,8 +172,8 @@ def test_a_reordered_key_is_found(store):
 
 
 def test_concurrent_appends_to_one_stream_make_one_chain(moto_server):
-    from chalicelib.adapters.premium_store import PremiumStore
-    from chalicelib.domain.ledger import verify_stream
+    from chalicelib.premiums.ledger import verify_stream
+    from chalicelib.premiums.store import PremiumStore
 
     store = PremiumStore()
     store.append_events([_event("payment_started", 1)])
@@ -188,7 +188,7 @@ def test_concurrent_appends_to_one_stream_make_one_chain(moto_server):
 
 
 def test_a_stale_head_this_container_remembers_costs_a_retry_never_a_fork(store):
-    from chalicelib.adapters import premium_store
+    from chalicelib.premiums import store as premium_store
 
     store.append_events([_event("policy_extended", 6)])  # remembered as the head: event 6
     stale = premium_store._known_heads[STREAM]

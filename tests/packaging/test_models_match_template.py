@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 from pynamodb.models import Model
 
-import chalicelib.adapters
 from devstack.provision import Resolver, resources_of
+
+LIB = Path(__file__).resolve().parents[2] / "chalicelib"
 
 
 def all_models() -> list[type[Model]]:
-    for module in pkgutil.iter_modules(chalicelib.adapters.__path__):
-        importlib.import_module(f"chalicelib.adapters.{module.name}")
+    # Every module of every feature: a model anywhere in chalicelib/ must match its table.
+    for module in pkgutil.walk_packages([str(LIB)], prefix="chalicelib."):
+        importlib.import_module(module.name)
     found, todo = [], list(Model.__subclasses__())
     while todo:
         cls = todo.pop()

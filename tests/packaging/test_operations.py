@@ -340,9 +340,9 @@ def test_the_settings_default_names_the_template_configuration_set(stage, monkey
 
 
 def test_every_email_is_sent_with_the_configuration_set(aws):
-    from chalicelib.adapters import messaging
-    from chalicelib.adapters.aws import client
-    from chalicelib.domain.messages import Message
+    from chalicelib.platform import messaging
+    from chalicelib.platform.aws import client
+    from chalicelib.platform.messages import Message
     from chalicelib.settings import get_settings
 
     configuration_set = get_settings().email_configuration_set

@@ -202,7 +202,7 @@ import app  # every handler module, as Lambda imports them
 import boto3
 for service in {services!r}:
     boto3.client(service)
-from chalicelib.adapters.models import AccountRecord
+from chalicelib.accounts.models import AccountRecord
 AccountRecord._get_connection().connection.client  # PynamoDB's own client
 # Every native library loads: Pillow's codecs and FreeType, cryptography, argon2, the bidi engine.
 import io, pathlib

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib.api import pages
+from chalicelib.accounts import pages
 
 EVERY_PAGE = {
     "activate": pages.activate_page("t"),

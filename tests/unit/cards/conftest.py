@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from chalicelib.domain.card import (
+from chalicelib.cards.card import (
     CardContent,
     GroupCover,
     IdNote,
     Relationship,
     ResidenceCover,
 )
-from chalicelib.domain.card_payload import (
+from chalicelib.cards.payload import (
     CardClaims,
     SigningKeyPair,
     generate_keypair,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from chalicelib.adapters import arabic_text
-from chalicelib.adapters.card_render import FONT_DIR, FONT_FILES
+from chalicelib.cards.render import FONT_DIR, FONT_FILES
+from chalicelib.kernel import arabic_text
 
 ARABIC_FONT = FONT_DIR / FONT_FILES["arabic_bold"]
 ALLAH_LIGATURE = "\ufdf2"

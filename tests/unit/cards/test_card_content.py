@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.card import (
+from chalicelib.cards.card import (
     ID_NOTE_TEXT,
     CardContent,
     IdNote,
@@ -68,7 +68,7 @@ def test_the_same_content_always_has_the_same_key(group_card):
 
 _KEY_IN_A_FRESH_PROCESS = """
 from datetime import date
-from chalicelib.domain.card import CardContent, GroupCover, IdNote
+from chalicelib.cards.card import CardContent, GroupCover, IdNote
 from chalicelib.errors import Text
 card = CardContent(
     insurer=Text("Insurer", "المؤمن"), member_id="M1", name=Text("Ali", "علي"),

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 import segno
 
-from chalicelib.domain.card_payload import (
+from chalicelib.cards.payload import (
     VERSION,
     CardClaims,
     CardKeyUnknown,

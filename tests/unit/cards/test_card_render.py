@@ -13,9 +13,9 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageFont
 
-from chalicelib.adapters import card_render
-from chalicelib.domain.card import IdNote
-from chalicelib.domain.card_payload import (
+from chalicelib.cards import render as card_render
+from chalicelib.cards.card import IdNote
+from chalicelib.cards.payload import (
     public_jwks,
     public_keys_from_jwks,
     sign_payload,
@@ -117,7 +117,7 @@ def test_a_very_long_name_is_shrunk_or_cut_never_drawn_off_the_card(qr_text, gro
 def test_importing_the_card_modules_loads_no_imaging_qr_shaping_or_crypto_library():
     code = (
         "import sys\n"
-        "import chalicelib.adapters.card_render, chalicelib.domain.card_payload\n"
+        "import chalicelib.cards.render, chalicelib.cards.payload\n"
         "heavy = {'PIL', 'segno', 'bidi', 'arabic_reshaper', 'cryptography'} & set(sys.modules)\n"
         "print(sorted(heavy))\n"
     )

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from chalicelib.domain.card import GroupCover, IdNote, Relationship
-from chalicelib.domain.insured import (
+from chalicelib.cards.card import GroupCover, IdNote, Relationship
+from chalicelib.cards.insured import (
     CardStatus,
     CoverKind,
     InsuredPerson,

@@ -7,15 +7,15 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain.civil_id import compose_civil_id
-from chalicelib.domain.premiums import (
+from chalicelib.errors import AppError, ValidationFailed
+from chalicelib.kernel.civil_id import compose_civil_id
+from chalicelib.premiums.rules import (
     DEFAULT_TARIFFS,
     ApplicationRequest,
     NotOfferedOnline,
     Tariff,
     review_application,
 )
-from chalicelib.errors import AppError, ValidationFailed
 
 TODAY = date(2026, 3, 1)
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.civil_id import (
+from chalicelib.errors import ValidationFailed
+from chalicelib.kernel.civil_id import (
     WEIGHTS,
     age_on,
     compose_civil_id,
@@ -17,7 +18,6 @@ from chalicelib.domain.civil_id import (
     is_valid_civil_id,
     parse_civil_id,
 )
-from chalicelib.errors import ValidationFailed
 
 TODAY = date(2026, 3, 1)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.money import ensure_fils, fils_from_kwd, format_amount, kwd_decimal, parse_kwd
+from chalicelib.kernel.money import ensure_fils, fils_from_kwd, format_amount, kwd_decimal, parse_kwd
 
 
 def test_fifty_dinars_read_on_a_receipt_in_both_languages():

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.payments import (
+from chalicelib.errors import ValidationFailed
+from chalicelib.kernel.kuwait_time import kuwait_today
+from chalicelib.premiums.payment_rules import (
     PAYMENT_TRANSITIONS,
     REFUND_TRANSITIONS,
     AlreadyRefunded,
@@ -25,11 +27,9 @@ from chalicelib.domain.payments import (
     check_idempotency_key,
     check_refundable,
     current_span,
-    kuwait_today,
     request_fingerprint,
 )
-from chalicelib.domain.premiums import add_years
-from chalicelib.errors import ValidationFailed
+from chalicelib.premiums.rules import add_years
 
 DAY0 = date(2026, 3, 1)
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.phone import is_kuwait_mobile, parse_kuwait_mobile
 from chalicelib.errors import ValidationFailed
+from chalicelib.kernel.phone import is_kuwait_mobile, parse_kuwait_mobile
 
 
 def refusal(raw: object) -> str:

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.premiums import (
+from chalicelib.errors import ValidationFailed
+from chalicelib.premiums.rules import (
     CATEGORIES,
     CATEGORIES_BY_CODE,
     DEFAULT_TARIFFS,
@@ -21,7 +22,6 @@ from chalicelib.domain.premiums import (
     quote,
     tariff_in_force,
 )
-from chalicelib.errors import ValidationFailed
 
 START = date(2026, 3, 1)
 

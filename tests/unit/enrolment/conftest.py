@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters.hr_csv import open_hr_csv
-from chalicelib.domain.enrolment import EnrolmentRow, RowError, parse_row
+from chalicelib.enrolment.hr_csv import open_hr_csv
+from chalicelib.enrolment.rules import EnrolmentRow, RowError, parse_row
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "hr"
 POLICY_NO = "GP-ACME-2026"

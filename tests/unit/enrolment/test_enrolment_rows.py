@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain.enrolment import (
+from chalicelib.enrolment.rules import (
     Action,
     FamilyCheck,
     Gender,

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from chalicelib.adapters.hr_csv import HrFileError, normalize_header, open_hr_csv
-from chalicelib.domain.enrolment import EXTRA_CELLS, EnrolmentRow, FamilyCheck
+from chalicelib.enrolment.hr_csv import HrFileError, normalize_header, open_hr_csv
+from chalicelib.enrolment.rules import EXTRA_CELLS, EnrolmentRow, FamilyCheck
 
 from .conftest import CHILD, EXAMPLES, HEADER, PRINCIPAL, csv_text, parse, read_rows
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.adapters.hr_csv import HrCsv, HrFileError, open_hr_csv
-from chalicelib.domain.enrolment import CELL_MAX_CHARS, ROW_MAX_CHARS, EnrolmentRow, parse_row
+from chalicelib.enrolment.hr_csv import HrCsv, HrFileError, open_hr_csv
+from chalicelib.enrolment.rules import CELL_MAX_CHARS, ROW_MAX_CHARS, EnrolmentRow, parse_row
 
 from .conftest import CHILD, HEADER, PRINCIPAL, csv_text
 
@@ -165,7 +165,7 @@ def test_hostile_lines_take_under_a_few_seconds_of_cpu() -> None:
     # CPU time of a child process, capped by the kernel: other load on the machine does not count.
     script = (
         "import io\n"
-        "from chalicelib.adapters.hr_csv import open_hr_csv, HrFileError\n"
+        "from chalicelib.enrolment.hr_csv import open_hr_csv, HrFileError\n"
         f"head = {HEAD!r}\n"
         "for data in (head + b'E1,principal,' + b'A' * 40_000, head + b'E1,principal,\"' + b'A' * 120 * 1024):\n"
         "    try:\n"

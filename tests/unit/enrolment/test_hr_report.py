@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.adapters.hr_csv import HrFileError, open_hr_csv
-from chalicelib.adapters.hr_report import (
+from chalicelib.enrolment.hr_csv import HrFileError, open_hr_csv
+from chalicelib.enrolment.hr_report import (
     CSV_HEADER,
     Outcome,
     ReportBodies,
@@ -20,7 +20,7 @@ from chalicelib.adapters.hr_report import (
     index_key,
     report_keys,
 )
-from chalicelib.domain.enrolment import (
+from chalicelib.enrolment.rules import (
     EnrolmentRow,
     FamilyCheck,
     member_id_candidates,

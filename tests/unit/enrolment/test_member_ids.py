@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from chalicelib.adapters.hr_csv import open_hr_csv
-from chalicelib.domain.enrolment import (
+from chalicelib.enrolment.hr_csv import open_hr_csv
+from chalicelib.enrolment.rules import (
     EnrolmentRow,
     is_member_id,
     member_id_candidates,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chalicelib.adapters.hr_csv import open_hr_csv
-from chalicelib.adapters.hr_report import Outcome, ReportLine, ReportWriter
+from chalicelib.enrolment.hr_csv import open_hr_csv
+from chalicelib.enrolment.hr_report import Outcome, ReportLine, ReportWriter
 
 MB = 1024 * 1024
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.adapters.gateway import InvalidCallback
-from chalicelib.adapters.gateway.signing import SignatureError, sign, signature, verify
+from chalicelib.premiums.gateway import InvalidCallback
+from chalicelib.premiums.gateway.signing import SignatureError, sign, signature, verify
 
 SECRET = b"s3cret-for-tests"
 NOW = 1_772_355_600

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.adapters.gateway import (
+from chalicelib.premiums.gateway import (
     GatewayError,
     GatewayStatus,
     InvalidCallback,
     PaymentGateway,
     RefundStatus,
 )
-from chalicelib.adapters.gateway.knet import (
+from chalicelib.premiums.gateway.knet import (
     TEST_PAYMENT_URL,
     TEST_TRANPIPE_URL,
     HttpRequest,

@@ -9,14 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib.adapters.gateway import GatewayStatus, InvalidCallback, PaymentGateway, RefundStatus
-from chalicelib.adapters.gateway.sandbox import (
+from chalicelib.premiums.gateway import GatewayStatus, InvalidCallback, PaymentGateway, RefundStatus
+from chalicelib.premiums.gateway.sandbox import (
     PAGE_HEADERS,
     FileSandboxStore,
     InMemorySandboxStore,
     SandboxGateway,
 )
-from chalicelib.adapters.gateway.signing import SIGNATURE_HEADER, SignatureError
+from chalicelib.premiums.gateway.signing import SIGNATURE_HEADER, SignatureError
 
 SECRET = b"sandbox-secret"
 PAGE_BASE = "http://127.0.0.1:8000/sandbox/pay"
@@ -189,7 +189,7 @@ def test_a_callback_signed_with_another_secret_is_rejected(clock, store):
 
 
 def test_a_correctly_signed_body_that_is_not_a_sandbox_callback_is_rejected(gateway, clock):
-    from chalicelib.adapters.gateway.signing import sign
+    from chalicelib.premiums.gateway.signing import sign
 
     body = json.dumps({"gateway": "knet", "status": "captured"}).encode()
     headers = {SIGNATURE_HEADER.lower(): sign(body, SECRET, int(clock.now))}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters.common_passwords import common_passwords, is_common_password
-from chalicelib.domain.password_policy import RULE_COMMON, check_new_password
+from chalicelib.accounts.common_passwords import common_passwords, is_common_password
+from chalicelib.accounts.password_policy import RULE_COMMON, check_new_password
 from chalicelib.errors import ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,7 +39,7 @@ def test_the_policy_refuses_a_common_password_from_the_real_list():
 def test_the_list_loads_on_first_use_without_importing_zxcvbn_itself():
     script = (
         "import sys\n"
-        "from chalicelib.adapters import common_passwords as m\n"
+        "from chalicelib.accounts import common_passwords as m\n"
         "assert m.common_passwords.cache_info().currsize == 0\n"
         "assert m.is_common_password('password1')\n"
         "assert m.common_passwords.cache_info().currsize == 1\n"

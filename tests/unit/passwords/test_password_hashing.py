@@ -9,8 +9,8 @@ from pathlib import Path
 import argon2
 import pytest
 
-from chalicelib.adapters import passwords
-from chalicelib.adapters.passwords import (
+from chalicelib.accounts import hashing as passwords
+from chalicelib.accounts.hashing import (
     DEFAULT_PARAMETERS,
     OWASP_MINIMUM,
     PasswordHasher,
@@ -123,7 +123,7 @@ def test_the_module_level_dummy_verify_returns_nothing():
 def test_argon2_is_imported_only_when_a_password_is_hashed():
     script = (
         "import sys\n"
-        "from chalicelib.adapters import passwords\n"
+        "from chalicelib.accounts import hashing as passwords\n"
         "assert 'argon2' not in sys.modules\n"
         "passwords.PasswordHasher()\n"
         "assert 'argon2' not in sys.modules\n"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib.domain.password_policy import (
+from chalicelib.accounts.password_policy import (
     HISTORY_SIZE,
     MAX_LENGTH,
     MESSAGES,

@@ -1,0 +1,46 @@
+"""Accounts: registration, login, sessions, passwords, the authorizer and the account jobs.
+
+Other capabilities import from here only; the names resolve on first use (PEP 562), so
+importing the package costs nothing a route or job does not use."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.accounts.api import auth, authorizer_bp, caller, jwt_authorizer
+    from chalicelib.accounts.jobs import expiry_jobs
+    from chalicelib.accounts.links import link_pages
+    from chalicelib.accounts.models import AccountRecord, UsernameRecord
+    from chalicelib.accounts.store import contact_of
+
+_SURFACE = {
+    "auth": "chalicelib.accounts.api",
+    "authorizer_bp": "chalicelib.accounts.api",
+    "caller": "chalicelib.accounts.api",
+    "jwt_authorizer": "chalicelib.accounts.api",
+    "link_pages": "chalicelib.accounts.links",
+    "expiry_jobs": "chalicelib.accounts.jobs",
+    "AccountRecord": "chalicelib.accounts.models",
+    "UsernameRecord": "chalicelib.accounts.models",
+    "contact_of": "chalicelib.accounts.store",
+}
+
+__all__ = [
+    "AccountRecord",
+    "UsernameRecord",
+    "auth",
+    "authorizer_bp",
+    "caller",
+    "contact_of",
+    "expiry_jobs",
+    "jwt_authorizer",
+    "link_pages",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SURFACE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_SURFACE[name]), name)

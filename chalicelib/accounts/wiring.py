@@ -1,0 +1,39 @@
+"""Picks the adapters the account use cases run on (tests swap them here)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from chalicelib.accounts.ports import AuthDeps
+from chalicelib.platform.clock import now
+
+
+@cache
+def auth_deps() -> AuthDeps:
+    from chalicelib.accounts.common_passwords import is_common_password
+    from chalicelib.accounts.hashing import default_hasher
+    from chalicelib.accounts.hmac_keys import accounts_hmac_keys
+    from chalicelib.accounts.jwt_tokens import issue_access_token
+    from chalicelib.accounts.store import AccountStore
+    from chalicelib.platform import messaging
+    from chalicelib.settings import get_settings
+
+    return AuthDeps(
+        settings=get_settings(),
+        store=AccountStore(),
+        hasher=default_hasher(),
+        is_common_password=is_common_password,
+        send=messaging.send,
+        enqueue=messaging.enqueue,
+        now=now,
+        issue_access_token=issue_access_token,
+        hmac_keys=accounts_hmac_keys,
+    )
+
+
+def forget() -> None:
+    """Forget cached adapters and keys (each test has a fresh AWS)."""
+    from chalicelib.accounts.hmac_keys import forget_hmac_keys
+
+    auth_deps.cache_clear()
+    forget_hmac_keys()

@@ -1,0 +1,34 @@
+"""E-cards: who an account covers, cards drawn to S3 behind signed URLs, and their verification.
+
+Other capabilities import from here only; the names resolve on first use (PEP 562), so
+importing the package costs nothing a route or job does not use."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.cards.api import cards_api
+    from chalicelib.cards.openapi import card_schema, openapi_paths
+    from chalicelib.cards.use_cases import people_of_account
+
+_SURFACE = {
+    "cards_api": "chalicelib.cards.api",
+    "people_of_account": "chalicelib.cards.use_cases",
+    "openapi_paths": "chalicelib.cards.openapi",
+    "card_schema": "chalicelib.cards.openapi",
+}
+
+__all__ = [
+    "card_schema",
+    "cards_api",
+    "openapi_paths",
+    "people_of_account",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SURFACE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_SURFACE[name]), name)

@@ -1,0 +1,39 @@
+"""The /v1/cards routes (signed in) and the providers' /v1/verify routes (public)."""
+
+from __future__ import annotations
+
+from chalicelib.accounts import caller, jwt_authorizer
+from chalicelib.cards import use_cases as cards
+from chalicelib.cards.wiring import card_deps
+from chalicelib.platform.http import ApiBlueprint, json_body, json_response
+
+cards_api = ApiBlueprint(__name__)
+
+
+@cards_api.route("/v1/cards", methods=["GET"], authorizer=jwt_authorizer)
+def list_cards():
+    return json_response({"cards": cards.list_cards(card_deps(), caller()["account_id"])},
+                         headers={"Cache-Control": "private, no-store"})
+
+
+@cards_api.route("/v1/cards/{member_id}", methods=["GET"], authorizer=jwt_authorizer)
+def get_card(member_id):
+    query = cards_api.current_request.query_params or {}
+    body = cards.card_url(card_deps(), caller()["account_id"], member_id, query.get("format"))
+    # The URL is a bearer credential for 5 minutes: no cache may keep it.
+    return json_response(body, headers={"Cache-Control": "private, no-store"})
+
+
+# Public on purpose: the signature is checked before any read, so the route only ever
+# talks about the person on a genuine card, to whoever holds that card (see services/cards.py).
+@cards_api.route("/v1/verify", methods=["POST"])
+def verify():
+    body = json_body(cards_api.current_request)
+    return json_response(cards.verify_card(card_deps(), body.get("payload")),
+                         headers={"Cache-Control": "no-store"})
+
+
+@cards_api.route("/v1/verify/keys", methods=["GET"])
+def verify_keys():
+    # Five minutes, like the key ring's own cache: a rotated key reaches verifiers within that.
+    return json_response(cards.verification_keys(card_deps()), headers={"Cache-Control": "public, max-age=300"})

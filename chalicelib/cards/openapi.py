@@ -1,0 +1,72 @@
+"""The e-card part of the OpenAPI document (merged by chalicelib/health/openapi.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+DATE = {"type": "string", "format": "date"}
+STATUS = {"type": "string", "enum": ["active", "upcoming", "expired", "terminated"],
+          "description": "terminated wins over dates; expired once valid_to has passed (Kuwait time)"}
+
+
+def card_schema(s: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """One insured person as GET /v1/cards and GET /v1/me list them."""
+    label = s(en="string", ar="string")
+    return s(
+        member_id={"type": "string", "description": "the card number; residence cards are R-<civil ID>"},
+        kind={"type": "string", "enum": ["group", "residence"]},
+        name=label,
+        relationship={"type": "string", "enum": ["principal", "spouse", "child", "parent"]},
+        relationship_label=label,
+        date_of_birth=DATE,
+        policy_number={"type": "string", "nullable": True},
+        plan=s(code="string", en="string", ar="string"),
+        network=label,
+        valid_from=DATE,
+        valid_to={**DATE, "description": "the last covered day"},
+        status=STATUS,
+        id_note={"type": "string", "enum": ["own_id", "parent_id"],
+                 "description": "parent_id until the day the person turns 16"},
+        card_available={"type": "boolean", "description": "false once terminated"},
+        formats={"type": "array", "items": {"type": "string", "enum": ["png", "pdf"]}},
+    )
+
+
+def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """Paths of the cards and of the providers' verification, built with openapi.py's helpers."""
+    member_id = [{"name": "member_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    fmt = [{"name": "format", "in": "query", "required": False,
+            "schema": {"type": "string", "enum": ["png", "pdf"], "default": "png"}}]
+    claims = s(member_id="string", name=s(en="string", ar="string"), plan="string", valid_from=DATE,
+               valid_to=DATE, issued_at={"type": "string", "format": "date-time"},
+               kid={"type": "string", "description": "the JWK of GET /v1/verify/keys that signed it"})
+    jwk = s(kty={"type": "string", "enum": ["OKP"]}, crv={"type": "string", "enum": ["Ed25519"]}, x="string",
+            kid="string", alg={"type": "string", "enum": ["EdDSA"]}, use={"type": "string", "enum": ["sig"]})
+    return {
+        "/v1/cards": {"get": op(
+            "Everyone the account covers (principal, dependents, paid residence policies) and their card status",
+            auth=True, errors=(), out=s(cards={"type": "array", "items": card_schema(s)}))},
+        "/v1/cards/{member_id}": {"get": op(
+            "A signed S3 URL, valid 5 minutes, of the person's card (PNG 1012x638 or one-page PDF). "
+            "A member id the account does not cover is 404, like one that does not exist; a terminated "
+            "person's card is 410 COVERAGE_TERMINATED.",
+            auth=True, params=[*member_id, *fmt], errors=("404", "410", "422"),
+            out=s(member_id="string", format={"type": "string", "enum": ["png", "pdf"]},
+                  url={"type": "string", "format": "uri"},
+                  expires_at={"type": "string", "format": "date-time"}, expires_in="integer", status=STATUS))},
+        "/v1/verify": {"post": op(
+            "For providers, no sign-in: a card's QR payload in, whether we signed it and the cover's status "
+            "now out. A changed or forged payload is an error (CARD_SIGNATURE_INVALID, CARD_KEY_UNKNOWN, "
+            "CARD_PAYLOAD_MALFORMED, CARD_PAYLOAD_VERSION_UNSUPPORTED).",
+            body=s(payload={"type": "string", "description": "the QR code's text, EC1:..."}),
+            errors=("400", "422"), required=("payload",),
+            out=s(genuine="boolean", status={**STATUS, "enum": [*STATUS["enum"], "unknown"]}, card=claims,
+                  matches_current_record={"type": "boolean",
+                                          "description": "false when the printed details changed since"},
+                  checked_at={"type": "string", "format": "date-time"}))},
+        "/v1/verify/keys": {"get": op(
+            "The Ed25519 public keys (JWK set, RFC 8037) that sign card QR codes, current and previous, for "
+            "offline verification: Ed25519 over b'EC1:' + the base45-decoded bytes before the last 64",
+            errors=(), out=s(keys={"type": "array", "items": jwk}))},
+    }

@@ -1,0 +1,200 @@
+"""E-card use cases: list an account's cards, hand out one card by signed URL, verify a card's QR code.
+
+A card is never stored as "the card of X": it is drawn from what is on record *now*, under
+a key derived from everything it prints (and the QR signing key's id). Asking again for an
+unchanged card finds the same object and draws nothing; any change to the person (an HR
+update, a renewal, a 16th birthday, a key rotation) gives a new key, so the next request
+draws the new card. Nothing has to tell the card service that something changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from chalicelib.cards.card import RELATIONSHIP_TEXT, CardContent, id_note_for
+from chalicelib.cards.insured import (
+    INSURER,
+    CardStatus,
+    InsuredPerson,
+    card_order,
+    claims_for,
+)
+from chalicelib.cards.payload import CardClaims, sign_payload, verify_payload
+from chalicelib.errors import AppError, NotFound, Text, field_error
+from chalicelib.kernel.kuwait_time import kuwait_today
+from chalicelib.logs import log_event
+
+FORMATS = ("png", "pdf")
+MAX_PAYLOAD_CHARS = 2000  # a version-40 QR holds at most 4,296 alphanumerics; ours are far shorter
+
+
+class CardTerminated(AppError):
+    """The person's cover was ended: their card is no longer handed out (it still verifies, as terminated)."""
+
+    status = 410
+    code = "COVERAGE_TERMINATED"
+    text = Text(
+        "This person's insurance has ended, so their card is no longer available. "
+        "For questions call customer service on 19097.",
+        "انتهى تأمين هذا الشخص، لذا لم تعد بطاقته متاحة. للاستفسار اتصل بخدمة العملاء على 19097.",
+    )
+
+
+class PeopleReader(Protocol):
+    def of_account(self, account_id: str) -> list[InsuredPerson]: ...
+    def covered(self, account_id: str, member_id: str) -> InsuredPerson | None: ...
+    def find(self, member_id: str) -> InsuredPerson | None: ...
+
+
+class CardObjects(Protocol):
+    def ready(self, key: str, now: datetime) -> bool: ...
+    def put(self, key: str, body: bytes, metadata: dict[str, str] | None = None) -> None: ...
+    def signed_url(self, key: str, now: datetime, filename: str) -> Any: ...  # -> .url, .expires_at
+
+
+@dataclass
+class CardDeps:
+    people: PeopleReader
+    objects: CardObjects
+    # (content, qr_text, "png" | "pdf") -> bytes; imports Pillow only when called.
+    render: Callable[[CardContent, str, str], bytes]
+    signing_key: Callable[[], tuple[str, Any]]  # -> (kid, Ed25519 private key)
+    public_key: Callable[[str], Any | None]  # kid -> Ed25519 public key, or None
+    public_keys: Callable[[], dict[str, Any]]
+    now: Callable[[], datetime]
+    insurer: Text = INSURER
+
+
+def list_cards(deps: CardDeps, account_id: str) -> list[dict[str, Any]]:
+    """Every person the account covers, with their card's status today, principal first."""
+    today = kuwait_today(deps.now())
+    people = sorted(deps.people.of_account(account_id), key=card_order)
+    return [card_view(person, today) for person in people]
+
+
+def card_view(person: InsuredPerson, today: date) -> dict[str, Any]:
+    """What the app shows for one person before opening the card."""
+    status = person.status(today)
+    return {
+        "member_id": person.member_id,
+        "kind": person.kind.value,
+        "name": {"en": person.name.en, "ar": person.name.ar},
+        "relationship": person.relationship.value,
+        "relationship_label": _text(RELATIONSHIP_TEXT[person.relationship]),
+        "date_of_birth": person.date_of_birth.isoformat(),
+        "policy_number": person.cover.policy_number,
+        "plan": {"code": person.plan_code, **_text(person.plan)},
+        "network": _text(person.network),
+        "valid_from": person.valid_from.isoformat(),
+        "valid_to": person.valid_to.isoformat(),
+        "status": status.value,
+        # The under-16 note printed on a card drawn today (FAQ point 6).
+        "id_note": id_note_for(person.date_of_birth, today).value,
+        "card_available": status is not CardStatus.TERMINATED,
+        "formats": list(FORMATS) if status is not CardStatus.TERMINATED else [],
+    }
+
+
+def card_url(deps: CardDeps, account_id: str, member_id: str, fmt: str | None) -> dict[str, Any]:
+    """A signed URL, valid 5 minutes, to the card of someone the account covers (drawn if new)."""
+    fmt = (fmt or "png").lower()
+    if fmt not in FORMATS:
+        raise field_error("format", "one_of", "format must be png or pdf.", "يجب أن تكون الصيغة png أو pdf.")
+    person = deps.people.covered(account_id, member_id)
+    if person is None:
+        # Someone else's member id and one that does not exist get the same answer.
+        raise NotFound()
+    now = deps.now()
+    today = kuwait_today(now)
+    if person.status(today) is CardStatus.TERMINATED:
+        raise CardTerminated(details={"member_id": person.member_id})
+    kid, private_key = deps.signing_key()
+    content = person.card_content(today, deps.insurer)
+    key = content.object_key(fmt, signing_kid=kid)
+    drawn = False
+    if not deps.objects.ready(key, now):
+        qr_text = sign_payload(claims_for(content, _whole_seconds(now)), private_key, kid)
+        deps.objects.put(key, deps.render(content, qr_text, fmt), {"kid": kid, "member": person.member_id})
+        drawn = True
+    log_event("card_handed_out", member_id=person.member_id, format=fmt, drawn=drawn)
+    signed = deps.objects.signed_url(key, now, f"card-{person.member_id}.{fmt}")
+    return {
+        "member_id": person.member_id,
+        "format": fmt,
+        "url": signed.url,
+        "expires_at": signed.expires_at.astimezone(UTC).isoformat(),
+        "expires_in": int((signed.expires_at - now).total_seconds()),
+        "status": person.status(today).value,
+    }
+
+
+def verification_keys(deps: CardDeps) -> dict[str, list[dict[str, str]]]:
+    """The public keys as a JWK set: an offline verifier needs nothing else."""
+    from chalicelib.cards.payload import public_jwks
+
+    return public_jwks(deps.public_keys())
+
+
+def verify_card(deps: CardDeps, payload: object) -> dict[str, Any]:
+    """Whether a QR payload is a card we signed, and the cover's status now.
+
+    The signature is checked before anything is read, so only the holder of a genuine card
+    (or a screenshot of one) learns a status, and only for that card's person: a public
+    route cannot be used to probe member ids.
+    """
+    if not isinstance(payload, str) or not payload.strip():
+        raise field_error("payload", "required", "payload is required: the text of the card's QR code.",
+                          "الحقل payload مطلوب: نص رمز QR في البطاقة.")
+    if len(payload) > MAX_PAYLOAD_CHARS:
+        raise field_error("payload", "too_long", "payload is longer than any card's QR code.",
+                          "الحقل payload أطول من أي رمز بطاقة.")
+    claims = verify_payload(payload, deps.public_key)
+    now = deps.now()
+    person = deps.people.find(claims.member_id)
+    status = person.status(kuwait_today(now)).value if person is not None else "unknown"
+    log_event("card_verified", member_id=claims.member_id, status=status, kid=claims.kid)
+    return {
+        "genuine": True,
+        "status": status,
+        "card": _claims_view(claims),
+        # False when the person's printed details changed after this card was drawn
+        # (new plan, renewed dates, corrected name): the provider may ask for the new card.
+        "matches_current_record": bool(person is not None and person.matches(claims)),
+        "checked_at": now.astimezone(UTC).isoformat(),
+    }
+
+
+def _claims_view(claims: CardClaims) -> dict[str, Any]:
+    return {
+        "member_id": claims.member_id,
+        "name": {"en": claims.name_en, "ar": claims.name_ar},
+        "plan": claims.plan,
+        "valid_from": claims.valid_from.isoformat(),
+        "valid_to": claims.valid_to.isoformat(),
+        "issued_at": claims.issued_at.isoformat(),
+        "kid": claims.kid,
+    }
+
+
+def covered_people(deps: CardDeps, account_id: str) -> list[dict[str, Any]]:
+    """The people an account covers, for /v1/me: the card listing's entries."""
+    return list_cards(deps, account_id)
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    # The QR carries Unix seconds; dropping the fraction here keeps the claims exact.
+    return moment.replace(microsecond=0)
+
+
+def _text(text: Text) -> dict[str, str]:
+    return {"en": text.en, "ar": text.ar}
+
+
+def people_of_account(account_id: str) -> list[dict[str, Any]]:
+    """The people an account covers, as /v1/cards lists them (for /v1/me)."""
+    from chalicelib.cards.wiring import card_deps
+
+    return covered_people(card_deps(), account_id)

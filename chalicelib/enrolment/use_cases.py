@@ -1,0 +1,402 @@
+"""Enrol an HR file: every row applied or reported, idempotent, batched, safe against a concurrent file."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from chalicelib.enrolment.rules import (
+    Action,
+    EnrolmentRow,
+    FamilyCheck,
+    FileProblem,
+    RowError,
+    member_id_candidates,
+    parse_row,
+    resolve_member_id,
+    row_fingerprint,
+    unknown_policy_problem,
+)
+from chalicelib.errors import StaleState, Text
+from chalicelib.logs import log_event
+
+CHUNK = 100  # rows per round of batched reads and transactional writes
+RETRIES = 3
+
+
+@dataclass
+class EnrolmentDeps:
+    store: Any  # chalicelib.enrolment.store.EnrolmentStore
+    records: Any  # factories of the stored records (adapters.enrolment_records)
+    enqueue: Callable[[list[dict[str, Any]]], object]
+    open_csv: Callable[[Any], Any]
+    new_report: Callable[..., Any]
+    now: Callable[[], datetime]
+
+
+@dataclass
+class FileResult:
+    policy_no: str
+    status: str
+    totals: dict[str, int]
+    report_keys: tuple[str, str]
+
+
+@dataclass
+class _Pending:
+    line: int
+    raw: dict[str, str]
+    row: EnrolmentRow
+    candidates: tuple[str, ...]
+
+
+@dataclass
+class _Outcome:
+    outcome: str  # created | updated | unchanged | terminated | error
+    member_id: str | None = None
+    errors: tuple[RowError, ...] = ()
+
+
+_NOT_ENROLLED = Text("There is nobody with these details to terminate.", "لا يوجد مؤمَّن بهذه البيانات لإنهاء تغطيته.")
+_EMAIL_TAKEN = Text("This email already belongs to another person's account.",
+                    "هذا البريد الإلكتروني مسجّل لحساب شخص آخر.")
+_CONFLICT = Text("Another upload changed this person at the same time; upload the file again.",
+                 "عدّل ملف آخر بيانات هذا الشخص في الوقت نفسه؛ أعد رفع الملف.")
+_UNREADABLE = Text("The file could not be processed. Our team has been alerted; you may upload it again.",
+                   "تعذّرت معالجة الملف. تم إبلاغ فريقنا؛ يمكنك رفعه مرة أخرى.")
+
+
+def policy_of_key(key: str) -> str | None:
+    """hr/incoming/<POLICY_NO>/<name>.csv -> POLICY_NO."""
+    parts = key.split("/")
+    return parts[2] if len(parts) >= 4 and parts[0] == "hr" and parts[1] == "incoming" and parts[2] else None
+
+
+def upload_of(key: str, version_id: str | None, *, sequencer: str | None = None, etag: str | None = None,
+              uploaded_at: datetime | None = None, now: datetime) -> Any:
+    """The upload a report is named after; without any S3 identity, a fresh one (never shared)."""
+    from chalicelib.enrolment.hr_report import Upload
+
+    identity = version_id or (f"sequencer:{sequencer}" if sequencer else None) \
+        or (f"etag:{etag.strip(chr(34))}" if etag else None) or f"run:{uuid.uuid4().hex}"
+    return Upload(key=key, uploaded_at=uploaded_at or now, identity=identity)
+
+
+def enrol_file(deps: EnrolmentDeps, bucket: str, key: str, version_id: str | None = None, *,
+               upload: Any = None) -> FileResult:
+    """Read the file as a stream and apply it in chunks; the report says what became of every row.
+
+    A file-level problem part-way (bytes that are not text, a row that never ends) stops the
+    reading there: the rows read before it are applied and reported like any other, and the
+    report says at which row and why reading stopped. Enrolment is idempotent, so uploading the
+    corrected file whole again leaves those rows unchanged and applies the rest.
+    """
+    from chalicelib.enrolment.hr_csv import HrFileError
+
+    received = deps.now()
+    upload = upload or upload_of(key, version_id, now=received)
+    policy_no = policy_of_key(key) or ""
+    name = key.rsplit("/", 1)[-1]
+    policy = deps.store.policy(policy_no) if policy_no else None
+    report = deps.new_report(file_name=name, policy_no=policy_no, received_at=received)
+    if policy is None:
+        report.add_file_problem(unknown_policy_problem(policy_no))
+        return _finish(deps, report, policy_no, upload)
+    try:
+        reader = deps.open_csv(deps.store.open_file(bucket, key, version_id))
+    except HrFileError as error:
+        report.add_file_problem(error.problem)
+        return _finish(deps, report, policy_no, upload)
+    report.encoding = reader.encoding
+    report.unknown_columns = tuple(reader.unknown_columns)
+    stopped = _Run(deps, policy, report, received.date()).consume(reader)
+    if stopped is not None:
+        report.add_file_problem(_stopped_after_rows(stopped) if report.totals.rows else stopped)
+    return _finish(deps, report, policy_no, upload)
+
+
+def _stopped_after_rows(problem: FileProblem) -> FileProblem:
+    """The problem that stopped reading, telling HR that the rows before it were applied."""
+    where = f"row {problem.line}" if problem.line else "this point"
+    where_ar = f"الصف {problem.line}" if problem.line else "هذا الموضع"
+    text = Text(
+        f"{problem.text.en} Reading stopped at {where}: the rows before it were applied as listed. "
+        "Upload the corrected file whole again: rows already applied come back unchanged.",
+        f"{problem.text.ar} توقفت القراءة عند {where_ar}: طُبّقت الصفوف التي قبله كما هو مبيّن. "
+        "أعد رفع الملف كاملًا بعد تصحيحه: الصفوف المطبّقة من قبل لن تتغير.",
+    )
+    return FileProblem(problem.rule, text, problem.columns, problem.line)
+
+
+def _finish(deps: EnrolmentDeps, report: Any, policy_no: str, upload: Any) -> FileResult:
+    from chalicelib.enrolment.hr_report import index_entry, index_key, report_keys
+
+    finished = deps.now()
+    bodies = report.finish(finished_at=finished)
+    keys = report_keys(policy_no or "unknown", upload)
+    deps.store.put_report(keys[0], bodies.json, "application/json")
+    deps.store.put_report(keys[1], bodies.csv, "text/csv; charset=utf-8")
+    bodies.close()
+    # Listed last: an index entry always points at reports that exist.
+    deps.store.put_report(index_key(policy_no or "unknown", upload),
+                          io.BytesIO(index_entry(upload, policy_no, keys, bodies, finished)), "application/json")
+    totals = bodies.totals.as_dict()
+    log_event("hr_file_enrolled", key=upload.key, policy_no=policy_no, status=bodies.status, report=keys[0],
+              **totals)
+    return FileResult(policy_no, bodies.status, totals, keys)
+
+
+def report_failed_file(deps: EnrolmentDeps, key: str, version_id: str | None = None, *,
+                       upload: Any = None) -> FileResult:
+    """A file that kept failing (it reached the dead-letter queue): its report says so."""
+    upload = upload or upload_of(key, version_id, now=deps.now())
+    policy_no = policy_of_key(key) or "unknown"
+    report = deps.new_report(file_name=key.rsplit("/", 1)[-1], policy_no=policy_no, received_at=deps.now())
+    report.add_file_problem(FileProblem("processing_failed", _UNREADABLE))
+    return _finish(deps, report, policy_no, upload)
+
+
+@dataclass
+class _Run:
+    deps: EnrolmentDeps
+    policy: Any
+    report: Any
+    today: date
+    family: FamilyCheck = field(default_factory=FamilyCheck)
+    # employee_no -> the principal's account id, for dependents later in the file
+    principal_accounts: dict[str, str | None] = field(default_factory=dict)
+    deferred: list[_Pending] = field(default_factory=list)
+
+    def consume(self, rows: Iterator[tuple[int, dict[str, str]]]) -> FileProblem | None:
+        """Apply every row read; the problem that stopped reading early, if one did."""
+        from chalicelib.enrolment.hr_csv import HrFileError
+
+        plans = set(self.policy.plans.as_dict()) if hasattr(self.policy.plans, "as_dict") else set(self.policy.plans)
+        chunk: list[_Pending] = []
+        stopped: FileProblem | None = None
+        try:
+            for line, raw in rows:
+                parsed = parse_row(line, raw, plans=plans, today=self.today)
+                if not isinstance(parsed, EnrolmentRow):
+                    self._report(line, raw, None, _Outcome("error", errors=parsed))
+                    continue
+                duplicate = self.family.add(parsed)
+                if duplicate is not None:
+                    self._report(line, raw, parsed, _Outcome("error", errors=(duplicate,)))
+                    continue
+                chunk.append(_Pending(line, raw, parsed, member_id_candidates(self.policy.policy_no, parsed)))
+                if len(chunk) == CHUNK:
+                    self._apply(chunk)
+                    chunk = []
+        except HrFileError as error:
+            # The rows read so far are as good as any: they are applied below, not dropped
+            # with the unread rest (which used to lose up to a chunk of rows silently).
+            stopped = error.problem
+        if chunk:
+            self._apply(chunk)
+        # Dependents listed before their principal: the principal may have come later.
+        waiting, self.deferred = self.deferred, []
+        ready = [p for p in waiting if p.row.employee_no in self.principal_accounts]
+        for p in waiting:
+            if p.row.employee_no not in self.principal_accounts:
+                error = RowError(p.line, "employee_no", "principal_missing", Text(
+                    f"No principal with employee_no {p.row.employee_no} in this file or enrolled before.",
+                    f"لا يوجد موظف أساسي برقم {p.row.employee_no} في هذا الملف أو مسجّل من قبل."))
+                self._report(p.line, p.raw, p.row, _Outcome("error", errors=(error,)))
+        for start in range(0, len(ready), CHUNK):
+            self._apply(ready[start:start + CHUNK])
+        return stopped
+
+    def _report(self, line: int, raw: dict[str, str], row: EnrolmentRow | None, outcome: _Outcome) -> None:
+        from chalicelib.enrolment.hr_report import Outcome, ReportLine
+
+        if outcome.outcome == "error":
+            self.report.add(ReportLine.rejected(line, raw, outcome.errors))
+            return
+        assert row is not None
+        self.report.add(ReportLine(line=line, employee_no=row.employee_no, relationship=row.relationship.value,
+                                   member_id=outcome.member_id, outcome=Outcome(outcome.outcome)))
+
+    def _apply(self, chunk: list[_Pending]) -> None:
+        """Read what the chunk touches, decide each row, write it all in transactions; retry on a race."""
+        for attempt in range(RETRIES):
+            plan = _ChunkPlan(self, chunk)
+            try:
+                plan.decide()
+                self.deps.store.write([w for w in plan.writes if len(w)])
+            except StaleState:
+                if attempt < RETRIES - 1:
+                    continue  # another file changed one of these people: read again and redo
+                self._row_by_row(chunk)
+                return
+            plan.done()
+            return
+
+    def _row_by_row(self, chunk: list[_Pending]) -> None:
+        """Last resort after repeated races: each row alone, so only the contested ones fail."""
+        for pending in chunk:
+            plan = _ChunkPlan(self, [pending])
+            try:
+                plan.decide()
+                self.deps.store.write([w for w in plan.writes if len(w)])
+            except StaleState:
+                conflict = RowError(pending.line, "employee_no", "concurrent_change", _CONFLICT)
+                self._report(pending.line, pending.raw, pending.row, _Outcome("error", errors=(conflict,)))
+                continue
+            plan.done()
+
+
+class _ChunkPlan:
+    """The decisions for one chunk, made from one batched read of everything it touches."""
+
+    def __init__(self, run: _Run, chunk: list[_Pending]) -> None:
+        self.run, self.chunk = run, chunk
+        self.store, self.records, self.now = run.deps.store, run.deps.records, run.deps.now()
+        self.writes: list[Any] = []
+        self.outcomes: list[tuple[_Pending, _Outcome]] = []
+        self.jobs: list[dict[str, Any]] = []
+        self.linked: dict[str, str | None] = {}
+
+    def decide(self) -> None:
+        from chalicelib.enrolment.rules import principal_member_id
+
+        policy_no = self.run.policy.policy_no
+        wanted = {c for p in self.chunk for c in p.candidates}
+        # Principals of dependents not seen in this file: are they enrolled already?
+        wanted |= {principal_member_id(policy_no, p.row.employee_no) for p in self.chunk
+                   if not p.row.is_principal and p.row.employee_no not in self.run.principal_accounts}
+        members = self.store.members(wanted)
+        emails = {p.row.email for p in self.chunk if p.row.is_principal and p.row.email}
+        names = self.store.login_names(emails)
+        account_ids = {m.account_id for m in members.values() if m.account_id and m.relationship == "principal"}
+        account_ids |= {n.account_id for n in names.values() if n.account_id}
+        accounts = self.store.accounts(account_ids)
+        for pending in self.chunk:
+            self._decide_row(pending, members, names, accounts)
+
+    def _decide_row(self, p: _Pending, members: dict, names: dict, accounts: dict) -> None:
+        from chalicelib.enrolment.rules import principal_member_id
+
+        row = p.row
+        member_id = resolve_member_id(p.candidates, members)
+        existing = members.get(member_id)
+        fingerprint = row_fingerprint(row)
+        if row.action is Action.TERMINATE:
+            # Only this action ends coverage. Someone HR terminates whom we never had is recorded
+            # as terminated too (their card verifies as terminated); no account, no welcome.
+            if existing is not None and existing.status == "terminated" and existing.fingerprint == fingerprint:
+                self.outcomes.append((p, _Outcome("unchanged", member_id)))
+                return
+            account_id = existing.account_id if existing is not None else self._known_account(row, members)
+            record = self.records.member(existing, member_id, self.run.policy.policy_no, row, fingerprint,
+                                         account_id, self.now)
+            record.status, record.terminated_at = "terminated", self.now
+            self._row_write().saves.append((record, self.records.new_condition() if existing is None else None))
+            if row.is_principal:
+                self._link(row, account_id)
+            self.outcomes.append((p, _Outcome("terminated", member_id)))
+            return
+        if row.is_principal:
+            account_id = self._principal_account(p, existing, names, accounts)
+            if account_id is False:
+                return
+        elif row.employee_no in self.run.principal_accounts or row.employee_no in self.linked:
+            account_id = self._known_account(row, members)
+        else:
+            principal = members.get(principal_member_id(self.run.policy.policy_no, row.employee_no))
+            if principal is None:
+                self.run.deferred.append(p)  # maybe later in the file
+                return
+            account_id = principal.account_id
+        if existing is not None and existing.fingerprint == fingerprint and existing.status == "active" \
+                and existing.account_id == account_id:
+            self.outcomes.append((p, _Outcome("unchanged", member_id)))
+            return
+        record = self.records.member(existing, member_id, self.run.policy.policy_no, row, fingerprint, account_id,
+                                     self.now)
+        self._row_write().saves.append((record, self.records.new_condition() if existing is None else None))
+        self.outcomes.append((p, _Outcome("created" if existing is None else "updated", member_id)))
+
+    def _known_account(self, row: EnrolmentRow, members: dict) -> str | None:
+        from chalicelib.enrolment.rules import principal_member_id
+
+        if row.employee_no in self.linked:
+            return self.linked[row.employee_no]
+        if row.employee_no in self.run.principal_accounts:
+            return self.run.principal_accounts[row.employee_no]
+        principal = members.get(principal_member_id(self.run.policy.policy_no, row.employee_no))
+        return principal.account_id if principal is not None else None
+
+    def _row_write(self) -> Any:
+        from chalicelib.enrolment.store import RowWrite
+
+        write = RowWrite()
+        self.writes.append(write)
+        return write
+
+    def _principal_account(self, p: _Pending, existing: Any, names: dict, accounts: dict) -> str | bool | None:
+        """The account this principal logs in with: existing, re-addressed, or new (invited)."""
+        row = p.row
+        email = row.email
+        owner = names.get(email)
+        owner_id = owner.account_id if owner is not None else None
+        current_id = existing.account_id if existing is not None else None
+        if current_id is None:
+            if owner_id:
+                account = accounts.get(owner_id)
+                if account is not None and account.status in ("invited", "invite_expired") \
+                        and account.welcome_delivered_generation != account.welcome_generation:
+                    self.jobs.append(_welcome(account))  # never sent (a crash earlier): send now
+                return self._link(row, owner_id)
+            account = self.records.invited_account(uuid.uuid4().hex, email, row.name_en, self.now)
+            write = self._row_write()
+            write.saves.append((account, self.records.new_account_condition()))
+            write.saves.append((self.records.username(email, account.account_id), self.records.free_name()))
+            self.jobs.append(_welcome(account))
+            return self._link(row, account.account_id)
+        account = accounts.get(current_id)
+        if account is None or account.email == email:
+            if account is not None and account.status in ("invited", "invite_expired") \
+                    and account.welcome_delivered_generation != account.welcome_generation:
+                self.jobs.append(_welcome(account))
+            return self._link(row, current_id)
+        if owner_id and owner_id != current_id:
+            error = RowError(p.line, "email", "email_taken", _EMAIL_TAKEN)
+            self.outcomes.append((p, _Outcome("error", errors=(error,))))
+            return False
+        # HR changed the email of someone with an account.
+        old_email = account.email
+        write = self._row_write()
+        account.email, account.updated_at = email, self.now
+        if account.status in ("invited", "invite_expired"):
+            # Never registered: the welcome goes to the new address and the old link dies.
+            account.welcome_generation = int(account.welcome_generation or 0) + 1
+            account.activation_hash = None
+            self.jobs.append(_welcome(account))
+        else:
+            # Registered: the login email changes, and both addresses are told.
+            self.jobs.extend(self.records.email_changed_messages(old_email, email, account.name or row.name_en))
+        write.saves.append((account, None))
+        write.deletes.append((self.records.username(old_email, current_id), self.records.owned_by(current_id)))
+        write.saves.append((self.records.username(email, current_id), self.records.free_name()))
+        return self._link(row, current_id)
+
+    def _link(self, row: EnrolmentRow, account_id: str | None) -> str | None:
+        self.linked[row.employee_no] = account_id
+        return account_id
+
+    def done(self) -> None:
+        """After the writes committed: remember principals, report rows, queue the emails."""
+        self.run.principal_accounts.update(self.linked)
+        for pending, outcome in self.outcomes:
+            self.run._report(pending.line, pending.raw, pending.row, outcome)
+        if self.jobs:
+            self.run.deps.enqueue(self.jobs)
+
+
+def _welcome(account: Any) -> dict[str, Any]:
+    return {"kind": "welcome", "account_id": account.account_id, "generation": int(account.welcome_generation or 0)}

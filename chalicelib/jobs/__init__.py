@@ -1,1 +1,0 @@
-"""Queue and schedule handlers: thin, each calls one service."""

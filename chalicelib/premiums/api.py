@@ -1,0 +1,107 @@
+"""Residence premiums over HTTP: categories, quotes, applications, payments, the gateway callback, policies."""
+
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib.accounts import caller, jwt_authorizer
+from chalicelib.platform.http import ApiBlueprint, json_body, json_response, language_of, text_fields
+from chalicelib.premiums import applications as premiums
+from chalicelib.premiums import payments, refunds
+from chalicelib.premiums.wiring import premium_deps
+
+premiums_api = ApiBlueprint(__name__)
+
+CALLBACK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+
+
+def _request():
+    return premiums_api.current_request
+
+
+def _query() -> dict[str, str]:
+    return dict(_request().query_params or {})
+
+
+def _account() -> str:
+    return caller()["account_id"]
+
+
+def _application_body() -> dict:
+    body = json_body(_request())
+    # The domain's rules read these as text; a number or object there is the caller's mistake, not a crash.
+    text_fields(body, "insured_civil_id", "insured_name", "category", "sponsor_name", "sponsor_civil_id", "kind",
+                "passport_expiry")
+    return body
+
+
+@premiums_api.route("/v1/premiums/categories", methods=["GET"])
+def list_categories():
+    body = premiums.categories(premium_deps(), _query())
+    return json_response(body, headers={"Cache-Control": "public, max-age=300"})
+
+
+@premiums_api.route("/v1/premiums/quote", methods=["GET"])
+def get_quote():
+    return json_response(premiums.quote_premium(premium_deps(), _query()))
+
+
+@premiums_api.route("/v1/applications", methods=["POST"], authorizer=jwt_authorizer)
+def create_application():
+    body = _application_body()
+    return json_response(premiums.create_application(premium_deps(), _account(), body), 201)
+
+
+@premiums_api.route("/v1/applications/{application_id}", methods=["GET"], authorizer=jwt_authorizer)
+def get_application(application_id):
+    return json_response(premiums.get_application(premium_deps(), _account(), application_id))
+
+
+@premiums_api.route("/v1/applications/{application_id}", methods=["PUT"], authorizer=jwt_authorizer)
+def change_application(application_id):
+    body = _application_body()
+    return json_response(premiums.change_application(premium_deps(), _account(), application_id, body))
+
+
+@premiums_api.route("/v1/applications/{application_id}/confirm", methods=["POST"], authorizer=jwt_authorizer)
+def confirm_application(application_id):
+    body = json_body(_request())
+    return json_response(premiums.confirm_application(premium_deps(), _account(), application_id, body))
+
+
+@premiums_api.route("/v1/applications/{application_id}/pay", methods=["POST"], authorizer=jwt_authorizer)
+def pay_application(application_id):
+    request = _request()
+    view, created = payments.start_payment(
+        premium_deps(), account_id=_account(), application_id=application_id,
+        idempotency_key=request.headers.get("idempotency-key"), body=json_body(request), lang=language_of(request))
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return json_response(view, 201 if created else 200, headers=headers)
+
+
+@premiums_api.route("/v1/payments/callback", methods=["POST"], content_types=CALLBACK_TYPES)
+def payment_callback():
+    request = _request()
+    ack = payments.handle_callback(premium_deps(), request.raw_body or b"", dict(request.headers))
+    return Response(body=ack.body, status_code=ack.status, headers={"Content-Type": ack.content_type})
+
+
+@premiums_api.route("/v1/payments", methods=["GET"], authorizer=jwt_authorizer)
+def list_payments():
+    return json_response({"payments": payments.list_payments(premium_deps(), _account())})
+
+
+@premiums_api.route("/v1/payments/{payment_id}", methods=["GET"], authorizer=jwt_authorizer)
+def get_payment(payment_id):
+    return json_response(payments.get_payment(premium_deps(), _account(), payment_id))
+
+
+@premiums_api.route("/v1/payments/{payment_id}/refund", methods=["POST"], authorizer=jwt_authorizer)
+def refund_payment(payment_id):
+    view, status = refunds.request_refund(premium_deps(), _account(), payment_id, json_body(_request()))
+    return json_response(view, status)
+
+
+@premiums_api.route("/v1/policies", methods=["GET"], authorizer=jwt_authorizer)
+def list_policies():
+    return json_response({"policies": payments.list_policies(premium_deps(), _account())})

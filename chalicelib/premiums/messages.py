@@ -1,0 +1,141 @@
+"""Receipts of residence-premium payments and refunds, by email and SMS.
+
+A receipt is a record people keep and show, so the email always carries Arabic
+(first, right to left) and English; the SMS is short and goes in the person's
+language (both when they never chose one, as for HR-enrolled accounts).
+Amounts are integer fils, written with `format_amount`: never a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+
+from chalicelib.errors import Text
+from chalicelib.kernel.kuwait_time import KUWAIT
+from chalicelib.kernel.money import format_amount
+from chalicelib.platform.messages import CUSTOMER_SERVICE, Message
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    """What a receipt states, all of it already decided."""
+
+    payment_id: str
+    insured_name: str
+    insured_civil_id: str
+    category: Text
+    period_start: date
+    period_last_day: date
+    amount_fils: int
+    at: datetime  # when it was paid or refunded (UTC)
+    transaction_id: str | None = None
+    reason: str | None = None
+
+
+def _masked(civil_id: str) -> str:
+    return "*" * max(0, len(civil_id) - 4) + civil_id[-4:]
+
+
+def _kuwait_time(at: datetime) -> str:
+    return at.astimezone(KUWAIT).strftime("%Y-%m-%d %H:%M")
+
+
+def _lines(facts: ReceiptFacts, lang: str) -> list[tuple[str, str]]:
+    ar = lang == "ar"
+    rows = [
+        ("رقم الدفعة" if ar else "Payment", facts.payment_id),
+        ("المؤمَّن عليه" if ar else "Insured", facts.insured_name),
+        ("الرقم المدني" if ar else "Civil ID", _masked(facts.insured_civil_id)),
+        ("الفئة" if ar else "Category", facts.category.in_(lang)),
+        ("فترة التغطية" if ar else "Coverage",
+         f"{facts.period_start.isoformat()} → {facts.period_last_day.isoformat()}"),
+        ("المبلغ" if ar else "Amount", format_amount(facts.amount_fils, lang)),
+        ("التاريخ (بتوقيت الكويت)" if ar else "Date (Kuwait time)", _kuwait_time(facts.at)),
+    ]
+    if facts.transaction_id:
+        rows.append(("رقم العملية" if ar else "Transaction", facts.transaction_id))
+    if facts.reason:
+        rows.append(("السبب" if ar else "Reason", facts.reason))
+    return rows
+
+
+def _email(to: str, template: str, subject: Text, intro: Text, facts: ReceiptFacts) -> Message:
+    def text_section(lang: str) -> str:
+        rows = "\n".join(f"{label}: {value}" for label, value in _lines(facts, lang))
+        return f"{intro.in_(lang)}\n{rows}"
+
+    def html_section(lang: str) -> str:
+        direction = "rtl" if lang == "ar" else "ltr"
+        rows = "".join(
+            f'<tr><th style="text-align:start;padding:4px 12px 4px 0">{escape(label)}</th>'
+            f'<td dir="auto">{escape(value)}</td></tr>'
+            for label, value in _lines(facts, lang)
+        )
+        return (f'<div dir="{direction}" lang="{lang}" style="margin-bottom:24px"><p>{escape(intro.in_(lang))}</p>'
+                f"<table>{rows}</table></div>")
+
+    html = ('<!doctype html><html><body style="font-family:Arial,sans-serif">'
+            f'{html_section("ar")}{html_section("en")}</body></html>')
+    return Message(
+        channel="email", to=to, template=template, subject=f"{subject.ar} | {subject.en}",
+        text=f"{text_section('ar')}\n\n{text_section('en')}", html=html,
+        vars=_vars(facts),
+    )
+
+
+def _sms(to: str, template: str, body: Text, lang: str | None, facts: ReceiptFacts) -> Message:
+    text = body.in_(lang) if lang in ("ar", "en") else f"{body.ar}\n\n{body.en}"
+    return Message(channel="sms", to=to, template=template, text=text, vars=_vars(facts))
+
+
+def _vars(facts: ReceiptFacts) -> dict[str, object]:
+    return {
+        "payment_id": facts.payment_id, "amount_fils": facts.amount_fils, "currency": "KWD",
+        "period_start": facts.period_start.isoformat(), "period_last_day": facts.period_last_day.isoformat(),
+        "transaction_id": facts.transaction_id, "reason": facts.reason,
+    }
+
+
+def payment_receipt_email(to: str, facts: ReceiptFacts) -> Message:
+    intro = Text(
+        f"Thank you. We received your residence health-insurance premium. Keep this receipt. "
+        f"Customer service: {CUSTOMER_SERVICE}.",
+        f"شكرًا لك. استلمنا رسوم الضمان الصحي للإقامة. احتفظ بهذا الإيصال. خدمة العملاء: {CUSTOMER_SERVICE}.",
+    )
+    subject = Text("Payment receipt: residence health insurance", "إيصال دفع: الضمان الصحي للإقامة")
+    return _email(to, "premium_receipt", subject, intro, facts)
+
+
+def payment_receipt_sms(to: str, lang: str | None, facts: ReceiptFacts) -> Message:
+    en_amount, ar_amount = format_amount(facts.amount_fils, "en"), format_amount(facts.amount_fils, "ar")
+    start, last = facts.period_start.isoformat(), facts.period_last_day.isoformat()
+    body = Text(
+        f"Paid {en_amount} for the health insurance of {facts.insured_name}, {start} to {last}. "
+        f"Payment {facts.payment_id}.",
+        f"تم دفع {ar_amount} للضمان الصحي لـ {facts.insured_name} من {start} إلى {last}. "
+        f"رقم الدفعة {facts.payment_id}.",
+    )
+    return _sms(to, "premium_receipt", body, lang, facts)
+
+
+def refund_receipt_email(to: str, facts: ReceiptFacts) -> Message:
+    intro = Text(
+        "Your premium was refunded in full to the card you paid with, and the coverage below is cancelled. "
+        f"Banks may take a few days to show it. Customer service: {CUSTOMER_SERVICE}.",
+        "تم استرداد الرسوم كاملة إلى البطاقة التي دفعت بها، وأُلغيت التغطية المذكورة أدناه. "
+        f"قد يستغرق ظهور المبلغ بضعة أيام لدى البنك. خدمة العملاء: {CUSTOMER_SERVICE}.",
+    )
+    subject = Text("Refund receipt: residence health insurance", "إيصال استرداد: الضمان الصحي للإقامة")
+    return _email(to, "premium_refund", subject, intro, facts)
+
+
+def refund_receipt_sms(to: str, lang: str | None, facts: ReceiptFacts) -> Message:
+    en_amount, ar_amount = format_amount(facts.amount_fils, "en"), format_amount(facts.amount_fils, "ar")
+    body = Text(
+        f"Refunded {en_amount} of payment {facts.payment_id}; the coverage of {facts.insured_name} it paid for "
+        "is cancelled.",
+        f"تم استرداد {ar_amount} من الدفعة {facts.payment_id}؛ وأُلغيت تغطية {facts.insured_name} المدفوعة بها.",
+    )
+    return _sms(to, "premium_refund", body, lang, facts)

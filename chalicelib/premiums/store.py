@@ -1,0 +1,555 @@
+"""DynamoDB reads and conditional writes of residence premiums (the payment services' only storage).
+
+Every state change is one TransactWrite: the items it changes, each with the
+condition naming the state it moves from, and its ledger event(s). When any
+condition fails nothing is written and `LostRace` names the items that failed,
+so the service can tell "already done by someone else" from "not allowed".
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import StaleState
+from chalicelib.platform.aws import client
+from chalicelib.platform.due import SHARDS, shard_of
+from chalicelib.platform.dynamo import cancellation, connection, lost_condition, reset_connection
+from chalicelib.premiums.ledger import GENESIS, HEAD_KEY, STREAM_STARTS, LedgerEvent, event_hash
+from chalicelib.premiums.models import (
+    PREMIUM_MODELS,
+    ApplicationRecord,
+    IdempotencyRecord,
+    LedgerHeadRecord,
+    LedgerRecord,
+    PaymentRecord,
+    PeriodMap,
+    RefundAttempt,
+    ResidencePolicyRecord,
+)
+from chalicelib.premiums.payment_rules import ApplicationStatus, PaymentStatus, RefundStatus
+
+RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see services.payments.reconcile_queue_of
+# Refunds the gateway made whose record failed: "refund-0" to "refund-7" of the same index.
+REFUND_QUEUE = "refund"
+LEDGER_HEAD = "ledger-head"  # the write name of a stream's head in a transaction
+
+
+def reset_connections() -> None:
+    """Forget cached DynamoDB connections (a test pointing at another endpoint)."""
+    reset_connection()
+    for model in PREMIUM_MODELS:
+        model._connection = None
+    forget_known_heads()
+
+
+class LostRace(StaleState):
+    """A transaction wrote nothing: the named items were not in the state it expected."""
+
+    def __init__(self, failed: Iterable[str], conflict: bool = False) -> None:
+        super().__init__()
+        self.failed = frozenset(failed)
+        # DynamoDB refused because another transaction held an item at that moment.
+        self.conflict = conflict
+
+
+KEY_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+HEAD_RETRIES = 5  # another writer appended to the same stream meanwhile: read its head again
+
+
+def _ledger_record(event: LedgerEvent, seq: int, prev_hash: str, after_key: str | None) -> LedgerRecord:
+    """The event as stored, chained after `prev_hash`; its key sorts after the stream's last one.
+
+    The key's time is the event's, or the last event's when this clock is behind another writer's,
+    and the stream's seq breaks ties: event_key order is chain order, so a reordering is visible.
+    """
+    stamp = event.at.strftime(KEY_TIME)
+    if after_key and after_key.split("#", 1)[0] > stamp:
+        stamp = after_key.split("#", 1)[0]
+    key = f"{stamp}#{seq:012d}#{event.kind}#{uuid.uuid4().hex[:6]}"
+    record = LedgerRecord(
+        event.stream, key, kind=event.kind, at=event.at, actor=event.actor, account_id=event.account_id,
+        application_id=event.application_id, payment_id=event.payment_id, policy_id=event.policy_id,
+        amount_fils=event.amount_fils, currency="KWD" if event.amount_fils is not None else None,
+        from_status=event.from_status, to_status=event.to_status,
+        details=json.dumps(event.details, sort_keys=True, default=str) if event.details else None,
+        seq=seq, prev_hash=prev_hash,
+    )
+    record.hash = event_hash(record.serialize())
+    return record
+
+
+def _ledger_head(stream: str) -> Head | None:
+    try:
+        head = LedgerHeadRecord.get(stream, HEAD_KEY, consistent_read=True)
+    except LedgerHeadRecord.DoesNotExist:
+        return None
+    return Head(int(head.seq), head.hash, head.last_key)
+
+
+@dataclass(frozen=True)
+class Head:
+    """A stream's last event: its seq, hash and key."""
+
+    seq: int
+    hash: str
+    last_key: str | None
+
+
+# The heads this container wrote last, so that the next append to a stream (the session after the
+# start of a payment, the callback after it) needs no read. It is only a guess: the head's condition
+# in the transaction is what guarantees the chain, and a stale guess costs one retry with a read.
+_known_heads: OrderedDict[str, Head] = OrderedDict()
+_known_lock = threading.Lock()
+KNOWN_HEADS_MAX = 1024
+_UNREAD = object()
+
+
+def _guess_heads(events: Sequence[LedgerEvent], new_streams: frozenset[str]) -> dict[str, Head | None]:
+    guesses: dict[str, Head | None] = {}
+    with _known_lock:
+        for event in events:
+            if event.stream in new_streams:
+                guesses[event.stream] = None  # a stream this very write creates: no head yet
+            elif event.stream in _known_heads:
+                guesses[event.stream] = _known_heads[event.stream]
+    return guesses
+
+
+def _remember_heads(heads: dict[str, Head]) -> None:
+    with _known_lock:
+        for stream, head in heads.items():
+            _known_heads[stream] = head
+            _known_heads.move_to_end(stream)
+        while len(_known_heads) > KNOWN_HEADS_MAX:
+            _known_heads.popitem(last=False)
+
+
+def forget_known_heads() -> None:
+    with _known_lock:
+        _known_heads.clear()
+
+
+def _chained(events: Sequence[LedgerEvent], now: datetime,
+             guesses: dict[str, Head | None]) -> tuple[list[Step], dict[str, Head]]:
+    """Each event chained after its stream's head, and each stream's new head (guessed, else read now).
+
+    Appends are PutItems: an event's key is new (attribute_not_exists), and the head is replaced only
+    if it still is the head read, so two writers can never both append after the same event.
+    """
+    steps: list[Step] = []
+    heads: dict[str, tuple[Head | None, Head]] = {}
+    for event in events:
+        if event.stream not in heads:
+            found = guesses.get(event.stream, _UNREAD)
+            read = _ledger_head(event.stream) if found is _UNREAD else found
+            heads[event.stream] = (read, read or Head(0, GENESIS, None))  # type: ignore[arg-type]
+        read, last = heads[event.stream]
+        record = _ledger_record(event, last.seq + 1, last.hash, last.last_key)
+        steps.append(("ledger", lambda tx, r=record: tx.save(r, condition=LedgerRecord.stream.does_not_exist())))
+        heads[event.stream] = (read, Head(last.seq + 1, record.hash, record.event_key))
+    for stream, (read, last) in heads.items():
+        condition = (LedgerHeadRecord.stream.does_not_exist() if read is None
+                     else (LedgerHeadRecord.hash == read.hash) & (LedgerHeadRecord.seq == read.seq))
+        head = LedgerHeadRecord(stream, HEAD_KEY, seq=last.seq, hash=last.hash, last_key=last.last_key,
+                                chain_shard=shard_of(stream), updated_at=now)
+        steps.append((LEDGER_HEAD, lambda tx, h=head, c=condition: tx.save(h, condition=c)))
+    return steps, {stream: last for stream, (_, last) in heads.items()}
+
+
+class _NamedWrites:
+    """TransactWrite under names: PynamoDB sends checks, deletes, puts, then updates, and DynamoDB's
+    cancellation reasons come in that order, so each write's name is kept in the same order."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self.tx = tx
+        self.name = ""
+        self.order: dict[str, list[str]] = {"delete": [], "put": [], "update": []}
+
+    def save(self, model: Any, condition: Any = None) -> None:
+        self.order["put"].append(self.name)
+        self.tx.save(model, condition=condition)
+
+    def update(self, model: Any, actions: list[Any], condition: Any = None) -> None:
+        self.order["update"].append(self.name)
+        self.tx.update(model, actions=actions, condition=condition)
+
+    def delete(self, model: Any, condition: Any = None) -> None:
+        self.order["delete"].append(self.name)
+        self.tx.delete(model, condition=condition)
+
+    def names(self) -> list[str]:
+        return [*self.order["delete"], *self.order["put"], *self.order["update"]]
+
+
+Step = tuple[str, Callable[[_NamedWrites], None]]
+
+
+def _transact(steps: Sequence[Step], events: Sequence[LedgerEvent]) -> None:
+    """The steps and their ledger events in one transaction; retried only when just a stream's head moved.
+
+    A stream that one of the events starts (a new application's, payment's or policy's) is guessed
+    to have no head, and one this container appended to last to have the head it wrote: no read
+    for either. A retry reads every head again.
+    """
+    guesses = _guess_heads(events, frozenset(e.stream for e in events if e.kind in STREAM_STARTS))
+    for attempt in range(HEAD_RETRIES):
+        chained, heads = _chained(events, datetime.now(UTC), guesses)
+        try:
+            _transact_once([*steps, *chained])
+        except LostRace as race:
+            if race.failed != {LEDGER_HEAD} or attempt == HEAD_RETRIES - 1:
+                # A state condition failed (the head's alone is no news to the caller), or a conflict.
+                raise LostRace(race.failed - {LEDGER_HEAD} or race.failed, race.conflict) from race
+            guesses = {}
+            continue
+        _remember_heads(heads)
+        return
+
+
+def _transact_once(all_steps: list[Step]) -> None:
+    writes: _NamedWrites | None = None
+    try:
+        with TransactWrite(connection=connection(), client_request_token=uuid.uuid4().hex) as tx:
+            writes = _NamedWrites(tx)
+            for name, step in all_steps:
+                writes.name = name
+                step(writes)
+    except TransactWriteError as exc:
+        why = cancellation(exc)
+        names = writes.names() if writes else []
+        failed = {names[i] for i in why.failed_conditions if i < len(names)}
+        if failed or why.conflict:
+            raise LostRace(failed, why.conflict) from exc
+        raise
+
+
+def _iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def _period_maps(periods: Iterable[dict[str, Any]]) -> list[PeriodMap]:
+    return [PeriodMap(**p) for p in periods]
+
+
+class PremiumStore:
+    """PynamoDB-backed storage of applications, payments, policies, the ledger and idempotency keys."""
+
+    # --- reads -----------------------------------------------------------------------------------
+    def application(self, application_id: str) -> ApplicationRecord | None:
+        try:
+            return ApplicationRecord.get(application_id, consistent_read=True)
+        except ApplicationRecord.DoesNotExist:
+            return None
+
+    def payment(self, payment_id: str) -> PaymentRecord | None:
+        try:
+            return PaymentRecord.get(payment_id, consistent_read=True)
+        except PaymentRecord.DoesNotExist:
+            return None
+
+    def policy(self, insured_civil_id: str) -> ResidencePolicyRecord | None:
+        try:
+            return ResidencePolicyRecord.get(insured_civil_id, consistent_read=True)
+        except ResidencePolicyRecord.DoesNotExist:
+            return None
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        try:
+            return IdempotencyRecord.get(key, consistent_read=True)
+        except IdempotencyRecord.DoesNotExist:
+            return None
+
+    def payments_of(self, account_id: str, limit: int = 100) -> list[PaymentRecord]:
+        return list(PaymentRecord.by_account.query(account_id, scan_index_forward=False, limit=limit))
+
+    def policies_of(self, account_id: str) -> list[ResidencePolicyRecord]:
+        return list(ResidencePolicyRecord.by_account.query(account_id))
+
+    def due_payments(self, now: datetime, limit: int) -> Iterator[PaymentRecord]:
+        """Pending payments whose reconciliation is due, shard by shard, read lazily (Queries, never a Scan)."""
+        for shard in range(SHARDS):
+            yield from PaymentRecord.due_for_reconciliation.query(
+                    f"{RECONCILE_QUEUE}-{shard}", PaymentRecord.reconcile_due_at <= _iso(now), page_size=limit)
+
+    def due_refunds(self, now: datetime, limit: int) -> Iterator[PaymentRecord]:
+        """Payments whose gateway-confirmed refund is still to be recorded, shard by shard (Queries)."""
+        for shard in range(SHARDS):
+            yield from PaymentRecord.due_for_reconciliation.query(
+                    f"{REFUND_QUEUE}-{shard}", PaymentRecord.reconcile_due_at <= _iso(now), page_size=limit)
+
+    def ledger(self, stream: str) -> list[LedgerRecord]:
+        """A stream's events in order (its head item left out)."""
+        return list(LedgerRecord.query(stream, LedgerRecord.event_key > HEAD_KEY, consistent_read=True))
+
+    def ledger_items(self, stream: str) -> list[dict[str, Any]]:
+        """Every item of a stream as stored (DynamoDB's typed attributes), head included: what the check reads."""
+        pages = client("dynamodb").get_paginator("query").paginate(
+            TableName=LedgerRecord.Meta.table_name, KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "stream"}, ExpressionAttributeValues={":s": {"S": stream}},
+            ConsistentRead=True)
+        return [item for page in pages for item in page.get("Items", [])]
+
+    def ledger_streams(self, first_shard: int = 0) -> Iterator[str]:
+        """Every stream with a head, from the sparse "streams" index, shard by shard (Queries, no Scan)."""
+        for offset in range(SHARDS):
+            shard = str((first_shard + offset) % SHARDS)
+            for head in LedgerHeadRecord.streams.query(shard):
+                yield head.stream
+
+    # --- applications ----------------------------------------------------------------------------
+    def new_application(self, **fields: Any) -> ApplicationRecord:
+        return ApplicationRecord(**fields)
+
+    def create_application(self, record: ApplicationRecord, event: LedgerEvent) -> None:
+        _transact([("application", lambda tx: tx.save(
+            record, condition=ApplicationRecord.application_id.does_not_exist()))], [event])
+
+    def replace_application(self, record: ApplicationRecord, expected_revision: int, event: LedgerEvent) -> None:
+        """Write a changed application over the one read, if it is still that revision and unpaid."""
+        condition = ((ApplicationRecord.revision == expected_revision)
+                     & ApplicationRecord.status.is_in(ApplicationStatus.AWAITING_CONFIRMATION,
+                                                      ApplicationStatus.CONFIRMED))
+        _transact([("application", lambda tx: tx.save(record, condition=condition))], [event])
+
+    def confirm_application(self, application_id: str, revision: int, now: datetime, event: LedgerEvent) -> None:
+        # Guards: the revision reviewed is the one stored; a paying or paid application stays as it is.
+        condition = ((ApplicationRecord.revision == revision)
+                     & (ApplicationRecord.status == ApplicationStatus.AWAITING_CONFIRMATION))
+        actions = [ApplicationRecord.status.set(ApplicationStatus.CONFIRMED),
+                   ApplicationRecord.confirmed_revision.set(revision), ApplicationRecord.confirmed_at.set(now),
+                   ApplicationRecord.updated_at.set(now)]
+        _transact([("application", lambda tx: tx.update(ApplicationRecord(application_id), actions=actions,
+                                                         condition=condition))], [event])
+
+    # --- starting a payment ----------------------------------------------------------------------
+    def new_payment(self, **fields: Any) -> PaymentRecord:
+        return PaymentRecord(**fields)
+
+    def new_idempotency(self, **fields: Any) -> IdempotencyRecord:
+        return IdempotencyRecord(**fields)
+
+    def start_payment(self, *, idempotency: IdempotencyRecord, payment: PaymentRecord,
+                      application: ApplicationRecord, renewal: bool, now: datetime, event: LedgerEvent) -> None:
+        """Claim the key, create the payment, mark the application paying and lock the insured, at once."""
+        revision = int(application.revision)
+        start = application.start_date
+        app_condition = ((ApplicationRecord.status == ApplicationStatus.CONFIRMED)
+                         & (ApplicationRecord.revision == revision)
+                         & (ApplicationRecord.confirmed_revision == revision))
+        # The insured's coverage must still be what the review priced, and nobody else changing it.
+        if renewal:
+            coverage = (ResidencePolicyRecord.end_date == start) & (ResidencePolicyRecord.status == "active")
+        else:
+            coverage = ResidencePolicyRecord.end_date.does_not_exist() | (ResidencePolicyRecord.end_date <= start)
+        policy_condition = ResidencePolicyRecord.lock_ref.does_not_exist() & coverage
+        pid = payment.payment_id
+        _transact([
+            ("idempotency", lambda tx: tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())),
+            ("payment", lambda tx: tx.save(payment, condition=PaymentRecord.payment_id.does_not_exist())),
+            ("application", lambda tx: tx.update(
+                ApplicationRecord(application.application_id),
+                actions=[ApplicationRecord.status.set(ApplicationStatus.PAYMENT_PENDING),
+                         ApplicationRecord.payment_id.set(pid), ApplicationRecord.updated_at.set(now)],
+                condition=app_condition)),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(application.insured_civil_id),
+                actions=[ResidencePolicyRecord.lock_ref.set(f"pay#{pid}")], condition=policy_condition)),
+        ], [event])
+
+    def attach_session(self, payment_id: str, gateway_ref: str, payment_url: str, now: datetime,
+                       event: LedgerEvent) -> None:
+        condition = (PaymentRecord.status == PaymentStatus.PENDING) & PaymentRecord.payment_url.does_not_exist()
+        actions = [PaymentRecord.gateway_ref.set(gateway_ref), PaymentRecord.payment_url.set(payment_url),
+                   PaymentRecord.updated_at.set(now)]
+        _transact([("payment", lambda tx: tx.update(PaymentRecord(payment_id), actions=actions,
+                                                     condition=condition))], [event])
+
+    # --- settling a payment ----------------------------------------------------------------------
+    def capture(self, payment: PaymentRecord, *, policy_id: str, periods: list[dict[str, Any]], start_date: str,
+                end_date: str, now: datetime, transaction_id: str | None, gateway_ref: str | None,
+                gateway_result: str, events: Sequence[LedgerEvent]) -> None:
+        """pending -> captured, the policy created or extended and unlocked, the application paid."""
+        pid = payment.payment_id
+        payment_actions = [
+            PaymentRecord.status.set(PaymentStatus.CAPTURED), PaymentRecord.captured_at.set(now),
+            PaymentRecord.settled_at.set(now), PaymentRecord.updated_at.set(now),
+            PaymentRecord.gateway_result.set(gateway_result),
+            PaymentRecord.reconcile_queue.remove(), PaymentRecord.reconcile_due_at.remove(),
+        ]
+        if transaction_id:
+            payment_actions.append(PaymentRecord.transaction_id.set(transaction_id))
+        if gateway_ref and not payment.gateway_ref:
+            payment_actions.append(PaymentRecord.gateway_ref.set(gateway_ref))
+        policy_actions = [
+            ResidencePolicyRecord.policy_id.set(policy_id), ResidencePolicyRecord.account_id.set(payment.account_id),
+            ResidencePolicyRecord.insured_name.set(payment.insured_name),
+            ResidencePolicyRecord.category.set(payment.category), ResidencePolicyRecord.status.set("active"),
+            ResidencePolicyRecord.start_date.set(start_date), ResidencePolicyRecord.end_date.set(end_date),
+            ResidencePolicyRecord.periods.set(_period_maps(periods)), ResidencePolicyRecord.lock_ref.remove(),
+            ResidencePolicyRecord.created_at.set(ResidencePolicyRecord.created_at | now),
+            ResidencePolicyRecord.updated_at.set(now),
+        ]
+        _transact([
+            ("payment", lambda tx: tx.update(PaymentRecord(pid), actions=payment_actions,
+                                             condition=PaymentRecord.status == PaymentStatus.PENDING)),
+            ("policy", lambda tx: tx.update(ResidencePolicyRecord(payment.insured_civil_id), actions=policy_actions,
+                                            condition=ResidencePolicyRecord.lock_ref == f"pay#{pid}")),
+            ("application", lambda tx: tx.update(
+                ApplicationRecord(payment.application_id),
+                actions=[ApplicationRecord.status.set(ApplicationStatus.PAID), ApplicationRecord.updated_at.set(now)],
+                condition=(ApplicationRecord.status == ApplicationStatus.PAYMENT_PENDING)
+                & (ApplicationRecord.payment_id == pid))),
+        ], events)
+
+    def close_unpaid(self, payment: PaymentRecord, *, status: str, now: datetime, gateway_result: str,
+                     release_key: str | None, events: Sequence[LedgerEvent]) -> None:
+        """pending -> declined or expired: the insured unlocked, the application payable again (new key)."""
+        pid = payment.payment_id
+        steps: list[Step] = [
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid),
+                actions=[PaymentRecord.status.set(status), PaymentRecord.settled_at.set(now),
+                         PaymentRecord.updated_at.set(now), PaymentRecord.gateway_result.set(gateway_result),
+                         PaymentRecord.reconcile_queue.remove(), PaymentRecord.reconcile_due_at.remove()],
+                condition=PaymentRecord.status == PaymentStatus.PENDING)),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(payment.insured_civil_id), actions=[ResidencePolicyRecord.lock_ref.remove()],
+                condition=ResidencePolicyRecord.lock_ref == f"pay#{pid}")),
+            ("application", lambda tx: tx.update(
+                ApplicationRecord(payment.application_id),
+                actions=[ApplicationRecord.status.set(ApplicationStatus.CONFIRMED),
+                         ApplicationRecord.payment_id.remove(), ApplicationRecord.updated_at.set(now)],
+                condition=(ApplicationRecord.status == ApplicationStatus.PAYMENT_PENDING)
+                & (ApplicationRecord.payment_id == pid))),
+        ]
+        if release_key:
+            # The gateway never started: the same key may try again, as if this request never happened.
+            steps.append(("idempotency", lambda tx: tx.delete(
+                IdempotencyRecord(release_key), condition=IdempotencyRecord.payment_id == pid)))
+        _transact(steps, events)
+
+    def append_events(self, events: Sequence[LedgerEvent]) -> None:
+        """Ledger events that record no state change (a refused gateway result, for the audit)."""
+        _transact([], events)
+
+    def postpone_reconciliation(self, payment_id: str, due_at: datetime) -> bool:
+        """Ask the gateway again later; False when the payment is no longer pending."""
+        try:
+            PaymentRecord(payment_id).update(actions=[PaymentRecord.reconcile_due_at.set(_iso(due_at))],
+                                             condition=PaymentRecord.status == PaymentStatus.PENDING)
+            return True
+        except UpdateError as exc:
+            if lost_condition(exc):
+                return False
+            raise
+
+    # --- refunds ---------------------------------------------------------------------------------
+    def request_refund(self, payment: PaymentRecord, *, reason: str, now: datetime, event: LedgerEvent) -> None:
+        """captured, no live refund -> refund requested; the insured locked so coverage cannot move meanwhile."""
+        pid = payment.payment_id
+        attempt = RefundAttempt(status=RefundStatus.REQUESTED, amount_fils=int(payment.amount_fils), reason=reason,
+                                requested_at=now)
+        attempts = [*(payment.refunds or []), attempt]
+        payment_condition = ((PaymentRecord.status == PaymentStatus.CAPTURED)
+                             & (PaymentRecord.refund_status.does_not_exist()
+                                | (PaymentRecord.refund_status == RefundStatus.FAILED)))
+        # Only the last period may go, and only when nothing else is changing this person's coverage.
+        policy_condition = (ResidencePolicyRecord.lock_ref.does_not_exist()
+                            & (ResidencePolicyRecord.end_date == payment.period_end))
+        _transact([
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid), actions=[PaymentRecord.refund_status.set(RefundStatus.REQUESTED),
+                                             PaymentRecord.refunds.set(attempts), PaymentRecord.updated_at.set(now)],
+                condition=payment_condition)),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(payment.insured_civil_id),
+                actions=[ResidencePolicyRecord.lock_ref.set(f"refund#{pid}")], condition=policy_condition)),
+        ], [event])
+
+    def complete_refund(self, payment: PaymentRecord, *, refund_ref: str | None, now: datetime,
+                        periods: list[dict[str, Any]], start_date: str | None, end_date: str | None,
+                        policy_status: str, events: Sequence[LedgerEvent]) -> None:
+        """requested -> refunded, the payment refunded, its period cancelled, the insured unlocked."""
+        pid = payment.payment_id
+        amount = int(payment.amount_fils)
+        attempts = list(payment.refunds or [])
+        if not attempts:
+            raise LostRace({"payment"})  # no refund was requested: nothing to settle
+        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "status": RefundStatus.REFUNDED,
+                                        "completed_at": now, "refund_ref": refund_ref})
+        # Never more back than was paid: the condition is the arithmetic, checked by DynamoDB.
+        payment_condition = ((PaymentRecord.refund_status == RefundStatus.REQUESTED)
+                             & (PaymentRecord.status == PaymentStatus.CAPTURED)
+                             & (PaymentRecord.refunded_fils <= int(payment.amount_fils) - amount))
+        policy_actions = [ResidencePolicyRecord.periods.set(_period_maps(periods)),
+                          ResidencePolicyRecord.status.set(policy_status), ResidencePolicyRecord.lock_ref.remove(),
+                          ResidencePolicyRecord.updated_at.set(now)]
+        for attr, value in ((ResidencePolicyRecord.start_date, start_date), (ResidencePolicyRecord.end_date, end_date)):
+            policy_actions.append(attr.set(value) if value else attr.remove())
+        _transact([
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid),
+                actions=[PaymentRecord.status.set(PaymentStatus.REFUNDED),
+                         PaymentRecord.refund_status.set(RefundStatus.REFUNDED),
+                         PaymentRecord.refunded_fils.add(amount), PaymentRecord.refunds.set(attempts),
+                         PaymentRecord.updated_at.set(now),
+                         # Out of the reconciliation index, if a failed record had put it there.
+                         PaymentRecord.reconcile_queue.remove(), PaymentRecord.reconcile_due_at.remove()],
+                condition=payment_condition)),
+            ("policy", lambda tx: tx.update(ResidencePolicyRecord(payment.insured_civil_id), actions=policy_actions,
+                                            condition=ResidencePolicyRecord.lock_ref == f"refund#{pid}")),
+        ], events)
+
+    def keep_confirmed_refund(self, payment: PaymentRecord, *, refund_ref: str | None, queue: str, due_at: datetime,
+                              now: datetime, event: LedgerEvent) -> None:
+        """The gateway refunded but the record failed: keep its reference and queue it for reconciliation.
+
+        The refund stays `requested` and the insured locked, so nothing else moves until reconciliation
+        writes what `complete_refund` could not.
+        """
+        pid = payment.payment_id
+        attempts = list(payment.refunds or [])
+        if not attempts:
+            raise LostRace({"payment"})
+        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "refund_ref": refund_ref})
+        _transact([
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid), actions=[PaymentRecord.refunds.set(attempts),
+                                             PaymentRecord.reconcile_queue.set(queue),
+                                             PaymentRecord.reconcile_due_at.set(_iso(due_at)),
+                                             PaymentRecord.updated_at.set(now)],
+                condition=(PaymentRecord.refund_status == RefundStatus.REQUESTED)
+                & (PaymentRecord.status == PaymentStatus.CAPTURED))),
+        ], [event])
+
+    def fail_refund(self, payment: PaymentRecord, *, error_code: str | None, now: datetime, event: LedgerEvent) -> None:
+        """requested -> failed: nothing moved, the insured unlocked."""
+        pid = payment.payment_id
+        attempts = list(payment.refunds or [])
+        if not attempts:
+            raise LostRace({"payment"})  # no refund was requested: nothing to settle
+        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "status": RefundStatus.FAILED,
+                                        "completed_at": now, "error_code": error_code})
+        _transact([
+            ("payment", lambda tx: tx.update(
+                PaymentRecord(pid), actions=[PaymentRecord.refund_status.set(RefundStatus.FAILED),
+                                             PaymentRecord.refunds.set(attempts), PaymentRecord.updated_at.set(now)],
+                condition=PaymentRecord.refund_status == RefundStatus.REQUESTED)),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(payment.insured_civil_id), actions=[ResidencePolicyRecord.lock_ref.remove()],
+                condition=ResidencePolicyRecord.lock_ref == f"refund#{pid}")),
+        ], [event])
+
+
+def reconcile_due_at(created: datetime, minutes: int) -> str:
+    return _iso(created + timedelta(minutes=minutes))

@@ -1,1 +1,0 @@
-"""Use cases: one function each, dependencies passed in (see chalicelib/wiring.py)."""
