@@ -18,7 +18,7 @@ PAGE = 100
 
 def _seed(kind: str, now: datetime) -> None:
     from chalicelib.accounts.models import AccountRecord, SessionRecord, TokenRecord
-    from chalicelib.platform.due import shard_of
+    from chalicelib.platform.jobs import shard_of
 
     past, future = now - timedelta(minutes=1), now + timedelta(days=3)
     model = {"invites": AccountRecord, "passwords": AccountRecord, "tokens": TokenRecord,
@@ -83,7 +83,7 @@ def run() -> list[Row]:
                 started = time.perf_counter()
                 result = job(CountingStore(page_size=PAGE), now, expiry.JobRun(kind, out_of_time=lambda: False))
                 seconds = time.perf_counter() - started
-        from chalicelib.platform.due import SHARDS
+        from chalicelib.platform.jobs import SHARDS
 
         limit = DUE + SHARDS * PAGE
         rows.append(Row("jobs", f"{kind}: items read / due ({LIVE:,} live)", read, "items",

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from chalicelib.accounts.jobs import expiry_jobs
     from chalicelib.accounts.links import link_pages
     from chalicelib.accounts.models import AccountRecord, UsernameRecord
+    from chalicelib.accounts.passwords import welcome_job
     from chalicelib.accounts.store import contact_of
 
 _SURFACE = {
@@ -25,6 +26,7 @@ _SURFACE = {
     "AccountRecord": "chalicelib.accounts.models",
     "UsernameRecord": "chalicelib.accounts.models",
     "contact_of": "chalicelib.accounts.store",
+    "welcome_job": "chalicelib.accounts.passwords",
 }
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "expiry_jobs",
     "jwt_authorizer",
     "link_pages",
+    "welcome_job",
 ]
 
 

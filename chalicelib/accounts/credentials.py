@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.accounts.password_policy import check_new_password, reused_password_error
+from chalicelib.accounts.password_policy import check_new_password, password_due, reused_password_error
 from chalicelib.accounts.ports import AuthDeps
 from chalicelib.accounts.tokens import new_token, token_hash
 from chalicelib.kernel.civil_id import ascii_digits
-from chalicelib.platform.due import password_due, shard_of
+from chalicelib.platform.jobs import shard_of
 
 HISTORY = 5
 

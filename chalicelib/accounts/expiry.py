@@ -8,57 +8,13 @@ a write conditioned on the state that made the item due.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.errors import StaleState
-from chalicelib.logs import log_error, log_event
+from chalicelib.accounts.password_policy import REMINDER_BEFORE
 from chalicelib.platform import messages
-from chalicelib.platform.due import REMINDER_BEFORE, SHARDS
-
-
-@dataclass
-class JobRun:
-    """A job's counts, and when it must stop to leave the next run the rest."""
-
-    name: str
-    out_of_time: Callable[[], bool]
-    due: int = 0
-    done: int = 0
-    skipped: int = 0
-    failed: int = 0
-    stopped_early: bool = False
-    extra: dict[str, int] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, Any]:
-        return {"job": self.name, "due": self.due, "done": self.done, "skipped": self.skipped,
-                "failed": self.failed, "stopped_early": self.stopped_early}
-
-
-def run_due(run: JobRun, due: Callable[[str], Iterable[Any]], act: Callable[[Any], bool]) -> JobRun:
-    """Walk every shard's due items (read lazily, a page at a time); `act` is False when nothing was needed."""
-    for shard in (str(n) for n in range(SHARDS)):
-        for item in due(shard):
-            if run.out_of_time():
-                # The rest stays due: the next run starts where this one stopped.
-                run.stopped_early = True
-                log_event("job_summary", **run.summary())
-                return run
-            run.due += 1
-            try:
-                if act(item):
-                    run.done += 1
-                else:
-                    run.skipped += 1
-            except StaleState:
-                run.skipped += 1  # another run (or the person) changed it first
-            except Exception:
-                run.failed += 1  # one item's failure never stops the others
-                log_error("job_item_failed", job=run.name)
-    log_event("job_summary", **run.summary())
-    return run
+from chalicelib.platform.jobs import JobRun, run_due
 
 
 def expire_invites(store: Any, now: datetime, run: JobRun) -> JobRun:

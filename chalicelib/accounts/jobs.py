@@ -1,4 +1,5 @@
-"""Scheduled expiry jobs (EventBridge in AWS; `make run` runs them on schedule, `make job` now)."""
+"""The account jobs: scheduled expiry (EventBridge in AWS; `make run` runs them on schedule, `make job` now),
+and the outbound kinds whose message is built when sent (welcome, password reset)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,17 @@ from typing import Any
 
 from chalice import Blueprint, Rate
 
-from chalicelib.platform.middleware import event_log
+from chalicelib.platform.jobs import JobRun
 from chalicelib.platform.outbound import builds
-from chalicelib.settings import get_settings
+from chalicelib.platform.schedule import scheduled
 
 expiry_jobs = Blueprint(__name__)
 
-MARGIN_MS = 15_000  # stop with this much time left; the next run picks up the rest
-
-
-def _run(event: Any, name: str) -> Any:
-    from chalicelib.accounts.expiry import JobRun
-
-    context = getattr(event, "context", None)
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return JobRun(name, out_of_time=(lambda: remaining() < MARGIN_MS) if remaining else (lambda: False))
-
 
 def _store() -> Any:
-    from chalicelib.accounts.store import DueStore
+    from chalicelib.accounts.wiring import due_store
 
-    return DueStore(page_size=get_settings().job_page_size)
+    return due_store()
 
 
 def _now() -> Any:
@@ -35,40 +26,40 @@ def _now() -> Any:
     return now()
 
 
-@expiry_jobs.schedule(Rate(1, unit=Rate.HOURS))
-@event_log("expire_invites")
-def expire_invites(event: Any) -> dict:
+@scheduled(expiry_jobs, Rate(1, unit=Rate.HOURS))
+def expire_invites(run: JobRun) -> None:
+    """Invited accounts whose welcome link died unused become invite_expired."""
     from chalicelib.accounts import expiry
 
-    return expiry.expire_invites(_store(), _now(), _run(event, "expire_invites")).summary()
+    expiry.expire_invites(_store(), _now(), run)
 
 
-@expiry_jobs.schedule(Rate(1, unit=Rate.HOURS))
-@event_log("expire_passwords")
-def expire_passwords(event: Any) -> dict:
+@scheduled(expiry_jobs, Rate(1, unit=Rate.HOURS))
+def expire_passwords(run: JobRun) -> None:
+    """Temporary passwords die after their days; a permanent one gets one reminder, then expires."""
     from chalicelib.accounts import expiry
     from chalicelib.platform.messaging import enqueue
+    from chalicelib.settings import get_settings
 
     life = get_settings().lifetimes
-    return expiry.password_lifecycle(_store(), _now(), _run(event, "expire_passwords"),
-                                     max_age_days=life.password_max_age_days,
-                                     temporary_days=life.temporary_password_days, enqueue=enqueue).summary()
+    expiry.password_lifecycle(_store(), _now(), run, max_age_days=life.password_max_age_days,
+                              temporary_days=life.temporary_password_days, enqueue=enqueue)
 
 
-@expiry_jobs.schedule(Rate(15, unit=Rate.MINUTES))
-@event_log("purge_tokens")
-def purge_tokens(event: Any) -> dict:
+@scheduled(expiry_jobs, Rate(15, unit=Rate.MINUTES))
+def purge_tokens(run: JobRun) -> None:
+    """Codes, challenges, registrations and links past their life are deleted."""
     from chalicelib.accounts import expiry
 
-    return expiry.purge_tokens(_store(), _now(), _run(event, "purge_tokens")).summary()
+    expiry.purge_tokens(_store(), _now(), run)
 
 
-@expiry_jobs.schedule(Rate(1, unit=Rate.HOURS))
-@event_log("purge_sessions")
-def purge_sessions(event: Any) -> dict:
+@scheduled(expiry_jobs, Rate(1, unit=Rate.HOURS))
+def purge_sessions(run: JobRun) -> None:
+    """Sessions unused past their sliding or absolute lifetime are deleted."""
     from chalicelib.accounts import expiry
 
-    return expiry.purge_sessions(_store(), _now(), _run(event, "purge_sessions")).summary()
+    expiry.purge_sessions(_store(), _now(), run)
 
 
 @builds("welcome")

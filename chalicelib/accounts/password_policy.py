@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from chalicelib.errors import FieldProblem, Text, ValidationFailed
 from chalicelib.kernel.civil_id import ascii_digits
@@ -131,3 +132,20 @@ def _contains_civil_id(password: str, civil_id: str) -> bool:
 def _contains_name(folded_password: str, name: str) -> bool:
     parts = name.casefold().split()
     return any(len(part) >= MIN_NAME_PART and part in folded_password for part in parts)
+
+
+# The one reminder before a permanent password expires.
+REMINDER_BEFORE = timedelta(days=7)
+
+
+def password_due(kind: str | None, set_at: datetime | None, reminded_for: datetime | None,
+                 max_age_days: int, temporary_days: int) -> datetime | None:
+    """When the password job next has something to do with this password, if ever."""
+    if set_at is None or kind is None:
+        return None
+    if kind == "temporary":
+        return set_at + timedelta(days=temporary_days)
+    if not max_age_days:
+        return None
+    expires = set_at + timedelta(days=max_age_days)
+    return expires if reminded_for == set_at else expires - REMINDER_BEFORE

@@ -15,7 +15,7 @@ from chalicelib.accounts.tokens import new_token, same, temporary_password, toke
 from chalicelib.errors import StaleState
 from chalicelib.logs import log_event
 from chalicelib.platform import messages
-from chalicelib.platform.due import shard_of
+from chalicelib.platform.jobs import shard_of
 
 
 @dataclass(frozen=True)

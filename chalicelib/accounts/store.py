@@ -23,8 +23,8 @@ from chalicelib.accounts.models import (
 )
 from chalicelib.accounts.tokens import token_hash
 from chalicelib.errors import StaleState
-from chalicelib.platform.due import SHARDS, shard_of
 from chalicelib.platform.dynamo import cancellation, connection, lost_condition
+from chalicelib.platform.jobs import SHARDS, shard_of
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from chalicelib.accounts.ports import AuthDeps
 from chalicelib.platform.clock import now
@@ -37,3 +38,11 @@ def forget() -> None:
 
     auth_deps.cache_clear()
     forget_hmac_keys()
+
+
+def due_store() -> Any:  # -> chalicelib.accounts.store.DueStore
+    """The expiry jobs' store, reading due indexes a page of `job_page_size` at a time."""
+    from chalicelib.accounts.store import DueStore
+    from chalicelib.settings import get_settings
+
+    return DueStore(page_size=get_settings().job_page_size)

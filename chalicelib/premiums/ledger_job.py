@@ -14,12 +14,13 @@ from typing import Any
 
 from chalice import Blueprint, Rate
 
-from chalicelib.logs import log_alert, log_event
-from chalicelib.platform.middleware import event_log
+from chalicelib.logs import log_alert
+from chalicelib.platform.jobs import JobRun
+from chalicelib.platform.schedule import scheduled
 
 ledger_checks = Blueprint(__name__)
 
-MARGIN_MS = 30_000
+MARGIN_MS = 30_000  # a long stream is checked whole: more room than the expiry jobs need
 
 
 def check_ledger(store: Any, out_of_time: Any = lambda: False, first_shard: int = 0) -> dict[str, int]:
@@ -39,17 +40,16 @@ def check_ledger(store: Any, out_of_time: Any = lambda: False, first_shard: int 
     return {"streams": checked, "findings": findings, "complete": 1}
 
 
-@ledger_checks.schedule(Rate(1, unit=Rate.DAYS))
-@event_log("verify_ledger")
-def verify_ledger(event: Any) -> dict[str, int]:
-    from chalicelib.platform.due import SHARDS
-    from chalicelib.premiums.store import PremiumStore
+@scheduled(ledger_checks, Rate(1, unit=Rate.DAYS), margin_ms=MARGIN_MS)
+def verify_ledger(run: JobRun) -> dict[str, int]:
+    """Every stream's hash chain, from a different shard each day."""
+    from chalicelib.platform.jobs import SHARDS
+    from chalicelib.premiums.wiring import premium_store
 
-    context = getattr(event, "context", None)
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    out_of_time = (lambda: remaining() < MARGIN_MS) if remaining else (lambda: False)
     first = datetime.now(UTC).timetuple().tm_yday % SHARDS  # each shard goes first one day in eight
-    result = check_ledger(PremiumStore(), out_of_time, first)
-    log_event("job_summary", job="verify_ledger", due=result["streams"], done=result["streams"],
-              skipped=0, failed=result["findings"])
+    result = check_ledger(premium_store(), run.out_of_time, first)
+    run.due = run.done = result["streams"]
+    run.failed = result["findings"]
+    run.stopped_early = not result["complete"]
+    run.count("findings", result["findings"])
     return result

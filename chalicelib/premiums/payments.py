@@ -22,7 +22,7 @@ from chalicelib.errors import NotFound, StaleState
 from chalicelib.kernel.kuwait_time import kuwait_today
 from chalicelib.kernel.money import CURRENCY
 from chalicelib.logs import log_alert, log_error, log_event
-from chalicelib.platform.due import shard_of
+from chalicelib.platform.jobs import shard_of
 from chalicelib.premiums import messages as premium_messages
 from chalicelib.premiums.ledger import LedgerEvent
 from chalicelib.premiums.payment_rules import (
@@ -414,12 +414,12 @@ def refund_queue_of(payment_id: str) -> str:
 
 
 def reconcile_due(deps: PremiumDeps, *, limit: int = RECONCILE_BATCH,
-                  time_left_s: Callable[[], float] | None = None) -> dict[str, int]:
+                  out_of_time: Callable[[], bool] = lambda: False) -> dict[str, int]:
     """Ask the gateway about pending payments whose time came (an index query, never a Scan) and settle them."""
     outcomes: Counter[str] = Counter()
     for payment in deps.store.due_payments(deps.now(), limit):
-        if time_left_s is not None and time_left_s() < 10:
-            break  # the rest stay due: the next run takes them
+        if out_of_time():
+            break  # the rest stay due: the next run takes them (platform.schedule's margin)
         try:
             result = deps.gateway.query(payment.payment_id, payment.gateway_ref, int(payment.amount_fils))
         except deps.gateway_errors as exc:

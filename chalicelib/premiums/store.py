@@ -22,8 +22,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import StaleState
 from chalicelib.platform.aws import client
-from chalicelib.platform.due import SHARDS, shard_of
 from chalicelib.platform.dynamo import cancellation, connection, lost_condition, reset_connection
+from chalicelib.platform.jobs import SHARDS, shard_of
 from chalicelib.premiums.ledger import GENESIS, HEAD_KEY, STREAM_STARTS, LedgerEvent, event_hash
 from chalicelib.premiums.models import (
     PREMIUM_MODELS,

@@ -64,6 +64,13 @@ def premium_deps() -> PremiumDeps:
     )
 
 
+def premium_store():  # -> chalicelib.premiums.store.PremiumStore
+    """The store alone, for jobs that need no gateway or tariffs (the ledger check)."""
+    from chalicelib.premiums.store import PremiumStore
+
+    return PremiumStore()
+
+
 def forget() -> None:
     """Forget cached adapters, secrets and ledger heads (each test's AWS has its own)."""
     from chalicelib.premiums.payment_secrets import forget_secrets
