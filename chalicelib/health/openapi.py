@@ -23,8 +23,9 @@ def _s(**props: Any) -> dict[str, Any]:
     return {"type": "object", "properties": properties}
 
 
-def _op(summary: str, *, body: dict | None = None, ok: tuple[str, str] = ("200", "OK"), out: dict | None = None,
-        auth: bool = False, errors: tuple[str, ...] = ("400", "422"), params: list | None = None,
+def _op(summary: str, *, body: dict[str, Any] | None = None, ok: tuple[str, str] = ("200", "OK"),
+        out: dict[str, Any] | None = None,
+        auth: bool = False, errors: tuple[str, ...] = ("400", "422"), params: list[dict[str, Any]] | None = None,
         content: str = "application/json", produces: str = "application/json",
         required: tuple[str, ...] = ()) -> dict[str, Any]:
     """One operation; every status the edge itself can answer is documented whatever the route.

@@ -90,7 +90,8 @@ def _reshaper_for(codepoints: frozenset[int]) -> object:
 
 def shape_arabic(text: str, codepoints: frozenset[int]) -> str:
     """Joined presentation forms of `text`, still in logical (reading) order."""
-    return _reshaper_for(codepoints).reshape(text)  # type: ignore[attr-defined]
+    # arabic_reshaper is untyped: its reshape returns str.
+    return str(_reshaper_for(codepoints).reshape(text))  # type: ignore[attr-defined]
 
 
 def to_visual(text: str, codepoints: frozenset[int]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
@@ -65,14 +66,17 @@ class TableMeta:
     read_timeout_seconds = 10
 
 
-def due_index(name: str, shard: str, due_at: str, projection: type = KeysOnlyProjection) -> GlobalSecondaryIndex:
-    """A sparse index of what a scheduled job must do, by (shard, due time): see devstack/infra/data.due_index."""
+def due_index(name: str, shard: str, due_at: str, projection: type = KeysOnlyProjection) -> Any:
+    """A sparse index of what a scheduled job must do, by (shard, due time): see devstack/infra/data.due_index.
+
+    Any: the index class is made here, so its attributes are only known at run time (PynamoDB queries it).
+    """
     meta = type("Meta", (), {"index_name": name, "projection": projection()})
     attrs = {"Meta": meta, shard: UnicodeAttribute(hash_key=True), due_at: UTCDateTimeAttribute(range_key=True)}
     return type(f"Index_{name}", (GlobalSecondaryIndex,), attrs)()
 
 
-def by_account_index(range_key: str) -> GlobalSecondaryIndex:
+def by_account_index(range_key: str) -> Any:
     """The "by_account" index every per-account table has: an account's items sorted by `range_key`."""
     meta = type("Meta", (), {"index_name": "by_account", "projection": AllProjection()})
     attrs = {"Meta": meta, "account_id": UnicodeAttribute(hash_key=True),

@@ -50,7 +50,7 @@ def error_response(error: AppError, lang: str) -> Response:
     body = error.body(lang)
     if error.status >= 500:
         body["error"]["request_id"] = request_id.get()
-    headers = {"Content-Type": JSON, "Content-Language": lang, **error.headers}
+    headers: dict[str, str | list[str]] = {"Content-Type": JSON, "Content-Language": lang, **error.headers}
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=error.status,
                     headers=headers)
 
@@ -64,7 +64,7 @@ class ApiBlueprint(Blueprint):
     """A Blueprint whose routes answer errors as the envelope, never as a stack trace."""
 
     def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
-        register = super().route(path, **kwargs)
+        register: Callable[..., Any] = super().route(path, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
@@ -83,7 +83,8 @@ class ApiBlueprint(Blueprint):
                     log_error("unhandled_exception", path=getattr(request, "path", None))
                     return error_response(Internal(), language_of(request))
 
-            return register(guarded)
+            registered: Callable[..., Any] = register(guarded)
+            return registered
 
         return decorator
 
@@ -165,9 +166,9 @@ def _check_parameters(request: Request | None) -> None:
     """Path, query and header values must be text: a Lambda event can carry "\\ud800" where HTTP cannot."""
     if request is None:
         return
-    query = request.query_params or {}
+    query = request.query_params
     values = [*(request.uri_params or {}).values(), *(request.headers or {}).values(),
-              *(v for name in query for v in query.getlist(name))]
+              *(v for name in (query or {}) for v in (query.getlist(name) if query is not None else []))]
     if any(isinstance(v, str) and _LONE_SURROGATE.search(v) for v in values):
         raise BadRequest(Text("The request has characters that are not text.", "يحتوي الطلب على رموز ليست نصًا."),
                          code="INVALID_PARAMETER")

@@ -88,7 +88,7 @@ def deliver(message: Message) -> str:
         if settings.sms_sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": settings.sms_sender_id}
         answer = client("sns").publish(PhoneNumber=message.to, Message=message.text, MessageAttributes=attributes)
-    message_id = answer["MessageId"]
+    message_id = str(answer["MessageId"])
     log_event("message_sent", channel=message.channel, template=message.template, message_id=message_id)
     if settings.outbox_dir:
         write_outbox(Path(settings.outbox_dir), message)

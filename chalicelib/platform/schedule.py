@@ -48,6 +48,7 @@ def scheduled(blueprint: Blueprint, expression: Any, *, margin_ms: int = MARGIN_
 
         handler.__name__ = name
         handler.__doc__ = work.__doc__
-        return blueprint.schedule(expression)(event_log(name)(handler))
+        registered: Callable[[Any], dict[str, Any]] = blueprint.schedule(expression)(event_log(name)(handler))
+        return registered
 
     return decorator
