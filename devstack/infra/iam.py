@@ -19,7 +19,7 @@ from devstack.infra.data import TABLES
 
 LEDGER = "payment-ledger"
 # The ledger is append-only as far as IAM can say it: these are denied to every function that writes
-# it. (PutItem cannot be narrowed to new items; the hash chain shows an overwrite: domain/ledger.py.)
+# it. (PutItem cannot be narrowed to new items; the hash chain shows an overwrite: premiums/ledger.py.)
 LEDGER_DENIED = ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                  "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert")
 # Telemetry every function writes: its logs, and X-Ray segments (a role without them can't have

@@ -30,9 +30,9 @@ EMAIL_CONFIGURATION_SET_NAME = sub(f"{APP}-${{Stage}}-email")  # settings.py's d
 ALERT_EVENTS: dict[str, tuple[str, ...]] = {
     # An HR file failed three times and went to the dead-letter queue (jobs/hr_files.py).
     "HrFileDeadLettered": ("hr_file_dead_lettered",),
-    # The gateway refunded money and our record of it failed (services/refunds.py).
+    # The gateway refunded money and our record of it failed (premiums/refunds.py).
     "RefundNotRecorded": ("refund_not_recorded", "refund_confirmation_not_recorded"),
-    # The gateway's word and ours disagree about a payment (services/payments.py).
+    # The gateway's word and ours disagree about a payment (premiums/payments.py).
     "PaymentMismatch": ("payment_result_mismatch", "payment_amount_mismatch", "payment_captured_after_close"),
     # The append-only ledger: an event not written, or one altered, missing or forged (jobs/ledger.py).
     "LedgerIntegrity": ("ledger_chain_broken", "ledger_event_not_written"),

@@ -21,7 +21,7 @@ def _random_secret(name: str, description: str) -> dict:
 
 def resources() -> dict:
     return {
-        # The HMAC key of payment-gateway callbacks (the sandbox signs with it; see adapters/payment_secrets.py).
+        # The HMAC key of payment-gateway callbacks (the sandbox signs with it; see premiums/payment_secrets.py).
         "PaymentCallbackSecret": _random_secret(
             "payment-callback", "HMAC-SHA256 key of the payment gateway's signed callbacks"),
         # The server key of the accounts area's HMACs: SMS codes are hashed with it (a leaked tokens
@@ -30,7 +30,7 @@ def resources() -> dict:
         # verifying after a rotation.
         "AccountsHmacSecret": _random_secret(
             "accounts-hmac", "HMAC key of SMS codes and refresh-token successors"),
-        # Seed of the Ed25519 key that signs card QR codes (adapters/card_keys.py): separate from the
+        # Seed of the Ed25519 key that signs card QR codes (cards/keys.py): separate from the
         # token key, so each rotates alone; AWSPREVIOUS keeps old cards and their screenshots verifying.
         "CardSigningSecret": _random_secret("card-signing", "Seed of the Ed25519 key that signs e-card QR codes"),
         # The KNET terminal of prod; operations put the bank's values in it before the first payment.
@@ -43,7 +43,7 @@ def resources() -> dict:
                 "SecretString": json.dumps({"tranportal_id": "", "password": "", "resource_key": ""}),
             },
         },
-        # The access-token signing key is derived from this random value (see adapters/signing_keys.py);
+        # The access-token signing key is derived from this random value (see platform/signing_keys.py);
         # rotating the secret rotates the key, and AWSPREVIOUS keeps verifying until its tokens expire.
         "JwtSigningSecret": _random_secret("jwt-signing", "Seed of the Ed25519 key that signs access tokens"),
     }

@@ -69,7 +69,7 @@ def resources() -> dict:
                     # Card keys are content-addressed: a change writes a new object and the old one is
                     # never read again. S3 cannot expire "not read for N days", so every card expires
                     # N days after it was written, and the app copies a card still in use onto itself
-                    # a day before that (adapters/card_store.py: CARD_OBJECT_DAYS, keep in step).
+                    # a day before that (cards/store.py: CARD_OBJECT_DAYS, keep in step).
                     {"Id": "SupersededCards", "Status": "Enabled", "Prefix": "cards/", "ExpirationInDays": 30},
                 ]},
             },
