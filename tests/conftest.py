@@ -46,6 +46,24 @@ START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 pytest_plugins = ["tests.fixtures_accounts", "tests.fixtures_moto_server", "tests.log_audit"]
 
 
+# What `make check` leaves out (it runs `-m "not slow and not moto"`; `make test` runs everything):
+# slow ones build the package, drive a browser, start `make run`, run races many rounds or read
+# 50,000 rows; moto ones need the embedded AWS. Marked by where they live and what they use, so a
+# new test is sorted without anyone remembering to.
+SLOW_FOLDERS = ("packaging", "browser", "devstack", "concurrency")
+SLOW_FILES = ("test_schemathesis.py", "test_streaming_memory.py")
+MOTO_FIXTURES = {"aws", "moto_server", "api", "app", "client"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = item.path.parts
+        if any(folder in parts for folder in SLOW_FOLDERS) or item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+        if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.moto)
+
+
 @pytest.fixture(autouse=True)
 def no_scan_from_app_code(monkeypatch):
     """Every test fails if app code calls DynamoDB Scan: jobs and requests read by key or index."""
