@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench.rows import Row
-from chalicelib.cards.card import CardContent, GroupCover, Relationship, id_note_for
+from chalicelib.cards.card import CardContent, GroupCover, id_note_for
 from chalicelib.errors import Text
+from chalicelib.kernel.relationship import Relationship
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 9

@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 
 from chalicelib.errors import Text
+from chalicelib.kernel.relationship import Relationship
 
 # Bump when the drawing changes (layout, fonts, colours, QR settings): every card
 # then gets a new content key and is drawn again on its next request.
@@ -42,15 +43,6 @@ ID_NOTE_TEXT: dict[IdNote, Text] = {
         "دون 16 عامًا: يرجى تقديم بطاقة شخصية سارية لأحد الوالدين.",
     ),
 }
-
-
-class Relationship(StrEnum):
-    """How an insured person relates to the principal of a group policy."""
-
-    PRINCIPAL = "principal"
-    SPOUSE = "spouse"
-    CHILD = "child"
-    PARENT = "parent"
 
 
 RELATIONSHIP_TEXT: dict[Relationship, Text] = {

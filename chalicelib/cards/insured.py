@@ -14,12 +14,12 @@ from enum import StrEnum
 from chalicelib.cards.card import (
     CardContent,
     GroupCover,
-    Relationship,
     ResidenceCover,
     id_note_for,
 )
 from chalicelib.cards.payload import CardClaims
 from chalicelib.errors import Text
+from chalicelib.kernel.relationship import Relationship
 
 # The name printed at the top of every card. The product documents do not name the
 # insurer, so this is the one place to change it.

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from chalicelib.cards.card import GroupCover, Relationship, ResidenceCover
+from chalicelib.cards.card import GroupCover, ResidenceCover
 from chalicelib.cards.insured import (
     RESIDENCE_NETWORK,
     RESIDENCE_PLAN,
@@ -18,6 +18,7 @@ from chalicelib.cards.insured import (
 from chalicelib.enrolment import GroupPolicyRecord, MemberRecord
 from chalicelib.errors import Text, ValidationFailed
 from chalicelib.kernel.civil_id import parse_civil_id
+from chalicelib.kernel.relationship import Relationship
 from chalicelib.premiums import CATEGORIES_BY_CODE, ResidencePolicyRecord
 
 

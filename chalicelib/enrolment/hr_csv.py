@@ -51,8 +51,8 @@ import csv
 import re
 import unicodedata
 from collections.abc import Iterator
-from typing import Protocol
 
+from chalicelib.enrolment.ports import ByteStream
 from chalicelib.enrolment.rules import (
     CELL_MAX_CHARS,
     EXTRA_CELLS,
@@ -60,6 +60,7 @@ from chalicelib.enrolment.rules import (
     ROW_MAX_CHARS,
     ROW_TOO_LONG,
     FileProblem,
+    HrFileError,
 )
 from chalicelib.errors import Text
 
@@ -115,18 +116,6 @@ _HEAD_CHARS = 1024
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _HEADER_JUNK = re.compile(r"[^0-9a-z\u0600-\u06ff]+")
-
-
-class ByteStream(Protocol):
-    def read(self, size: int = ..., /) -> bytes: ...
-
-
-class HrFileError(Exception):
-    """The file (or the rest of it) cannot be enrolled; `problem` says why, in both languages."""
-
-    def __init__(self, problem: FileProblem) -> None:
-        self.problem = problem
-        super().__init__(f"{problem.rule}: {problem.text.en}")
 
 
 _SAVE_AS = (
@@ -401,15 +390,15 @@ class _Lines:
             return line
         while True:
             if self._pos >= len(self._text):
-                line, more = self._next_chunk()
-                if line is not None:
-                    return line
+                completed, more = self._next_chunk()
+                if completed is not None:
+                    return completed
                 if not more:
                     raise StopIteration
                 continue
-            line = self._scan()
-            if line is not None:
-                return line
+            found = self._scan()
+            if found is not None:
+                return found
 
     def _next_chunk(self) -> tuple[str | None, bool]:
         """Move on to the next chunk: a line that its start completes, and whether text remains."""

@@ -14,20 +14,17 @@ row, file-level problems as lines with outcome `file_error`.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import BinaryIO
 
+from chalicelib.enrolment.report_rules import REPORT_VERSION, Outcome, ReportLine, Totals
 from chalicelib.enrolment.rules import FileProblem, RowError
 
-REPORT_VERSION = 1
 SPOOL_BYTES = 2 * 1024 * 1024
 # Encoding and writing per row costs more than the row itself; text goes out in blocks.
 _BLOCK = 64 * 1024
@@ -53,60 +50,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
-class Outcome(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    TERMINATED = "terminated"
-    ERROR = "error"
-
-
-@dataclass(frozen=True)
-class ReportLine:
-    """What happened to one input row."""
-
-    line: int
-    employee_no: str
-    relationship: str
-    member_id: str | None
-    outcome: Outcome
-    errors: tuple[RowError, ...] = ()
-
-    @classmethod
-    def rejected(cls, line: int, raw: Mapping[str, str], errors: Iterable[RowError]) -> ReportLine:
-        """The line for a row refused by validation, identified by its cells as HR wrote them."""
-        return cls(
-            line=line,
-            employee_no=(raw.get("employee_no") or "").strip(),
-            relationship=(raw.get("relationship") or "").strip(),
-            member_id=None,
-            outcome=Outcome.ERROR,
-            errors=tuple(errors),
-        )
-
-
-@dataclass(frozen=True)
-class Totals:
-    """Counts of rows by outcome."""
-
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    terminated: int = 0
-    errors: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "terminated": self.terminated,
-            "errors": self.errors,
-        }
-
-
 @dataclass(frozen=True)
 class ReportBodies:
     """The finished report: both bodies rewound to their start, ready to upload."""
@@ -119,87 +62,6 @@ class ReportBodies:
     def close(self) -> None:
         self.json.close()
         self.csv.close()
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One upload of an HR file, as S3's notification names it: what a report is named after.
-
-    `identity` is what tells two uploads of the same key apart: the object's version id (the
-    HR bucket is versioned), else the notification's sequencer, else the ETag. A redelivery of
-    the same notification (an SQS retry) is the same upload and rewrites the same report.
-    """
-
-    key: str
-    uploaded_at: datetime
-    identity: str
-
-
-# Kept in a report's name: letters and digits of any script (Arabic file names stay readable)
-# and a few separators. Anything else, "/" and ".." included, cannot leave the policy's folder.
-_NAME_KEEP = frozenset(" -_.()")
-_NAME_MAX = 80
-_DOTS = re.compile(r"\.{2,}")
-_POLICY_SEGMENT = re.compile(r"[A-Z0-9][A-Z0-9-]{2,39}")
-
-
-def _safe_name(key: str) -> str:
-    stem = key.rsplit("/", 1)[-1]
-    if stem.lower().endswith(".csv"):
-        stem = stem[:-4]
-    kept = "".join(ch if ch.isalnum() or ch in _NAME_KEEP else "_" for ch in stem)
-    kept = _DOTS.sub(".", kept)  # no ".." anywhere, even where no "/" is left to make it a path
-    return " ".join(kept.split()).strip(" .")[:_NAME_MAX].strip(" .") or "file"
-
-
-def report_folder(policy_no: str) -> str:
-    """hr/reports/<POLICY_NO>/, or hr/reports/unknown/ for a folder name no policy can have."""
-    return f"hr/reports/{policy_no if _POLICY_SEGMENT.fullmatch(policy_no) else 'unknown'}/"
-
-
-def report_id(upload: Upload) -> str:
-    """<UTC upload time>_<12 hex digits of key and identity>: sorts by time, differs per upload."""
-    digest = hashlib.sha256(f"{upload.key}\0{upload.identity}".encode()).hexdigest()[:12]
-    # Milliseconds too: S3's event time has them, and two uploads of one content (one ETag) in one
-    # second are two uploads where a notification carries neither version id nor sequencer.
-    at = upload.uploaded_at.astimezone(UTC)
-    return f"{at:%Y%m%dT%H%M%S}{at.microsecond // 1000:03d}Z_{digest}"
-
-
-def report_keys(policy_no: str, upload: Upload) -> tuple[str, str]:
-    """The S3 keys of an upload's JSON and CSV reports: hr/reports/<POLICY_NO>/<id>_<name>.report.*.
-
-    Named by the upload, not the file name alone: the same name dropped again, or in another
-    folder, gets a report of its own instead of replacing the earlier one.
-    """
-    base = f"{report_folder(policy_no)}{report_id(upload)}_{_safe_name(upload.key)}.report"
-    return f"{base}.json", f"{base}.csv"
-
-
-def index_key(policy_no: str, upload: Upload) -> str:
-    """The policy's report index holds one small entry per report: hr/reports/<POLICY_NO>/index/<id>.json."""
-    return f"{report_folder(policy_no)}{INDEX_FOLDER}{report_id(upload)}.json"
-
-
-INDEX_FOLDER = "index/"
-
-
-def index_entry(upload: Upload, policy_no: str, keys: tuple[str, str], bodies: ReportBodies,
-                finished_at: datetime) -> bytes:
-    """What the index says of one report: enough to list a policy's files without opening them."""
-    return _to_json({
-        "report_version": REPORT_VERSION,
-        "policy_no": policy_no,
-        "file": upload.key.rsplit("/", 1)[-1],
-        "key": upload.key,
-        "upload": upload.identity,
-        "uploaded_at": upload.uploaded_at.isoformat(),
-        "finished_at": finished_at.isoformat(),
-        "status": bodies.status,
-        "totals": bodies.totals.as_dict(),
-        "report_json": keys[0],
-        "report_csv": keys[1],
-    }).encode()
 
 
 class _TextSpool:

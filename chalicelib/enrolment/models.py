@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     MapAttribute,
     UnicodeAttribute,
@@ -25,7 +27,8 @@ class GroupPolicyRecord(Model):
     policy_no = UnicodeAttribute(hash_key=True)
     employer_en = UnicodeAttribute()
     employer_ar = UnicodeAttribute()
-    plans = MapAttribute()  # plan code -> {name_en, name_ar, network_en, network_ar}
+    # plan code -> {name_en, name_ar, network_en, network_ar}; PynamoDB's raw MapAttribute is unannotated.
+    plans: MapAttribute[str, Any] = MapAttribute()  # type: ignore[no-untyped-call]
     created_at = UTCDateTimeAttribute()
 
 

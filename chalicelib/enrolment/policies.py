@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from chalicelib.enrolment.ports import PolicyStorage
 from chalicelib.errors import Conflict, FieldErrors, Text
 
 POLICY_NO = re.compile(r"[A-Z0-9][A-Z0-9-]{2,39}")
@@ -40,7 +41,8 @@ def check_policy(data: dict[str, Any]) -> dict[str, Any]:
             "plans": {str(code).upper(): {f: plan[f].strip() for f in PLAN_FIELDS} for code, plan in plans.items()}}
 
 
-def create_group_policy(store: Any, data: dict[str, Any], now: datetime, *, replace: bool = False) -> dict[str, Any]:
+def create_group_policy(store: PolicyStorage, data: dict[str, Any], now: datetime, *,
+                        replace: bool = False) -> dict[str, Any]:
     """Store a new group policy (or replace one when asked); refuses to overwrite by accident."""
     policy = check_policy(data)
     if store.policy(policy["policy_no"]) is not None and not replace:

@@ -1,19 +1,28 @@
-"""How enrolment's decisions become stored records and write conditions."""
+"""How enrolment's decisions become stored records and write conditions (implements ports.Records).
+
+The records are PynamoDB models and the conditions PynamoDB conditions; the use case only
+hands them on to the store.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+
+from pynamodb.expressions.condition import Condition
 
 from chalicelib.accounts import AccountRecord, UsernameRecord
 from chalicelib.enrolment.models import MemberRecord
+from chalicelib.enrolment.ports import AccountRow, Job, MemberRow
 from chalicelib.enrolment.rules import EnrolmentRow
 from chalicelib.platform import messages
 
 
-def member(existing: MemberRecord | None, member_id: str, policy_no: str, row: EnrolmentRow, fingerprint: str,
-           account_id: str | None, now: datetime) -> MemberRecord:
+def member(existing: MemberRow | None, member_id: str, policy_no: str, row: EnrolmentRow, fingerprint: str,
+           account_id: str | None, now: datetime, *, terminated: bool = False) -> MemberRecord:
+    if existing is not None and not isinstance(existing, MemberRecord):
+        raise TypeError(f"not a stored member: {type(existing).__name__}")
+    # Updated in place: the record read carries the version its save is conditioned on.
     record = existing if existing is not None else MemberRecord(member_id, created_at=now)
     record.policy_no = policy_no
     record.employee_no = row.employee_no
@@ -28,15 +37,15 @@ def member(existing: MemberRecord | None, member_id: str, policy_no: str, row: E
     record.plan = row.plan
     record.coverage_start = row.coverage_start.isoformat()
     record.coverage_end = row.coverage_end.isoformat()
-    record.status = "active"
-    record.terminated_at = None
+    record.status = "terminated" if terminated else "active"
+    record.terminated_at = now if terminated else None
     record.fingerprint = fingerprint
     record.account_id = account_id
     record.updated_at = now
     return record
 
 
-def new_condition() -> Any:
+def new_condition() -> Condition:
     return MemberRecord.member_id.does_not_exist()
 
 
@@ -45,7 +54,7 @@ def invited_account(account_id: str, email: str, name: str, now: datetime) -> Ac
                          welcome_generation=1, created_at=now, updated_at=now)
 
 
-def new_account_condition() -> Any:
+def new_account_condition() -> Condition:
     return AccountRecord.account_id.does_not_exist()
 
 
@@ -53,15 +62,25 @@ def username(name: str, account_id: str) -> UsernameRecord:
     return UsernameRecord(name, account_id=account_id, failed_count=0)
 
 
-def free_name() -> Any:
+def free_name() -> Condition:
     # A record without account_id is only a lockout counter: the name is free to claim.
     return UsernameRecord.account_id.does_not_exist()
 
 
-def owned_by(account_id: str) -> Any:
+def owned_by(account_id: str) -> Condition:
     return UsernameRecord.account_id == account_id
 
 
-def email_changed_messages(old_email: str, new_email: str, name: str) -> list[dict[str, Any]]:
+def readdressed(account: AccountRow, email: str, now: datetime, *, reinvite: bool) -> AccountRecord:
+    if not isinstance(account, AccountRecord):
+        raise TypeError(f"not a stored account: {type(account).__name__}")
+    account.email, account.updated_at = email, now
+    if reinvite:
+        account.welcome_generation = int(account.welcome_generation or 0) + 1
+        account.activation_hash = None
+    return account
+
+
+def email_changed_messages(old_email: str, new_email: str, name: str) -> list[Job]:
     return [{"kind": "message", "message": asdict(messages.email_changed_email(to, name, old_email, new_email))}
             for to in (old_email, new_email)]

@@ -22,6 +22,7 @@ from chalicelib.errors import FieldErrors, Text
 from chalicelib.kernel.civil_id import ascii_digits, check_civil_id
 from chalicelib.kernel.names import RULE_CHARACTERS, name_problem
 from chalicelib.kernel.phone import check_kuwait_mobile
+from chalicelib.kernel.relationship import Relationship
 
 # The reader puts the cells a row has beyond its header under this key, so the row can be
 # refused here with the other row errors (an unquoted comma shifts every later column).
@@ -38,13 +39,6 @@ ROW_TOO_LONG = "_row_too_long"
 NAME_MAX = 100
 
 _E = TypeVar("_E", bound=StrEnum)
-
-
-class Relationship(StrEnum):
-    PRINCIPAL = "principal"
-    SPOUSE = "spouse"
-    CHILD = "child"
-    PARENT = "parent"
 
 
 class Gender(StrEnum):
@@ -127,6 +121,14 @@ class FileProblem:
     text: Text
     columns: tuple[str, ...] = ()
     line: int | None = None
+
+
+class HrFileError(Exception):
+    """The file (or the rest of it) cannot be enrolled; `problem` says why, in both languages."""
+
+    def __init__(self, problem: FileProblem) -> None:
+        self.problem = problem
+        super().__init__(f"{problem.rule}: {problem.text.en}")
 
 
 @dataclass(frozen=True)

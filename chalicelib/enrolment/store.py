@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, BinaryIO
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.accounts import AccountRecord, UsernameRecord
 from chalicelib.enrolment.models import GroupPolicyRecord, MemberRecord
+from chalicelib.enrolment.ports import ByteStream, GroupPolicy, RowWrite
+from chalicelib.enrolment.report_rules import INDEX_FOLDER, report_folder
 from chalicelib.errors import StaleState
 from chalicelib.platform.aws import client
 from chalicelib.platform.dynamo import cancellation, connection
@@ -21,27 +25,18 @@ from chalicelib.settings import get_settings
 TRANSACTION_LIMIT = 100  # DynamoDB's actions per TransactWriteItems
 
 
-@dataclass
-class RowWrite:
-    """Everything one HR row changes, written together or not at all."""
-
-    saves: list[tuple[Any, Any]] = field(default_factory=list)  # (record, condition or None)
-    deletes: list[tuple[Any, Any]] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.saves) + len(self.deletes)
-
-
 class EnrolmentStore:
-    """What enrolment reads and writes: a policy, members, login names, accounts, S3 objects."""
+    """What enrolment reads and writes on DynamoDB and S3 (implements ports.EnrolmentStorage and PolicyStorage)."""
 
-    def policy(self, policy_no: str) -> GroupPolicyRecord | None:
+    def policy(self, policy_no: str) -> GroupPolicy | None:
         try:
-            return GroupPolicyRecord.get(policy_no)
+            record = GroupPolicyRecord.get(policy_no)
         except GroupPolicyRecord.DoesNotExist:
             return None
+        plans = record.plans.as_dict() if record.plans is not None else {}  # type: ignore[no-untyped-call]  # PynamoDB's MapAttribute.as_dict is unannotated
+        return GroupPolicy(record.policy_no, frozenset(plans))
 
-    def put_policy(self, policy: dict[str, Any], now: Any) -> None:
+    def put_policy(self, policy: Mapping[str, Any], now: datetime) -> None:
         GroupPolicyRecord(policy["policy_no"], employer_en=policy["employer_en"], employer_ar=policy["employer_ar"],
                           plans=policy["plans"],
                           created_at=now).save()
@@ -58,10 +53,7 @@ class EnrolmentStore:
         ids = sorted(set(account_ids))
         return {a.account_id: a for a in AccountRecord.batch_get(ids)} if ids else {}
 
-    def members_of(self, account_id: str) -> list[MemberRecord]:
-        return list(MemberRecord.by_account.query(account_id))
-
-    def write(self, rows: list[RowWrite]) -> None:
+    def write(self, rows: Sequence[RowWrite]) -> None:
         """Write rows in as few transactions as fit; a lost condition anywhere raises StaleState."""
         batch: list[RowWrite] = []
         size = 0
@@ -79,9 +71,9 @@ class EnrolmentStore:
             with TransactWrite(connection=connection(), client_request_token=uuid.uuid4().hex) as tx:
                 for row in rows:
                     for record, condition in row.saves:
-                        tx.save(record, condition=condition)
+                        tx.save(_model(record), condition=_condition(condition))
                     for record, condition in row.deletes:
-                        tx.delete(record, condition=condition)
+                        tx.delete(_model(record), condition=_condition(condition))
         except TransactWriteError as exc:
             # A concurrent file changed a row we read: re-read and re-apply. Throttling or a
             # service fault is not that, and must not be reported to HR as a concurrent change.
@@ -90,11 +82,12 @@ class EnrolmentStore:
             raise
 
     # --- S3 ----------------------------------------------------------------------------------
-    def open_file(self, bucket: str, key: str, version_id: str | None) -> Any:
+    def open_file(self, bucket: str, key: str, version_id: str | None) -> ByteStream:
         args = {"Bucket": bucket, "Key": key}
         if version_id:
             args["VersionId"] = version_id
-        return client("s3").get_object(**args)["Body"]
+        body: ByteStream = client("s3").get_object(**args)["Body"]  # botocore's StreamingBody
+        return body
 
     def put_report(self, key: str, body: BinaryIO, content_type: str) -> None:
         # Streamed in parts: a 50,000-row report never sits whole in memory.
@@ -102,11 +95,22 @@ class EnrolmentStore:
                                     ExtraArgs={"ContentType": content_type, "ServerSideEncryption": "AES256"})
 
     def report_index(self, policy_no: str) -> list[dict[str, Any]]:
-        """A policy's report index, oldest upload first: one entry per report (see hr_report.index_entry)."""
-        from chalicelib.enrolment.hr_report import INDEX_FOLDER, report_folder
-
+        """A policy's report index, oldest upload first: one entry per report (see report_rules.index_entry)."""
         s3, bucket = client("s3"), get_settings().hr_bucket
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket,
                                                               Prefix=report_folder(policy_no) + INDEX_FOLDER)
         keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
         return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
+
+
+def _model(record: object) -> Model:
+    # What records.py made: a write plan holds nothing else on this store.
+    if not isinstance(record, Model):
+        raise TypeError(f"not a stored record: {type(record).__name__}")
+    return record
+
+
+def _condition(condition: object) -> Condition | None:
+    if condition is not None and not isinstance(condition, Condition):
+        raise TypeError(f"not a write condition: {type(condition).__name__}")
+    return condition

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Literal
 
+from chalicelib.accounts import welcome_job
+from chalicelib.enrolment.ports import (
+    AccountRow,
+    EnrolmentDeps,
+    GroupPolicy,
+    Job,
+    LoginName,
+    MemberRow,
+    Report,
+    RowWrite,
+)
+from chalicelib.enrolment.report_rules import Outcome, ReportLine, Upload, index_entry, index_key, report_keys
 from chalicelib.enrolment.rules import (
     Action,
     EnrolmentRow,
     FamilyCheck,
     FileProblem,
+    HrFileError,
     RowError,
     member_id_candidates,
     parse_row,
+    principal_member_id,
     resolve_member_id,
     row_fingerprint,
     unknown_policy_problem,
@@ -26,16 +40,6 @@ from chalicelib.logs import log_event
 
 CHUNK = 100  # rows per round of batched reads and transactional writes
 RETRIES = 3
-
-
-@dataclass
-class EnrolmentDeps:
-    store: Any  # chalicelib.enrolment.store.EnrolmentStore
-    records: Any  # factories of the stored records (adapters.enrolment_records)
-    enqueue: Callable[[list[dict[str, Any]]], object]
-    open_csv: Callable[[Any], Any]
-    new_report: Callable[..., Any]
-    now: Callable[[], datetime]
 
 
 @dataclass
@@ -56,7 +60,7 @@ class _Pending:
 
 @dataclass
 class _Outcome:
-    outcome: str  # created | updated | unchanged | terminated | error
+    outcome: Outcome
     member_id: str | None = None
     errors: tuple[RowError, ...] = ()
 
@@ -77,17 +81,15 @@ def policy_of_key(key: str) -> str | None:
 
 
 def upload_of(key: str, version_id: str | None, *, sequencer: str | None = None, etag: str | None = None,
-              uploaded_at: datetime | None = None, now: datetime) -> Any:
+              uploaded_at: datetime | None = None, now: datetime) -> Upload:
     """The upload a report is named after; without any S3 identity, a fresh one (never shared)."""
-    from chalicelib.enrolment.hr_report import Upload
-
     identity = version_id or (f"sequencer:{sequencer}" if sequencer else None) \
         or (f"etag:{etag.strip(chr(34))}" if etag else None) or f"run:{uuid.uuid4().hex}"
     return Upload(key=key, uploaded_at=uploaded_at or now, identity=identity)
 
 
 def enrol_file(deps: EnrolmentDeps, bucket: str, key: str, version_id: str | None = None, *,
-               upload: Any = None) -> FileResult:
+               upload: Upload | None = None) -> FileResult:
     """Read the file as a stream and apply it in chunks; the report says what became of every row.
 
     A file-level problem part-way (bytes that are not text, a row that never ends) stops the
@@ -95,8 +97,6 @@ def enrol_file(deps: EnrolmentDeps, bucket: str, key: str, version_id: str | Non
     report says at which row and why reading stopped. Enrolment is idempotent, so uploading the
     corrected file whole again leaves those rows unchanged and applies the rest.
     """
-    from chalicelib.enrolment.hr_csv import HrFileError
-
     received = deps.now()
     upload = upload or upload_of(key, version_id, now=received)
     policy_no = policy_of_key(key) or ""
@@ -132,9 +132,7 @@ def _stopped_after_rows(problem: FileProblem) -> FileProblem:
     return FileProblem(problem.rule, text, problem.columns, problem.line)
 
 
-def _finish(deps: EnrolmentDeps, report: Any, policy_no: str, upload: Any) -> FileResult:
-    from chalicelib.enrolment.hr_report import index_entry, index_key, report_keys
-
+def _finish(deps: EnrolmentDeps, report: Report, policy_no: str, upload: Upload) -> FileResult:
     finished = deps.now()
     bodies = report.finish(finished_at=finished)
     keys = report_keys(policy_no or "unknown", upload)
@@ -142,8 +140,8 @@ def _finish(deps: EnrolmentDeps, report: Any, policy_no: str, upload: Any) -> Fi
     deps.store.put_report(keys[1], bodies.csv, "text/csv; charset=utf-8")
     bodies.close()
     # Listed last: an index entry always points at reports that exist.
-    deps.store.put_report(index_key(policy_no or "unknown", upload),
-                          io.BytesIO(index_entry(upload, policy_no, keys, bodies, finished)), "application/json")
+    entry = index_entry(upload, policy_no, keys, bodies.status, bodies.totals, finished)
+    deps.store.put_report(index_key(policy_no or "unknown", upload), io.BytesIO(entry), "application/json")
     totals = bodies.totals.as_dict()
     log_event("hr_file_enrolled", key=upload.key, policy_no=policy_no, status=bodies.status, report=keys[0],
               **totals)
@@ -151,7 +149,7 @@ def _finish(deps: EnrolmentDeps, report: Any, policy_no: str, upload: Any) -> Fi
 
 
 def report_failed_file(deps: EnrolmentDeps, key: str, version_id: str | None = None, *,
-                       upload: Any = None) -> FileResult:
+                       upload: Upload | None = None) -> FileResult:
     """A file that kept failing (it reached the dead-letter queue): its report says so."""
     upload = upload or upload_of(key, version_id, now=deps.now())
     policy_no = policy_of_key(key) or "unknown"
@@ -163,30 +161,28 @@ def report_failed_file(deps: EnrolmentDeps, key: str, version_id: str | None = N
 @dataclass
 class _Run:
     deps: EnrolmentDeps
-    policy: Any
-    report: Any
+    policy: GroupPolicy
+    report: Report
     today: date
     family: FamilyCheck = field(default_factory=FamilyCheck)
     # employee_no -> the principal's account id, for dependents later in the file
     principal_accounts: dict[str, str | None] = field(default_factory=dict)
     deferred: list[_Pending] = field(default_factory=list)
 
-    def consume(self, rows: Iterator[tuple[int, dict[str, str]]]) -> FileProblem | None:
+    def consume(self, rows: Iterable[tuple[int, dict[str, str]]]) -> FileProblem | None:
         """Apply every row read; the problem that stopped reading early, if one did."""
-        from chalicelib.enrolment.hr_csv import HrFileError
-
-        plans = set(self.policy.plans.as_dict()) if hasattr(self.policy.plans, "as_dict") else set(self.policy.plans)
+        plans = self.policy.plan_codes
         chunk: list[_Pending] = []
         stopped: FileProblem | None = None
         try:
             for line, raw in rows:
                 parsed = parse_row(line, raw, plans=plans, today=self.today)
                 if not isinstance(parsed, EnrolmentRow):
-                    self._report(line, raw, None, _Outcome("error", errors=parsed))
+                    self._report(line, raw, None, _Outcome(Outcome.ERROR, errors=parsed))
                     continue
                 duplicate = self.family.add(parsed)
                 if duplicate is not None:
-                    self._report(line, raw, parsed, _Outcome("error", errors=(duplicate,)))
+                    self._report(line, raw, parsed, _Outcome(Outcome.ERROR, errors=(duplicate,)))
                     continue
                 chunk.append(_Pending(line, raw, parsed, member_id_candidates(self.policy.policy_no, parsed)))
                 if len(chunk) == CHUNK:
@@ -203,23 +199,21 @@ class _Run:
         ready = [p for p in waiting if p.row.employee_no in self.principal_accounts]
         for p in waiting:
             if p.row.employee_no not in self.principal_accounts:
-                error = RowError(p.line, "employee_no", "principal_missing", Text(
+                missing = RowError(p.line, "employee_no", "principal_missing", Text(
                     f"No principal with employee_no {p.row.employee_no} in this file or enrolled before.",
                     f"لا يوجد موظف أساسي برقم {p.row.employee_no} في هذا الملف أو مسجّل من قبل."))
-                self._report(p.line, p.raw, p.row, _Outcome("error", errors=(error,)))
+                self._report(p.line, p.raw, p.row, _Outcome(Outcome.ERROR, errors=(missing,)))
         for start in range(0, len(ready), CHUNK):
             self._apply(ready[start:start + CHUNK])
         return stopped
 
     def _report(self, line: int, raw: dict[str, str], row: EnrolmentRow | None, outcome: _Outcome) -> None:
-        from chalicelib.enrolment.hr_report import Outcome, ReportLine
-
-        if outcome.outcome == "error":
+        if outcome.outcome is Outcome.ERROR:
             self.report.add(ReportLine.rejected(line, raw, outcome.errors))
             return
         assert row is not None
         self.report.add(ReportLine(line=line, employee_no=row.employee_no, relationship=row.relationship.value,
-                                   member_id=outcome.member_id, outcome=Outcome(outcome.outcome)))
+                                   member_id=outcome.member_id, outcome=outcome.outcome))
 
     def _apply(self, chunk: list[_Pending]) -> None:
         """Read what the chunk touches, decide each row, write it all in transactions; retry on a race."""
@@ -245,7 +239,7 @@ class _Run:
                 self.deps.store.write([w for w in plan.writes if len(w)])
             except StaleState:
                 conflict = RowError(pending.line, "employee_no", "concurrent_change", _CONFLICT)
-                self._report(pending.line, pending.raw, pending.row, _Outcome("error", errors=(conflict,)))
+                self._report(pending.line, pending.raw, pending.row, _Outcome(Outcome.ERROR, errors=(conflict,)))
                 continue
             plan.done()
 
@@ -256,14 +250,12 @@ class _ChunkPlan:
     def __init__(self, run: _Run, chunk: list[_Pending]) -> None:
         self.run, self.chunk = run, chunk
         self.store, self.records, self.now = run.deps.store, run.deps.records, run.deps.now()
-        self.writes: list[Any] = []
+        self.writes: list[RowWrite] = []
         self.outcomes: list[tuple[_Pending, _Outcome]] = []
-        self.jobs: list[dict[str, Any]] = []
+        self.jobs: list[Job] = []
         self.linked: dict[str, str | None] = {}
 
     def decide(self) -> None:
-        from chalicelib.enrolment.rules import principal_member_id
-
         policy_no = self.run.policy.policy_no
         wanted = {c for p in self.chunk for c in p.candidates}
         # Principals of dependents not seen in this file: are they enrolled already?
@@ -278,9 +270,8 @@ class _ChunkPlan:
         for pending in self.chunk:
             self._decide_row(pending, members, names, accounts)
 
-    def _decide_row(self, p: _Pending, members: dict, names: dict, accounts: dict) -> None:
-        from chalicelib.enrolment.rules import principal_member_id
-
+    def _decide_row(self, p: _Pending, members: Mapping[str, MemberRow], names: Mapping[str, LoginName],
+                    accounts: Mapping[str, AccountRow]) -> None:
         row = p.row
         member_id = resolve_member_id(p.candidates, members)
         existing = members.get(member_id)
@@ -289,21 +280,21 @@ class _ChunkPlan:
             # Only this action ends coverage. Someone HR terminates whom we never had is recorded
             # as terminated too (their card verifies as terminated); no account, no welcome.
             if existing is not None and existing.status == "terminated" and existing.fingerprint == fingerprint:
-                self.outcomes.append((p, _Outcome("unchanged", member_id)))
+                self.outcomes.append((p, _Outcome(Outcome.UNCHANGED, member_id)))
                 return
             account_id = existing.account_id if existing is not None else self._known_account(row, members)
             record = self.records.member(existing, member_id, self.run.policy.policy_no, row, fingerprint,
-                                         account_id, self.now)
-            record.status, record.terminated_at = "terminated", self.now
+                                         account_id, self.now, terminated=True)
             self._row_write().saves.append((record, self.records.new_condition() if existing is None else None))
             if row.is_principal:
                 self._link(row, account_id)
-            self.outcomes.append((p, _Outcome("terminated", member_id)))
+            self.outcomes.append((p, _Outcome(Outcome.TERMINATED, member_id)))
             return
         if row.is_principal:
-            account_id = self._principal_account(p, existing, names, accounts)
-            if account_id is False:
+            principal_account = self._principal_account(p, existing, names, accounts)
+            if principal_account is False:
                 return
+            account_id = principal_account
         elif row.employee_no in self.run.principal_accounts or row.employee_no in self.linked:
             account_id = self._known_account(row, members)
         else:
@@ -314,16 +305,14 @@ class _ChunkPlan:
             account_id = principal.account_id
         if existing is not None and existing.fingerprint == fingerprint and existing.status == "active" \
                 and existing.account_id == account_id:
-            self.outcomes.append((p, _Outcome("unchanged", member_id)))
+            self.outcomes.append((p, _Outcome(Outcome.UNCHANGED, member_id)))
             return
         record = self.records.member(existing, member_id, self.run.policy.policy_no, row, fingerprint, account_id,
                                      self.now)
         self._row_write().saves.append((record, self.records.new_condition() if existing is None else None))
-        self.outcomes.append((p, _Outcome("created" if existing is None else "updated", member_id)))
+        self.outcomes.append((p, _Outcome(Outcome.CREATED if existing is None else Outcome.UPDATED, member_id)))
 
-    def _known_account(self, row: EnrolmentRow, members: dict) -> str | None:
-        from chalicelib.enrolment.rules import principal_member_id
-
+    def _known_account(self, row: EnrolmentRow, members: Mapping[str, MemberRow]) -> str | None:
         if row.employee_no in self.linked:
             return self.linked[row.employee_no]
         if row.employee_no in self.run.principal_accounts:
@@ -331,17 +320,18 @@ class _ChunkPlan:
         principal = members.get(principal_member_id(self.run.policy.policy_no, row.employee_no))
         return principal.account_id if principal is not None else None
 
-    def _row_write(self) -> Any:
-        from chalicelib.enrolment.store import RowWrite
-
+    def _row_write(self) -> RowWrite:
         write = RowWrite()
         self.writes.append(write)
         return write
 
-    def _principal_account(self, p: _Pending, existing: Any, names: dict, accounts: dict) -> str | bool | None:
-        """The account this principal logs in with: existing, re-addressed, or new (invited)."""
+    def _principal_account(self, p: _Pending, existing: MemberRow | None, names: Mapping[str, LoginName],
+                           accounts: Mapping[str, AccountRow]) -> str | Literal[False] | None:
+        """The account this principal logs in with: existing, re-addressed, or new (invited); False: refused."""
         row = p.row
         email = row.email
+        if email is None:
+            raise ValueError(f"row {p.line}: a principal without an email passed validation")  # parse_row requires it
         owner = names.get(email)
         owner_id = owner.account_id if owner is not None else None
         current_id = existing.account_id if existing is not None else None
@@ -350,38 +340,38 @@ class _ChunkPlan:
                 account = accounts.get(owner_id)
                 if account is not None and account.status in ("invited", "invite_expired") \
                         and account.welcome_delivered_generation != account.welcome_generation:
-                    self.jobs.append(_welcome(account))  # never sent (a crash earlier): send now
+                    self.jobs.append(welcome_job(account))  # never sent (a crash earlier): send now
                 return self._link(row, owner_id)
             account = self.records.invited_account(uuid.uuid4().hex, email, row.name_en, self.now)
             write = self._row_write()
             write.saves.append((account, self.records.new_account_condition()))
             write.saves.append((self.records.username(email, account.account_id), self.records.free_name()))
-            self.jobs.append(_welcome(account))
+            self.jobs.append(welcome_job(account))
             return self._link(row, account.account_id)
         account = accounts.get(current_id)
         if account is None or account.email == email:
             if account is not None and account.status in ("invited", "invite_expired") \
                     and account.welcome_delivered_generation != account.welcome_generation:
-                self.jobs.append(_welcome(account))
+                self.jobs.append(welcome_job(account))
             return self._link(row, current_id)
         if owner_id and owner_id != current_id:
             error = RowError(p.line, "email", "email_taken", _EMAIL_TAKEN)
-            self.outcomes.append((p, _Outcome("error", errors=(error,))))
+            self.outcomes.append((p, _Outcome(Outcome.ERROR, errors=(error,))))
             return False
         # HR changed the email of someone with an account.
         old_email = account.email
         write = self._row_write()
-        account.email, account.updated_at = email, self.now
-        if account.status in ("invited", "invite_expired"):
-            # Never registered: the welcome goes to the new address and the old link dies.
-            account.welcome_generation = int(account.welcome_generation or 0) + 1
-            account.activation_hash = None
-            self.jobs.append(_welcome(account))
-        else:
+        # Never registered: the welcome goes to the new address and the old link dies.
+        never_registered = account.status in ("invited", "invite_expired")
+        account = self.records.readdressed(account, email, self.now, reinvite=never_registered)
+        if never_registered:
+            self.jobs.append(welcome_job(account))
+        elif old_email:
             # Registered: the login email changes, and both addresses are told.
             self.jobs.extend(self.records.email_changed_messages(old_email, email, account.name or row.name_en))
         write.saves.append((account, None))
-        write.deletes.append((self.records.username(old_email, current_id), self.records.owned_by(current_id)))
+        if old_email:
+            write.deletes.append((self.records.username(old_email, current_id), self.records.owned_by(current_id)))
         write.saves.append((self.records.username(email, current_id), self.records.free_name()))
         return self._link(row, current_id)
 
@@ -397,6 +387,3 @@ class _ChunkPlan:
         if self.jobs:
             self.run.deps.enqueue(self.jobs)
 
-
-def _welcome(account: Any) -> dict[str, Any]:
-    return {"kind": "welcome", "account_id": account.account_id, "generation": int(account.welcome_generation or 0)}

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from functools import cache
 
+from chalicelib.enrolment.ports import EnrolmentDeps
 from chalicelib.platform.clock import now
 
 
 @cache
-def enrolment_deps():  # -> chalicelib.enrolment.use_cases.EnrolmentDeps
+def enrolment_deps() -> EnrolmentDeps:
     from chalicelib.enrolment import records
     from chalicelib.enrolment.hr_csv import open_hr_csv
     from chalicelib.enrolment.hr_report import ReportWriter
     from chalicelib.enrolment.store import EnrolmentStore
-    from chalicelib.enrolment.use_cases import EnrolmentDeps
     from chalicelib.platform import messaging
 
     return EnrolmentDeps(store=EnrolmentStore(), records=records, enqueue=messaging.enqueue,

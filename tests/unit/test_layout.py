@@ -36,7 +36,7 @@ ROLES: dict[str, dict[str, str]] = {
         "wiring": WIRING,
     },
     "enrolment": {
-        "rules": RULES,
+        "rules": RULES, "report_rules": RULES,
         "ports": PORTS,
         "use_cases": USE_CASES, "policies": USE_CASES,
         "hr_csv": ADAPTERS, "hr_report": ADAPTERS, "models": ADAPTERS, "records": ADAPTERS, "store": ADAPTERS,

@@ -15,7 +15,6 @@ from chalicelib.cards.card import (
     CardContent,
     GroupCover,
     IdNote,
-    Relationship,
     ResidenceCover,
 )
 from chalicelib.cards.payload import (
@@ -24,6 +23,7 @@ from chalicelib.cards.payload import (
     generate_keypair,
 )
 from chalicelib.errors import Text
+from chalicelib.kernel.relationship import Relationship
 
 ISSUED_AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 

@@ -15,12 +15,12 @@ from chalicelib.cards.card import (
     ID_NOTE_TEXT,
     CardContent,
     IdNote,
-    Relationship,
     id_note_for,
     is_under_16,
     sixteenth_birthday,
 )
 from chalicelib.errors import Text
+from chalicelib.kernel.relationship import Relationship
 
 ROOT = Path(__file__).resolve().parents[3]
 BORN = date(2010, 6, 15)

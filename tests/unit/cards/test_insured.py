@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from chalicelib.cards.card import GroupCover, IdNote, Relationship
+from chalicelib.cards.card import GroupCover, IdNote
 from chalicelib.cards.insured import (
     CardStatus,
     CoverKind,
@@ -18,6 +18,7 @@ from chalicelib.cards.insured import (
     residence_member_id,
 )
 from chalicelib.errors import Text
+from chalicelib.kernel.relationship import Relationship
 
 PERSON = InsuredPerson(
     member_id="7Q2M9XK4TB3VZ", account_id="acct-1", kind=CoverKind.GROUP,

@@ -10,10 +10,10 @@ from chalicelib.enrolment.rules import (
     Action,
     FamilyCheck,
     Gender,
-    Relationship,
     normalize_employee_no,
     parse_date,
 )
+from chalicelib.kernel.relationship import Relationship
 
 from .conftest import CHILD, PRINCIPAL, parse, valid
 

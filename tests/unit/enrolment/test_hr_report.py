@@ -9,20 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.enrolment.hr_csv import HrFileError, open_hr_csv
-from chalicelib.enrolment.hr_report import (
-    CSV_HEADER,
-    Outcome,
-    ReportBodies,
-    ReportLine,
-    ReportWriter,
-    Upload,
-    index_key,
-    report_keys,
-)
+from chalicelib.enrolment.hr_csv import open_hr_csv
+from chalicelib.enrolment.hr_report import CSV_HEADER, ReportBodies, ReportWriter
+from chalicelib.enrolment.report_rules import Outcome, ReportLine, Upload, index_key, report_keys
 from chalicelib.enrolment.rules import (
     EnrolmentRow,
     FamilyCheck,
+    HrFileError,
     member_id_candidates,
     unknown_policy_problem,
 )

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from chalicelib.enrolment.hr_csv import open_hr_csv
-from chalicelib.enrolment.hr_report import Outcome, ReportLine, ReportWriter
+from chalicelib.enrolment.hr_report import ReportWriter
+from chalicelib.enrolment.report_rules import Outcome, ReportLine
 
 MB = 1024 * 1024
 
