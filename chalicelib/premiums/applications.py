@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib.errors import Conflict, FieldErrors, NotFound, StaleState, Text
@@ -16,7 +16,7 @@ from chalicelib.premiums.payment_rules import (
     ApplicationStatus,
     check_accept,
 )
-from chalicelib.premiums.ports import PremiumDeps
+from chalicelib.premiums.ports import ApplicationDraft, ApplicationRow, PremiumDeps
 from chalicelib.premiums.rules import (
     CATEGORIES_BY_CODE,
     ApplicationRequest,
@@ -123,7 +123,7 @@ def _period(start: date, end: date) -> dict[str, str]:
             "last_day": Period(start, end).last_day.isoformat()}
 
 
-def application_view(record: Any) -> dict[str, Any]:
+def application_view(record: ApplicationRow) -> dict[str, Any]:
     """The review a person confirms: every field, the period and the amount."""
     confirmed = (record.confirmed_revision is not None and int(record.confirmed_revision) == int(record.revision)
                  and record.status != ApplicationStatus.AWAITING_CONFIRMATION)
@@ -173,19 +173,23 @@ def _review(deps: PremiumDeps, body: Mapping[str, Any], today: date) -> Applicat
     return review
 
 
-def _fields(review: ApplicationReview) -> dict[str, Any]:
-    return {
-        "insured_civil_id": review.insured.number, "insured_name": review.insured_name,
-        "category": review.category.code, "sponsor_civil_id": review.sponsor.number,
-        "sponsor_name": review.sponsor_name, "kind": review.kind,
-        "passport_expiry": review.passport_expiry.isoformat(), "years": review.quote.years,
-        "start_date": review.period.start.isoformat(), "end_date": review.period.end.isoformat(),
-        "amount_fils": review.quote.amount_fils, "yearly_fils": review.quote.yearly_fils,
-        "currency": review.quote.currency, "tariff_effective_from": review.quote.tariff_effective_from.isoformat(),
-    }
+def _draft(review: ApplicationReview, *, application_id: str, account_id: str, created_at: str, now: datetime,
+           revision: int) -> ApplicationDraft:
+    """A revision awaiting its confirmation, as reviewed."""
+    return ApplicationDraft(
+        application_id=application_id, account_id=account_id, created_at=created_at, updated_at=now,
+        status=ApplicationStatus.AWAITING_CONFIRMATION, revision=revision,
+        insured_civil_id=review.insured.number, insured_name=review.insured_name,
+        category=review.category.code, sponsor_civil_id=review.sponsor.number,
+        sponsor_name=review.sponsor_name, kind=review.kind,
+        passport_expiry=review.passport_expiry.isoformat(), years=review.quote.years,
+        start_date=review.period.start.isoformat(), end_date=review.period.end.isoformat(),
+        amount_fils=review.quote.amount_fils, yearly_fils=review.quote.yearly_fils,
+        currency=review.quote.currency, tariff_effective_from=review.quote.tariff_effective_from.isoformat(),
+    )
 
 
-def _event(application_id: str, kind: str, account_id: str, now: Any, **fields: Any) -> LedgerEvent:
+def _event(application_id: str, kind: str, account_id: str, now: datetime, **fields: Any) -> LedgerEvent:
     return LedgerEvent(f"application#{application_id}", kind, now, f"account:{account_id}", account_id=account_id,
                        application_id=application_id, **fields)
 
@@ -195,16 +199,15 @@ def create_application(deps: PremiumDeps, account_id: str, body: Mapping[str, An
     now = deps.now()
     review = _review(deps, body, kuwait_today(now))
     application_id = deps.new_id("app")
-    record = deps.store.new_application(
-        application_id=application_id, account_id=account_id, created_at=now.isoformat(), updated_at=now,
-        status=ApplicationStatus.AWAITING_CONFIRMATION, revision=1, **_fields(review))
-    deps.store.create_application(record, _event(
+    draft = _draft(review, application_id=application_id, account_id=account_id, created_at=now.isoformat(), now=now,
+                   revision=1)
+    record = deps.store.create_application(draft, _event(
         application_id, "application_created", account_id, now, amount_fils=review.quote.amount_fils,
         to_status=ApplicationStatus.AWAITING_CONFIRMATION, details={"revision": 1}))
     return application_view(record)
 
 
-def _own(deps: PremiumDeps, account_id: str, application_id: str) -> Any:
+def _own(deps: PremiumDeps, account_id: str, application_id: str) -> ApplicationRow:
     record = deps.store.application(application_id)
     if record is None or record.account_id != account_id:
         raise NotFound()
@@ -224,11 +227,10 @@ def change_application(deps: PremiumDeps, account_id: str, application_id: str,
     now = deps.now()
     review = _review(deps, body, kuwait_today(now))
     previous_revision, previous_status = int(record.revision), record.status
-    changed = deps.store.new_application(
-        application_id=application_id, account_id=account_id, created_at=record.created_at, updated_at=now,
-        status=ApplicationStatus.AWAITING_CONFIRMATION, revision=previous_revision + 1, **_fields(review))
+    draft = _draft(review, application_id=application_id, account_id=account_id, created_at=record.created_at,
+                   now=now, revision=previous_revision + 1)
     try:
-        deps.store.replace_application(changed, previous_revision, _event(
+        changed = deps.store.replace_application(draft, previous_revision, _event(
             application_id, "application_changed", account_id, now, amount_fils=review.quote.amount_fils,
             from_status=previous_status, to_status=ApplicationStatus.AWAITING_CONFIRMATION,
             details={"revision": previous_revision + 1}))

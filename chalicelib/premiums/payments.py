@@ -43,7 +43,19 @@ from chalicelib.premiums.payment_rules import (
     current_span,
     request_fingerprint,
 )
-from chalicelib.premiums.ports import PremiumDeps
+from chalicelib.premiums.ports import (
+    ApplicationRow,
+    CallbackAck,
+    GatewayResult,
+    IdempotencyClaim,
+    IdempotencyRow,
+    LostRace,
+    PaymentDraft,
+    PaymentRow,
+    PolicyRow,
+    PremiumDeps,
+    StoredPeriod,
+)
 from chalicelib.premiums.rules import CATEGORIES_BY_CODE, KIND_RENEWAL, Period
 
 # How long a request that lost the race waits for the winner's gateway session.
@@ -59,7 +71,7 @@ def _key(account_id: str, idempotency_key: str) -> str:
     return f"{account_id}#{hashlib.sha256(idempotency_key.encode('utf-8')).hexdigest()}"
 
 
-def _period(record: Any) -> dict[str, str]:
+def _period(record: PaymentRow) -> dict[str, str]:
     start, end = date.fromisoformat(record.period_start), date.fromisoformat(record.period_end)
     return {"start_date": start.isoformat(), "end_date": end.isoformat(), "last_day": Period(start, end).last_day
             .isoformat()}
@@ -69,7 +81,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def payment_view(record: Any) -> dict[str, Any]:
+def payment_view(record: PaymentRow) -> dict[str, Any]:
     """A payment as the app shows it: status, amount in fils, what it covers, its refunds."""
     refunds = [
         {"status": r.status, "amount_fils": int(r.amount_fils), "currency": CURRENCY, "reason": r.reason,
@@ -98,7 +110,7 @@ def payment_view(record: Any) -> dict[str, Any]:
     }
 
 
-def payment_event(payment: Any, kind: str, at: datetime, actor: str, **fields: Any) -> LedgerEvent:
+def payment_event(payment: PaymentRow, kind: str, at: datetime, actor: str, **fields: Any) -> LedgerEvent:
     return LedgerEvent(f"payment#{payment.payment_id}", kind, at, actor, account_id=payment.account_id,
                        application_id=payment.application_id, payment_id=payment.payment_id,
                        amount_fils=int(payment.amount_fils), **fields)
@@ -107,7 +119,7 @@ def payment_event(payment: Any, kind: str, at: datetime, actor: str, **fields: A
 # --- start --------------------------------------------------------------------------------------
 
 
-def _check_payable(application: Any, today: date) -> None:
+def _check_payable(application: ApplicationRow, today: date) -> None:
     status = application.status
     if status == ApplicationStatus.PAYMENT_PENDING:
         raise PaymentInProgress()
@@ -147,38 +159,41 @@ def start_payment(deps: PremiumDeps, *, account_id: str, application_id: str, id
         return _replay(deps, existing, fingerprint), False
     payment_id = deps.new_id("pay")
     settings = deps.settings.payments
-    payment = deps.store.new_payment(
+    draft = PaymentDraft(
         payment_id=payment_id, account_id=account_id, application_id=application_id,
         application_revision=int(application.revision), created_at=now.isoformat(), updated_at=now,
         status=PaymentStatus.PENDING, amount_fils=int(application.amount_fils), currency=application.currency,
         lang="ar" if lang == "ar" else "en", insured_civil_id=application.insured_civil_id,
         insured_name=application.insured_name, category=application.category, kind=application.kind,
         period_start=application.start_date, period_end=application.end_date, gateway=settings.gateway,
-        refunded_fils=0, reconcile_queue=reconcile_queue_of(payment_id),
+        reconcile_queue=reconcile_queue_of(payment_id),
         reconcile_due_at=(now + timedelta(minutes=settings.reconcile_after_minutes)).isoformat())
-    claim = deps.store.new_idempotency(key=store_key, fingerprint=fingerprint, payment_id=payment_id, created_at=now,
-                                       expires_ttl=now + timedelta(hours=settings.idempotency_hours))
+    claim = IdempotencyClaim(key=store_key, fingerprint=fingerprint, payment_id=payment_id, created_at=now,
+                             expires_at=now + timedelta(hours=settings.idempotency_hours))
+    event = LedgerEvent(f"payment#{payment_id}", "payment_started", now, f"account:{account_id}",
+                        account_id=account_id, application_id=application_id, payment_id=payment_id,
+                        amount_fils=draft.amount_fils, to_status=PaymentStatus.PENDING,
+                        details={"application_revision": int(application.revision)})
     try:
-        deps.store.start_payment(
-            idempotency=claim, payment=payment, application=application,
-            renewal=application.kind == KIND_RENEWAL, now=now,
-            event=payment_event(payment, "payment_started", now, f"account:{account_id}",
-                                to_status=PaymentStatus.PENDING,
-                                details={"application_revision": int(application.revision)}))
+        payment = deps.store.start_payment(claim=claim, payment=draft, application=application,
+                                           renewal=application.kind == KIND_RENEWAL, now=now, event=event)
     except StaleState as lost:
         return _lost_start(deps, lost, store_key, fingerprint, application), False
     return payment_view(_open_session(deps, payment, store_key, now)), True
 
 
-def _lost_start(deps: PremiumDeps, lost: StaleState, store_key: str, fingerprint: str, application: Any) -> dict:
+def _lost_start(deps: PremiumDeps, lost: StaleState, store_key: str, fingerprint: str,
+                application: ApplicationRow) -> dict[str, Any]:
     """Our transaction wrote nothing: another request with this key won, or the application cannot be paid."""
-    failed = getattr(lost, "failed", frozenset())
+    failed = lost.failed if isinstance(lost, LostRace) else frozenset()
     existing = deps.store.idempotency(store_key)
     if existing is not None:
         return _replay(deps, existing, fingerprint)
-    if getattr(lost, "conflict", False) and not failed:
+    if isinstance(lost, LostRace) and lost.conflict and not failed:
         raise PaymentStarting(headers={"Retry-After": "1"}) from lost
     fresh = deps.store.application(application.application_id)
+    if fresh is None:
+        raise NotFound() from lost
     _check_payable(fresh, kuwait_today(deps.now()))
     if "policy" in failed:
         policy = deps.store.policy(application.insured_civil_id)
@@ -188,7 +203,7 @@ def _lost_start(deps: PremiumDeps, lost: StaleState, store_key: str, fingerprint
     raise StaleState() from lost
 
 
-def _replay(deps: PremiumDeps, claim: Any, fingerprint: str) -> dict[str, Any]:
+def _replay(deps: PremiumDeps, claim: IdempotencyRow, fingerprint: str) -> dict[str, Any]:
     """The payment a key already made, once its gateway session is open."""
     if claim.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
@@ -212,21 +227,21 @@ def _replay(deps: PremiumDeps, claim: Any, fingerprint: str) -> dict[str, Any]:
     raise PaymentStarting(headers={"Retry-After": "1"})
 
 
-def _open_session(deps: PremiumDeps, payment: Any, store_key: str, now: datetime) -> Any:
+def _open_session(deps: PremiumDeps, payment: PaymentRow, store_key: str, now: datetime) -> PaymentRow:
     settings = deps.settings
     callback_url = f"{settings.public_base_url}/v1/payments/callback"
+    refused: tuple[type[Exception], ...] = (*deps.gateway_errors, ValueError)
     try:
         session = deps.gateway.create_session(payment.payment_id, int(payment.amount_fils), payment.currency,
                                               settings.payments.return_url, callback_url, payment.lang)
-    except (*deps.gateway_errors, ValueError) as exc:
+    except refused as exc:
         log_error("payment_session_failed", payment_id=payment.payment_id, reason=str(exc))
         # No page was ever shown, so no money can move: close it and let the same key try again.
         _close(deps, payment, PaymentStatus.EXPIRED, "session_failed", "system", release_key=store_key)
         raise GatewayUnavailable() from exc
-    deps.store.attach_session(payment.payment_id, session.gateway_ref, session.payment_url, now, payment_event(
+    payment = deps.store.attach_session(payment, session.gateway_ref, session.payment_url, now, payment_event(
         payment, "payment_session_opened", now, f"account:{payment.account_id}",
         details={"gateway": deps.gateway.name, "gateway_ref": session.gateway_ref}))
-    payment.gateway_ref, payment.payment_url = session.gateway_ref, session.payment_url
     log_event("payment_started", payment_id=payment.payment_id, amount_fils=int(payment.amount_fils))
     return payment
 
@@ -234,7 +249,7 @@ def _open_session(deps: PremiumDeps, payment: Any, store_key: str, now: datetime
 # --- settle (callbacks and reconciliation share this path) --------------------------------------
 
 
-def handle_callback(deps: PremiumDeps, body: bytes, headers: Mapping[str, str]) -> Any:
+def handle_callback(deps: PremiumDeps, body: bytes, headers: Mapping[str, str]) -> CallbackAck:
     """Verify and apply the gateway's posted result; returns the acknowledgement the gateway expects."""
     gateway = deps.gateway
     try:
@@ -257,7 +272,7 @@ def handle_callback(deps: PremiumDeps, body: bytes, headers: Mapping[str, str]) 
     return gateway.callback_ack(result)
 
 
-def settle(deps: PremiumDeps, payment: Any, result: Any, actor: str) -> str:
+def settle(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult, actor: str) -> str:
     """Apply a confirmed gateway result to a payment; what happened, in one word."""
     if result.payment_id != payment.payment_id:
         log_error("payment_result_mismatch", payment_id=payment.payment_id, reason="payment id")
@@ -294,7 +309,7 @@ def settle(deps: PremiumDeps, payment: Any, result: Any, actor: str) -> str:
     return "pending"
 
 
-def _refuse(deps: PremiumDeps, payment: Any, actor: str, **details: Any) -> str:
+def _refuse(deps: PremiumDeps, payment: PaymentRow, actor: str, **details: Any) -> str:
     """A gateway result not applied: an error line for operations and an audit event; nothing else changes."""
     log_alert("payment_result_mismatch", payment_id=payment.payment_id, reason=details.get("reason"),
               gateway=deps.gateway.name)
@@ -306,7 +321,7 @@ def _refuse(deps: PremiumDeps, payment: Any, actor: str, **details: Any) -> str:
     return "mismatch"
 
 
-def _close(deps: PremiumDeps, payment: Any, status: str, why: str, actor: str, *,
+def _close(deps: PremiumDeps, payment: PaymentRow, status: str, why: str, actor: str, *,
            release_key: str | None = None) -> str:
     now = deps.now()
     event = payment_event(payment, f"payment_{status}", now, actor, from_status=PaymentStatus.PENDING, to_status=status,
@@ -323,14 +338,19 @@ def _close(deps: PremiumDeps, payment: Any, status: str, why: str, actor: str, *
     return status
 
 
-def policy_periods(policy: Any) -> tuple[list[dict[str, Any]], tuple[CoveredPeriod, ...]]:
-    stored = [dict(p.attribute_values) for p in ((policy.periods if policy else None) or [])]
-    domain = tuple(CoveredPeriod(date.fromisoformat(p["start"]), date.fromisoformat(p["end"]), p["payment_id"],
-                                 p["status"]) for p in stored)
+def policy_periods(policy: PolicyRow | None) -> tuple[list[StoredPeriod], tuple[CoveredPeriod, ...]]:
+    """A policy's periods as the use case rewrites them, and as the rules see them."""
+    rows = (policy.periods if policy else None) or []
+    stored: list[StoredPeriod] = [
+        {"start": p.start, "end": p.end, "payment_id": p.payment_id, "status": p.status, "category": p.category,
+         "amount_fils": int(p.amount_fils), "account_id": p.account_id}
+        for p in rows]
+    domain = tuple(CoveredPeriod(date.fromisoformat(p.start), date.fromisoformat(p.end), p.payment_id, p.status)
+                   for p in rows)
     return stored, domain
 
 
-def _capture(deps: PremiumDeps, payment: Any, result: Any, actor: str, now: datetime) -> str:
+def _capture(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult, actor: str, now: datetime) -> str:
     policy = deps.store.policy(payment.insured_civil_id)
     if policy is None or policy.lock_ref != f"pay#{payment.payment_id}":
         raise StaleState()
@@ -359,7 +379,7 @@ def _capture(deps: PremiumDeps, payment: Any, result: Any, actor: str, now: date
                     details={"period_start": payment.period_start, "period_end": payment.period_end}),
     ]
     try:
-        deps.store.capture(
+        captured = deps.store.capture(
             payment, policy_id=policy_id, periods=stored, start_date=span[0].isoformat(),
             end_date=span[1].isoformat(), now=now, transaction_id=result.transaction_id,
             gateway_ref=result.gateway_ref, gateway_result=result.raw_result or "captured", events=events)
@@ -370,12 +390,12 @@ def _capture(deps: PremiumDeps, payment: Any, result: Any, actor: str, now: date
         raise
     log_event("payment_captured", payment_id=payment.payment_id, policy_id=policy_id,
               amount_fils=int(payment.amount_fils))
-    payment.transaction_id = result.transaction_id or payment.transaction_id
-    send_receipts(deps, payment, now, refund=False)
+    send_receipts(deps, captured, now, refund=False)
     return "captured"
 
 
-def send_receipts(deps: PremiumDeps, payment: Any, at: datetime, *, refund: bool, reason: str | None = None) -> None:
+def send_receipts(deps: PremiumDeps, payment: PaymentRow, at: datetime, *, refund: bool,
+                  reason: str | None = None) -> None:
     contact = deps.contact(payment.account_id)
     if contact is None:
         return
@@ -449,7 +469,7 @@ def get_payment(deps: PremiumDeps, account_id: str, payment_id: str) -> dict[str
     return payment_view(payment)
 
 
-def policy_view(record: Any, today: date) -> dict[str, Any]:
+def policy_view(record: PolicyRow, today: date) -> dict[str, Any]:
     periods = [
         {"start_date": p.start, "end_date": p.end,
          "last_day": Period(date.fromisoformat(p.start), date.fromisoformat(p.end)).last_day.isoformat(),
@@ -461,7 +481,7 @@ def policy_view(record: Any, today: date) -> dict[str, Any]:
         status = "cancelled"
     elif date.fromisoformat(record.end_date) <= today:
         status = "expired"
-    elif date.fromisoformat(record.start_date) > today:
+    elif record.start_date and date.fromisoformat(record.start_date) > today:
         status = "upcoming"
     else:
         status = "active"

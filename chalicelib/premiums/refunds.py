@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib.errors import NotFound, StaleState
@@ -36,10 +36,10 @@ from chalicelib.premiums.payment_rules import (
     current_span,
 )
 from chalicelib.premiums.payments import payment_event, payment_view, policy_periods, send_receipts
-from chalicelib.premiums.ports import PremiumDeps
+from chalicelib.premiums.ports import LostRace, PaymentRow, PremiumDeps
 
 
-def _check(deps: PremiumDeps, payment: Any, now: Any) -> None:
+def _check(deps: PremiumDeps, payment: PaymentRow, now: datetime) -> None:
     check_refundable(status=payment.status, refund_status=payment.refund_status, captured_at=payment.captured_at,
                      period_start=date.fromisoformat(payment.period_start), now=now,
                      window_days=deps.settings.payments.refund_window_days)
@@ -64,11 +64,15 @@ def request_refund(deps: PremiumDeps, account_id: str, payment_id: str,
             to_status=RefundStatus.REQUESTED, details={"reason": reason}))
     except StaleState as lost:
         fresh = deps.store.payment(payment_id)
+        if fresh is None:
+            raise NotFound() from lost
         _check(deps, fresh, now)  # a racing refund won: already refunded or in progress
-        if "policy" in getattr(lost, "failed", ()):
+        if isinstance(lost, LostRace) and "policy" in lost.failed:
             raise InsuredBusy() from lost
         raise
     payment = deps.store.payment(payment_id)
+    if payment is None:
+        raise NotFound()
     try:
         answer = deps.gateway.refund(payment.payment_id, payment.gateway_ref or payment.payment_id,
                                      int(payment.amount_fils))
@@ -80,7 +84,8 @@ def request_refund(deps: PremiumDeps, account_id: str, payment_id: str,
             payment, "refund_failed", deps.now(), f"gateway:{deps.gateway.name}", from_status=RefundStatus.REQUESTED,
             to_status=RefundStatus.FAILED, details={"error_code": answer.error_code}))
         log_event("refund_failed", payment_id=payment_id, error_code=answer.error_code)
-        raise RefundFailed(details={"payment": payment_view(deps.store.payment(payment_id))})
+        failed = deps.store.payment(payment_id)
+        raise RefundFailed(details={"payment": payment_view(failed or payment)})
     try:
         recorded = _complete(deps, payment, answer.refund_ref, reason, f"gateway:{deps.gateway.name}")
     except Exception as exc:  # any failure at all: the money already went back
@@ -88,7 +93,7 @@ def request_refund(deps: PremiumDeps, account_id: str, payment_id: str,
     return payment_view(recorded), 200
 
 
-def _refunded_but_not_recorded(deps: PremiumDeps, payment: Any, refund_ref: str | None,
+def _refunded_but_not_recorded(deps: PremiumDeps, payment: PaymentRow, refund_ref: str | None,
                                exc: Exception) -> tuple[dict[str, Any], int]:
     """The gateway refunded, our record of it failed: say so loudly and leave it to reconciliation."""
     from chalicelib.premiums.payments import refund_queue_of
@@ -111,7 +116,7 @@ def _refunded_but_not_recorded(deps: PremiumDeps, payment: Any, refund_ref: str 
     return payment_view(_read(deps, pid) or payment), 202
 
 
-def _read(deps: PremiumDeps, payment_id: str) -> Any:
+def _read(deps: PremiumDeps, payment_id: str) -> PaymentRow | None:
     try:
         return deps.store.payment(payment_id)
     except Exception:
@@ -125,7 +130,7 @@ def complete_confirmed_refunds(deps: PremiumDeps, *, limit: int = 50,
     for payment in deps.store.due_refunds(deps.now(), limit):
         if out_of_time():
             break  # the rest stay due: the next run takes them (platform.schedule's margin)
-        attempt = (payment.refunds or [None])[-1]
+        attempt = payment.refunds[-1] if payment.refunds else None
         if payment.refund_status != RefundStatus.REQUESTED or attempt is None:
             log_alert("refund_queue_unexpected", payment_id=payment.payment_id, refund_status=payment.refund_status)
             outcomes["refund_skipped"] += 1
@@ -141,10 +146,12 @@ def complete_confirmed_refunds(deps: PremiumDeps, *, limit: int = 50,
     return dict(outcomes)
 
 
-def _complete(deps: PremiumDeps, payment: Any, refund_ref: str | None, reason: str, actor: str) -> Any:
+def _complete(deps: PremiumDeps, payment: PaymentRow, refund_ref: str | None, reason: str, actor: str) -> PaymentRow:
     """Write a refund the gateway made: payment refunded, its period cancelled, the insured unlocked; receipts."""
     now = deps.now()
     policy = deps.store.policy(payment.insured_civil_id)
+    if policy is None:
+        raise StaleState()  # a captured payment always has its policy: something else is wrong
     stored, domain = policy_periods(policy)
     remaining = cancel_period(domain, payment.payment_id)
     for period in stored:
@@ -170,6 +177,6 @@ def _complete(deps: PremiumDeps, payment: Any, refund_ref: str | None, reason: s
     except StaleState as exc:
         raise AlreadyRefunded() from exc
     log_event("refunded", payment_id=payment.payment_id, amount_fils=int(payment.amount_fils))
-    refunded = deps.store.payment(payment.payment_id)
+    refunded = deps.store.payment(payment.payment_id) or payment
     send_receipts(deps, refunded, now, refund=True, reason=reason)
     return refunded

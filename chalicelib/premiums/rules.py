@@ -215,7 +215,7 @@ def tariff_in_force(tariffs: Iterable[Tariff], on: date) -> Tariff:
 
 def quote(
     tariffs: Iterable[Tariff],
-    category: Category | str,
+    category: Category | str | None,
     start_date: date,
     years: object,
     *,

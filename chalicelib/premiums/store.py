@@ -13,14 +13,13 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import StaleState
 from chalicelib.platform.aws import client
 from chalicelib.platform.dynamo import cancellation, connection, lost_condition, reset_connection
 from chalicelib.platform.jobs import SHARDS, shard_of
@@ -37,6 +36,17 @@ from chalicelib.premiums.models import (
     ResidencePolicyRecord,
 )
 from chalicelib.premiums.payment_rules import ApplicationStatus, PaymentStatus, RefundStatus
+from chalicelib.premiums.ports import (
+    ApplicationDraft,
+    ApplicationRow,
+    IdempotencyClaim,
+    LedgerItem,
+    LostRace,
+    PaymentDraft,
+    PaymentRow,
+    RefundAttemptRow,
+    StoredPeriod,
+)
 
 RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see services.payments.reconcile_queue_of
 # Refunds the gateway made whose record failed: "refund-0" to "refund-7" of the same index.
@@ -50,16 +60,6 @@ def reset_connections() -> None:
     for model in PREMIUM_MODELS:
         model._connection = None
     forget_known_heads()
-
-
-class LostRace(StaleState):
-    """A transaction wrote nothing: the named items were not in the state it expected."""
-
-    def __init__(self, failed: Iterable[str], conflict: bool = False) -> None:
-        super().__init__()
-        self.failed = frozenset(failed)
-        # DynamoDB refused because another transaction held an item at that moment.
-        self.conflict = conflict
 
 
 KEY_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -237,8 +237,25 @@ def _iso(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def _period_maps(periods: Iterable[dict[str, Any]]) -> list[PeriodMap]:
+def _period_maps(periods: Iterable[StoredPeriod]) -> list[PeriodMap]:
     return [PeriodMap(**p) for p in periods]
+
+
+def _attempt(row: RefundAttemptRow, **changes: object) -> RefundAttempt:
+    """A refund attempt as stored, from one read (ours or a fake's), with `changes`."""
+    fields = {name: getattr(row, name) for name in RefundAttempt.get_attributes()}
+    return RefundAttempt(**{**fields, **changes})
+
+
+def _attempts(payment: PaymentRow) -> list[RefundAttempt]:
+    return [_attempt(a) for a in (payment.refunds or [])]
+
+
+def _payment_after(payment: PaymentRow, **changes: object) -> PaymentRecord:
+    """The payment as a write left it: what was read, with what the write set (no second read)."""
+    fields = {name: getattr(payment, name) for name in PaymentRecord.get_attributes()}
+    fields["refunds"] = _attempts(payment) or None
+    return PaymentRecord(**{**fields, **changes})
 
 
 class PremiumStore:
@@ -291,7 +308,7 @@ class PremiumStore:
         """A stream's events in order (its head item left out)."""
         return list(LedgerRecord.query(stream, LedgerRecord.event_key > HEAD_KEY, consistent_read=True))
 
-    def ledger_items(self, stream: str) -> list[dict[str, Any]]:
+    def ledger_items(self, stream: str) -> list[LedgerItem]:
         """Every item of a stream as stored (DynamoDB's typed attributes), head included: what the check reads."""
         pages = client("dynamodb").get_paginator("query").paginate(
             TableName=LedgerRecord.Meta.table_name, KeyConditionExpression="#s = :s",
@@ -307,19 +324,21 @@ class PremiumStore:
                 yield head.stream
 
     # --- applications ----------------------------------------------------------------------------
-    def new_application(self, **fields: Any) -> ApplicationRecord:
-        return ApplicationRecord(**fields)
-
-    def create_application(self, record: ApplicationRecord, event: LedgerEvent) -> None:
+    def create_application(self, draft: ApplicationDraft, event: LedgerEvent) -> ApplicationRecord:
+        record = ApplicationRecord(**asdict(draft))
         _transact([("application", lambda tx: tx.save(
             record, condition=ApplicationRecord.application_id.does_not_exist()))], [event])
+        return record
 
-    def replace_application(self, record: ApplicationRecord, expected_revision: int, event: LedgerEvent) -> None:
+    def replace_application(self, draft: ApplicationDraft, expected_revision: int,
+                            event: LedgerEvent) -> ApplicationRecord:
         """Write a changed application over the one read, if it is still that revision and unpaid."""
+        record = ApplicationRecord(**asdict(draft))  # a new revision: its confirmation and payment cleared
         condition = ((ApplicationRecord.revision == expected_revision)
                      & ApplicationRecord.status.is_in(ApplicationStatus.AWAITING_CONFIRMATION,
                                                       ApplicationStatus.CONFIRMED))
         _transact([("application", lambda tx: tx.save(record, condition=condition))], [event])
+        return record
 
     def confirm_application(self, application_id: str, revision: int, now: datetime, event: LedgerEvent) -> None:
         # Guards: the revision reviewed is the one stored; a paying or paid application stays as it is.
@@ -332,15 +351,12 @@ class PremiumStore:
                                                          condition=condition))], [event])
 
     # --- starting a payment ----------------------------------------------------------------------
-    def new_payment(self, **fields: Any) -> PaymentRecord:
-        return PaymentRecord(**fields)
-
-    def new_idempotency(self, **fields: Any) -> IdempotencyRecord:
-        return IdempotencyRecord(**fields)
-
-    def start_payment(self, *, idempotency: IdempotencyRecord, payment: PaymentRecord,
-                      application: ApplicationRecord, renewal: bool, now: datetime, event: LedgerEvent) -> None:
+    def start_payment(self, *, claim: IdempotencyClaim, payment: PaymentDraft, application: ApplicationRow,
+                      renewal: bool, now: datetime, event: LedgerEvent) -> PaymentRecord:
         """Claim the key, create the payment, mark the application paying and lock the insured, at once."""
+        record = PaymentRecord(**asdict(payment))
+        idempotency = IdempotencyRecord(key=claim.key, fingerprint=claim.fingerprint, payment_id=claim.payment_id,
+                                        created_at=claim.created_at, expires_ttl=claim.expires_at)
         revision = int(application.revision)
         start = application.start_date
         app_condition = ((ApplicationRecord.status == ApplicationStatus.CONFIRMED)
@@ -355,7 +371,7 @@ class PremiumStore:
         pid = payment.payment_id
         _transact([
             ("idempotency", lambda tx: tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())),
-            ("payment", lambda tx: tx.save(payment, condition=PaymentRecord.payment_id.does_not_exist())),
+            ("payment", lambda tx: tx.save(record, condition=PaymentRecord.payment_id.does_not_exist())),
             ("application", lambda tx: tx.update(
                 ApplicationRecord(application.application_id),
                 actions=[ApplicationRecord.status.set(ApplicationStatus.PAYMENT_PENDING),
@@ -365,19 +381,21 @@ class PremiumStore:
                 ResidencePolicyRecord(application.insured_civil_id),
                 actions=[ResidencePolicyRecord.lock_ref.set(f"pay#{pid}")], condition=policy_condition)),
         ], [event])
+        return record
 
-    def attach_session(self, payment_id: str, gateway_ref: str, payment_url: str, now: datetime,
-                       event: LedgerEvent) -> None:
+    def attach_session(self, payment: PaymentRow, gateway_ref: str, payment_url: str, now: datetime,
+                       event: LedgerEvent) -> PaymentRecord:
         condition = (PaymentRecord.status == PaymentStatus.PENDING) & PaymentRecord.payment_url.does_not_exist()
         actions = [PaymentRecord.gateway_ref.set(gateway_ref), PaymentRecord.payment_url.set(payment_url),
                    PaymentRecord.updated_at.set(now)]
-        _transact([("payment", lambda tx: tx.update(PaymentRecord(payment_id), actions=actions,
+        _transact([("payment", lambda tx: tx.update(PaymentRecord(payment.payment_id), actions=actions,
                                                      condition=condition))], [event])
+        return _payment_after(payment, gateway_ref=gateway_ref, payment_url=payment_url, updated_at=now)
 
     # --- settling a payment ----------------------------------------------------------------------
-    def capture(self, payment: PaymentRecord, *, policy_id: str, periods: list[dict[str, Any]], start_date: str,
+    def capture(self, payment: PaymentRow, *, policy_id: str, periods: Sequence[StoredPeriod], start_date: str,
                 end_date: str, now: datetime, transaction_id: str | None, gateway_ref: str | None,
-                gateway_result: str, events: Sequence[LedgerEvent]) -> None:
+                gateway_result: str, events: Sequence[LedgerEvent]) -> PaymentRecord:
         """pending -> captured, the policy created or extended and unlocked, the application paid."""
         pid = payment.payment_id
         payment_actions = [
@@ -410,8 +428,12 @@ class PremiumStore:
                 condition=(ApplicationRecord.status == ApplicationStatus.PAYMENT_PENDING)
                 & (ApplicationRecord.payment_id == pid))),
         ], events)
+        return _payment_after(
+            payment, status=PaymentStatus.CAPTURED, captured_at=now, settled_at=now, updated_at=now,
+            gateway_result=gateway_result, reconcile_queue=None, reconcile_due_at=None,
+            transaction_id=transaction_id or payment.transaction_id, gateway_ref=payment.gateway_ref or gateway_ref)
 
-    def close_unpaid(self, payment: PaymentRecord, *, status: str, now: datetime, gateway_result: str,
+    def close_unpaid(self, payment: PaymentRow, *, status: str, now: datetime, gateway_result: str,
                      release_key: str | None, events: Sequence[LedgerEvent]) -> None:
         """pending -> declined or expired: the insured unlocked, the application payable again (new key)."""
         pid = payment.payment_id
@@ -454,12 +476,12 @@ class PremiumStore:
             raise
 
     # --- refunds ---------------------------------------------------------------------------------
-    def request_refund(self, payment: PaymentRecord, *, reason: str, now: datetime, event: LedgerEvent) -> None:
+    def request_refund(self, payment: PaymentRow, *, reason: str, now: datetime, event: LedgerEvent) -> None:
         """captured, no live refund -> refund requested; the insured locked so coverage cannot move meanwhile."""
         pid = payment.payment_id
         attempt = RefundAttempt(status=RefundStatus.REQUESTED, amount_fils=int(payment.amount_fils), reason=reason,
                                 requested_at=now)
-        attempts = [*(payment.refunds or []), attempt]
+        attempts = [*_attempts(payment), attempt]
         payment_condition = ((PaymentRecord.status == PaymentStatus.CAPTURED)
                              & (PaymentRecord.refund_status.does_not_exist()
                                 | (PaymentRecord.refund_status == RefundStatus.FAILED)))
@@ -476,17 +498,16 @@ class PremiumStore:
                 actions=[ResidencePolicyRecord.lock_ref.set(f"refund#{pid}")], condition=policy_condition)),
         ], [event])
 
-    def complete_refund(self, payment: PaymentRecord, *, refund_ref: str | None, now: datetime,
-                        periods: list[dict[str, Any]], start_date: str | None, end_date: str | None,
+    def complete_refund(self, payment: PaymentRow, *, refund_ref: str | None, now: datetime,
+                        periods: Sequence[StoredPeriod], start_date: str | None, end_date: str | None,
                         policy_status: str, events: Sequence[LedgerEvent]) -> None:
         """requested -> refunded, the payment refunded, its period cancelled, the insured unlocked."""
         pid = payment.payment_id
         amount = int(payment.amount_fils)
-        attempts = list(payment.refunds or [])
+        attempts = _attempts(payment)
         if not attempts:
             raise LostRace({"payment"})  # no refund was requested: nothing to settle
-        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "status": RefundStatus.REFUNDED,
-                                        "completed_at": now, "refund_ref": refund_ref})
+        attempts[-1] = _attempt(attempts[-1], status=RefundStatus.REFUNDED, completed_at=now, refund_ref=refund_ref)
         # Never more back than was paid: the condition is the arithmetic, checked by DynamoDB.
         payment_condition = ((PaymentRecord.refund_status == RefundStatus.REQUESTED)
                              & (PaymentRecord.status == PaymentStatus.CAPTURED)
@@ -510,7 +531,7 @@ class PremiumStore:
                                             condition=ResidencePolicyRecord.lock_ref == f"refund#{pid}")),
         ], events)
 
-    def keep_confirmed_refund(self, payment: PaymentRecord, *, refund_ref: str | None, queue: str, due_at: datetime,
+    def keep_confirmed_refund(self, payment: PaymentRow, *, refund_ref: str | None, queue: str, due_at: datetime,
                               now: datetime, event: LedgerEvent) -> None:
         """The gateway refunded but the record failed: keep its reference and queue it for reconciliation.
 
@@ -518,10 +539,10 @@ class PremiumStore:
         writes what `complete_refund` could not.
         """
         pid = payment.payment_id
-        attempts = list(payment.refunds or [])
+        attempts = _attempts(payment)
         if not attempts:
             raise LostRace({"payment"})
-        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "refund_ref": refund_ref})
+        attempts[-1] = _attempt(attempts[-1], refund_ref=refund_ref)
         _transact([
             ("payment", lambda tx: tx.update(
                 PaymentRecord(pid), actions=[PaymentRecord.refunds.set(attempts),
@@ -532,14 +553,13 @@ class PremiumStore:
                 & (PaymentRecord.status == PaymentStatus.CAPTURED))),
         ], [event])
 
-    def fail_refund(self, payment: PaymentRecord, *, error_code: str | None, now: datetime, event: LedgerEvent) -> None:
+    def fail_refund(self, payment: PaymentRow, *, error_code: str | None, now: datetime, event: LedgerEvent) -> None:
         """requested -> failed: nothing moved, the insured unlocked."""
         pid = payment.payment_id
-        attempts = list(payment.refunds or [])
+        attempts = _attempts(payment)
         if not attempts:
             raise LostRace({"payment"})  # no refund was requested: nothing to settle
-        attempts[-1] = RefundAttempt(**{**attempts[-1].attribute_values, "status": RefundStatus.FAILED,
-                                        "completed_at": now, "error_code": error_code})
+        attempts[-1] = _attempt(attempts[-1], status=RefundStatus.FAILED, completed_at=now, error_code=error_code)
         _transact([
             ("payment", lambda tx: tx.update(
                 PaymentRecord(pid), actions=[PaymentRecord.refund_status.set(RefundStatus.FAILED),

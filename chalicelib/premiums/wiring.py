@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from chalicelib.platform.clock import now
-from chalicelib.premiums.ports import Contact, PremiumDeps
+from chalicelib.premiums.ports import Contact, PaymentGatewayPort, PremiumDeps
+
+if TYPE_CHECKING:
+    from chalicelib.premiums.store import PremiumStore
+    from chalicelib.settings import Settings
 
 
-def payment_gateway(settings):  # -> chalicelib.premiums.gateway.PaymentGateway
+def payment_gateway(settings: Settings) -> PaymentGatewayPort:
     """The sandbox in dev and local mode, the KNET adapter when settings choose it (prod)."""
     payments = settings.payments
     if payments.gateway == "knet":
@@ -45,7 +50,7 @@ def _contact(account_id: str) -> Contact | None:
 @cache
 def premium_deps() -> PremiumDeps:
     from chalicelib.platform import messaging
-    from chalicelib.premiums.gateway import GatewayError, InvalidCallback
+    from chalicelib.premiums.gateway import CallbackRejected, GatewayError
     from chalicelib.premiums.store import PremiumStore
     from chalicelib.premiums.tariff_source import load_tariffs
     from chalicelib.settings import get_settings
@@ -60,11 +65,11 @@ def premium_deps() -> PremiumDeps:
         now=now,
         tariffs=load_tariffs(settings.payments.tariffs_file),
         gateway_errors=(GatewayError,),
-        callback_errors=(InvalidCallback,),
+        callback_errors=(CallbackRejected,),
     )
 
 
-def premium_store():  # -> chalicelib.premiums.store.PremiumStore
+def premium_store() -> PremiumStore:
     """The store alone, for jobs that need no gateway or tariffs (the ledger check)."""
     from chalicelib.premiums.store import PremiumStore
 

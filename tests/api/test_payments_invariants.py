@@ -102,14 +102,15 @@ class History:
 
     def refund(self, index: int, gateway_agrees: bool) -> None:
         from chalicelib.premiums import refunds
-        from chalicelib.premiums.gateway import RefundResult, RefundStatus
+        from chalicelib.premiums.gateway import GatewayRefundStatus, RefundResult
 
         if not self.payments:
             return
         index %= len(self.payments)
         gateway = self.deps.gateway
         if not gateway_agrees:
-            gateway.refund = lambda pid, ref, amount: RefundResult(RefundStatus.FAILED, ref, amount, error_code="X")
+            gateway.refund = lambda pid, ref, amount: RefundResult(
+                GatewayRefundStatus.FAILED, ref, amount, error_code="X")
         try:
             refunds.request_refund(self.deps, ACCOUNT, self.payments[index]["payment_id"], {"reason": "changed plans"})
         finally:

@@ -128,12 +128,12 @@ def test_only_captured_payments_are_refundable(api, payer, result):
 
 
 def test_a_refund_the_gateway_refuses_changes_nothing_and_may_be_asked_again(api, payer, monkeypatch):
-    from chalicelib.premiums.gateway import RefundResult, RefundStatus
+    from chalicelib.premiums.gateway import GatewayRefundStatus, RefundResult
 
     payment = paid(api, payer)
     real = gateway().refund
     monkeypatch.setattr(gateway(), "refund", lambda pid, ref, amount: RefundResult(
-        RefundStatus.FAILED, ref, amount, error_code="IPAY0100159"))
+        GatewayRefundStatus.FAILED, ref, amount, error_code="IPAY0100159"))
 
     refused = payer.refund(payment["payment_id"])
 

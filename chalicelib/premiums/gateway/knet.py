@@ -31,12 +31,12 @@ from xml.sax.saxutils import escape as xml_escape
 from chalicelib.kernel.money import CURRENCY, ensure_fils, kwd_decimal, parse_kwd
 from chalicelib.premiums.gateway import (
     CallbackAck,
+    CallbackRejected,
     GatewayError,
+    GatewayRefundStatus,
     GatewayResult,
     GatewayStatus,
-    InvalidCallback,
     RefundResult,
-    RefundStatus,
     Session,
 )
 
@@ -137,7 +137,7 @@ def encrypt_trandata(plain: str, resource_key: str) -> str:
 
 
 def decrypt_trandata(trandata: str, resource_key: str) -> str:
-    """The plain text of a trandata hex string; InvalidCallback if it does not decrypt."""
+    """The plain text of a trandata hex string; CallbackRejected if it does not decrypt."""
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -145,16 +145,16 @@ def decrypt_trandata(trandata: str, resource_key: str) -> str:
     try:
         data = bytes.fromhex(trandata.strip())
     except ValueError as exc:
-        raise InvalidCallback("trandata is not hex") from exc
+        raise CallbackRejected("trandata is not hex") from exc
     if not data or len(data) % 16:
-        raise InvalidCallback("trandata is not whole AES blocks")
+        raise CallbackRejected("trandata is not whole AES blocks")
     decryptor = Cipher(algorithms.AES(key), modes.CBC(key)).decryptor()
     padded = decryptor.update(data) + decryptor.finalize()
     try:
         unpadder = padding.PKCS7(128).unpadder()
         return (unpadder.update(padded) + unpadder.finalize()).decode("utf-8")
     except ValueError as exc:  # bad padding or not UTF-8: wrong key or tampered
-        raise InvalidCallback("trandata does not decrypt under this terminal's key") from exc
+        raise CallbackRejected("trandata does not decrypt under this terminal's key") from exc
 
 
 def payment_fields(
@@ -242,7 +242,7 @@ def result_from_fields(fields: Mapping[str, str]) -> GatewayResult:
     try:
         amount_fils = parse_kwd(amount) if amount else None
     except ValueError as exc:
-        raise InvalidCallback("amount is not a KWD amount") from exc
+        raise CallbackRejected("amount is not a KWD amount") from exc
     return GatewayResult(
         status=status,
         payment_id=fields.get("trackid") or None,
@@ -258,20 +258,20 @@ def result_from_fields(fields: Mapping[str, str]) -> GatewayResult:
 
 
 def parse_callback_body(body: bytes, resource_key: str) -> GatewayResult:
-    """Read what KNET posted to the response URL; InvalidCallback if it is not KNET's."""
+    """Read what KNET posted to the response URL; CallbackRejected if it is not KNET's."""
     try:
         posted = _unique_fields(body.decode("ascii"))
     except UnicodeDecodeError as exc:
-        raise InvalidCallback("callback body is not form data") from exc
+        raise CallbackRejected("callback body is not form data") from exc
     if posted.get("trandata"):
         fields = _unique_fields(decrypt_trandata(posted["trandata"], resource_key))
         if "result" not in fields or "trackid" not in fields:
-            raise InvalidCallback("decrypted trandata lacks result or trackid")
+            raise CallbackRejected("decrypted trandata lacks result or trackid")
         return result_from_fields(fields)
     if posted.get("Error") or posted.get("ErrorText"):
         # KNET failed before it could encrypt a result: plain fields, declined.
         return result_from_fields(posted)
-    raise InvalidCallback("callback has neither trandata nor an error")
+    raise CallbackRejected("callback has neither trandata nor an error")
 
 
 def build_tranpipe_request(
@@ -346,14 +346,14 @@ def parse_refund_response(text: str, *, gateway_ref: str, amount_fils: int) -> R
     raw = fields.get("result", "").upper()
     if raw == "CAPTURED" and not error:
         return RefundResult(
-            RefundStatus.REFUNDED,
+            GatewayRefundStatus.REFUNDED,
             gateway_ref,
             amount_fils,
             refund_ref=fields.get("tranid") or fields.get("payid") or None,
             raw_result=raw,
         )
     return RefundResult(
-        RefundStatus.FAILED, gateway_ref, amount_fils, raw_result=raw, error_code=error or raw or None
+        GatewayRefundStatus.FAILED, gateway_ref, amount_fils, raw_result=raw, error_code=error or raw or None
     )
 
 
@@ -377,7 +377,7 @@ def urllib_transport(request: HttpRequest) -> HttpResponse:
 
 
 class KnetGateway:
-    """The PaymentGateway for a KNET terminal, speaking HTTP through an injected transport."""
+    """The PaymentGatewayPort for a KNET terminal, speaking HTTP through an injected transport."""
 
     name = GATEWAY_NAME
 
@@ -462,7 +462,7 @@ def _unique_fields(text: str) -> dict[str, str]:
     for name, value in pairs:
         if name in fields and fields[name] != value:
             # Two different values for one field is a spliced message, never KNET's.
-            raise InvalidCallback(f"field {name} given twice")
+            raise CallbackRejected(f"field {name} given twice")
         fields[name] = value
     return fields
 

@@ -32,11 +32,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from chalicelib.kernel.money import CURRENCY, ensure_fils, format_amount
 from chalicelib.premiums.gateway import (
     CallbackAck,
+    CallbackRejected,
+    GatewayRefundStatus,
     GatewayResult,
     GatewayStatus,
-    InvalidCallback,
     RefundResult,
-    RefundStatus,
     Session,
 )
 from chalicelib.premiums.gateway.signing import SIGNATURE_HEADER, sign, verify
@@ -233,7 +233,7 @@ def with_query(url: str, **params: str) -> str:
 
 
 class SandboxGateway:
-    """The PaymentGateway of the local stack: sessions in a store, callbacks HMAC-signed."""
+    """The PaymentGatewayPort of the local stack: sessions in a store, callbacks HMAC-signed."""
 
     name = GATEWAY_NAME
 
@@ -335,14 +335,14 @@ class SandboxGateway:
         """Refund part or all of a captured session, never more than was captured."""
         session = self.store.get(gateway_ref)
         if session is None or session.payment_id != payment_id:
-            return RefundResult(RefundStatus.FAILED, gateway_ref, amount_fils, error_code="not_found")
+            return RefundResult(GatewayRefundStatus.FAILED, gateway_ref, amount_fils, error_code="not_found")
         if session.status != GatewayStatus.CAPTURED:
-            return RefundResult(RefundStatus.FAILED, gateway_ref, amount_fils, error_code="not_captured")
+            return RefundResult(GatewayRefundStatus.FAILED, gateway_ref, amount_fils, error_code="not_captured")
         if ensure_fils(amount_fils) <= 0 or session.refunded_fils + amount_fils > session.amount_fils:
-            return RefundResult(RefundStatus.FAILED, gateway_ref, amount_fils, error_code="exceeds_captured")
+            return RefundResult(GatewayRefundStatus.FAILED, gateway_ref, amount_fils, error_code="exceeds_captured")
         self.store.put(replace(session, refunded_fils=session.refunded_fils + amount_fils))
         return RefundResult(
-            RefundStatus.REFUNDED,
+            GatewayRefundStatus.REFUNDED,
             gateway_ref,
             amount_fils,
             refund_ref=self.new_id("sbr"),
@@ -350,7 +350,7 @@ class SandboxGateway:
         )
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> GatewayResult:
-        """Verify a callback's signature and read it; InvalidCallback if forged or stale."""
+        """Verify a callback's signature and read it; CallbackRejected if forged or stale."""
         header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), None)
         verify(
             body,
@@ -362,12 +362,12 @@ class SandboxGateway:
         try:
             data = json.loads(body)
             if data["gateway"] != GATEWAY_NAME:
-                raise InvalidCallback("callback from another gateway")
+                raise CallbackRejected("callback from another gateway")
             status = GatewayStatus(data["status"])
             amount = ensure_fils(data["amount_fils"])
             payment_id, gateway_ref = str(data["payment_id"]), str(data["gateway_ref"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidCallback("callback body malformed") from exc
+            raise CallbackRejected("callback body malformed") from exc
         return GatewayResult(
             status=status,
             payment_id=payment_id,

@@ -12,14 +12,14 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from chalicelib.premiums.gateway import InvalidCallback
+from chalicelib.premiums.gateway import CallbackRejected
 
 SIGNATURE_HEADER = "X-Signature"
 SCHEME = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
 
 
-class SignatureError(InvalidCallback):
+class SignatureError(CallbackRejected):
     """The signature header is missing, malformed, wrong or too old."""
 
 

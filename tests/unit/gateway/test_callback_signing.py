@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.premiums.gateway import InvalidCallback
+from chalicelib.premiums.gateway import CallbackRejected
 from chalicelib.premiums.gateway.signing import SignatureError, sign, signature, verify
 
 SECRET = b"s3cret-for-tests"
@@ -61,7 +61,7 @@ def test_a_missing_or_malformed_header_is_rejected(header):
 
 
 def test_signature_errors_are_invalid_callbacks_with_a_reason():
-    with pytest.raises(InvalidCallback) as caught:
+    with pytest.raises(CallbackRejected) as caught:
         verify(BODY, None, SECRET, now=NOW)
     assert caught.value.reason == "signature header missing"
 

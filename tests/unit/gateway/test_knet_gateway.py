@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.premiums.gateway import (
+    CallbackRejected,
     GatewayError,
+    GatewayRefundStatus,
     GatewayStatus,
-    InvalidCallback,
-    PaymentGateway,
-    RefundStatus,
+    PaymentGatewayPort,
 )
 from chalicelib.premiums.gateway.knet import (
     TEST_PAYMENT_URL,
@@ -70,7 +70,7 @@ def posted(plain: str, key: str = KEY) -> bytes:
 
 
 def test_knet_is_a_payment_gateway():
-    gateway: PaymentGateway = KnetGateway(SETTINGS)
+    gateway: PaymentGatewayPort = KnetGateway(SETTINGS)
     assert gateway.name == "knet"
 
 
@@ -92,7 +92,7 @@ def test_any_text_round_trips_through_trandata(plain):
     ids=["not hex", "empty", "half a block", "other key"],
 )
 def test_trandata_that_does_not_decrypt_under_our_key_is_an_invalid_callback(trandata):
-    with pytest.raises(InvalidCallback):
+    with pytest.raises(CallbackRejected):
         decrypt_trandata(trandata, KEY)
 
 
@@ -209,7 +209,7 @@ def test_an_error_knet_posts_in_clear_is_a_declined_result_with_its_code():
     ids=["empty", "no trandata", "other key", "no result", "result twice", "bad amount", "not ascii"],
 )
 def test_a_post_that_is_not_a_knet_result_for_our_terminal_is_rejected(body):
-    with pytest.raises(InvalidCallback):
+    with pytest.raises(CallbackRejected):
         KnetGateway(SETTINGS).parse_callback(body, {})
 
 
@@ -310,7 +310,7 @@ def test_a_refund_answered_captured_is_refunded():
         "<udf1></udf1><udf5></udf5><ref></ref><auth></auth><postdate></postdate><tranid>777</tranid><amt></amt>"
     )
     result = gateway.refund("PAY01", "8962225231041180", 50_000)
-    assert (result.status, result.refund_ref, result.amount_fils) == (RefundStatus.REFUNDED, "777", 50_000)
+    assert (result.status, result.refund_ref, result.amount_fils) == (GatewayRefundStatus.REFUNDED, "777", 50_000)
     assert result.gateway_ref == "8962225231041180"
     assert b"<action>2</action>" in transport.sent[0].body
 
@@ -329,7 +329,7 @@ def test_a_refund_answered_captured_is_refunded():
 def test_any_other_refund_answer_is_a_failed_refund_with_its_reason(answer, code):
     gateway, _ = knet_answering(answer)
     result = gateway.refund("PAY01", "896", 50_000)
-    assert (result.status, result.error_code) == (RefundStatus.FAILED, code)
+    assert (result.status, result.error_code) == (GatewayRefundStatus.FAILED, code)
 
 
 def test_a_refund_that_cannot_be_sent_raises_because_its_outcome_is_unknown():

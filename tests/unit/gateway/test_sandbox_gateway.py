@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib.premiums.gateway import GatewayStatus, InvalidCallback, PaymentGateway, RefundStatus
+from chalicelib.premiums.gateway import CallbackRejected, GatewayRefundStatus, GatewayStatus, PaymentGatewayPort
 from chalicelib.premiums.gateway.sandbox import (
     PAGE_HEADERS,
     FileSandboxStore,
@@ -55,7 +55,7 @@ def start(gateway: SandboxGateway, payment_id: str = "pay01", amount: int = 50_0
 
 
 def test_the_sandbox_is_a_payment_gateway():
-    gateway: PaymentGateway = SandboxGateway(SECRET, PAGE_BASE)
+    gateway: PaymentGatewayPort = SandboxGateway(SECRET, PAGE_BASE)
     assert gateway.name == "sandbox"
 
 
@@ -173,9 +173,9 @@ def test_a_forged_callback_is_rejected(gateway):
     callback = gateway.complete(start(gateway).gateway_ref, {"result": "declined"}).callback
     assert callback is not None
     forged = callback.body.replace(b'"declined"', b'"captured"')
-    with pytest.raises(InvalidCallback):
+    with pytest.raises(CallbackRejected):
         gateway.parse_callback(forged, callback.headers)
-    with pytest.raises(InvalidCallback):
+    with pytest.raises(CallbackRejected):
         gateway.parse_callback(callback.body, {})
 
 
@@ -193,10 +193,10 @@ def test_a_correctly_signed_body_that_is_not_a_sandbox_callback_is_rejected(gate
 
     body = json.dumps({"gateway": "knet", "status": "captured"}).encode()
     headers = {SIGNATURE_HEADER.lower(): sign(body, SECRET, int(clock.now))}
-    with pytest.raises(InvalidCallback, match="another gateway"):
+    with pytest.raises(CallbackRejected, match="another gateway"):
         gateway.parse_callback(body, headers)
     body = b'{"gateway":"sandbox","status":"paid"}'
-    with pytest.raises(InvalidCallback, match="malformed"):
+    with pytest.raises(CallbackRejected, match="malformed"):
         gateway.parse_callback(body, {SIGNATURE_HEADER: sign(body, SECRET, int(clock.now))})
 
 
@@ -204,17 +204,17 @@ def test_a_captured_payment_is_refunded_once_and_never_beyond_its_amount(gateway
     ref = start(gateway).gateway_ref
     gateway.complete(ref, {"result": "approved"})
     first = gateway.refund("pay01", ref, 50_000)
-    assert (first.status, first.amount_fils, first.refund_ref) == (RefundStatus.REFUNDED, 50_000, "sbr_3")
+    assert (first.status, first.amount_fils, first.refund_ref) == (GatewayRefundStatus.REFUNDED, 50_000, "sbr_3")
     second = gateway.refund("pay01", ref, 50_000)
-    assert (second.status, second.error_code) == (RefundStatus.FAILED, "exceeds_captured")
+    assert (second.status, second.error_code) == (GatewayRefundStatus.FAILED, "exceeds_captured")
 
 
 def test_partial_refunds_add_up_to_at_most_the_captured_amount(gateway):
     ref = start(gateway).gateway_ref
     gateway.complete(ref, {"result": "approved"})
-    assert gateway.refund("pay01", ref, 20_000).status is RefundStatus.REFUNDED
-    assert gateway.refund("pay01", ref, 30_001).status is RefundStatus.FAILED
-    assert gateway.refund("pay01", ref, 30_000).status is RefundStatus.REFUNDED
+    assert gateway.refund("pay01", ref, 20_000).status is GatewayRefundStatus.REFUNDED
+    assert gateway.refund("pay01", ref, 30_001).status is GatewayRefundStatus.FAILED
+    assert gateway.refund("pay01", ref, 30_000).status is GatewayRefundStatus.REFUNDED
 
 
 def test_a_declined_or_unknown_payment_cannot_be_refunded(gateway):
