@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from chalice import Response
+
 from chalicelib.accounts import caller, jwt_authorizer
 from chalicelib.cards import use_cases as cards
 from chalicelib.cards.wiring import card_deps
@@ -11,14 +15,14 @@ cards_api = ApiBlueprint(__name__)
 
 
 @cards_api.route("/v1/cards", methods=["GET"], authorizer=jwt_authorizer)
-def list_cards():
+def list_cards() -> Response:
     return json_response({"cards": cards.list_cards(card_deps(), caller()["account_id"])},
                          headers={"Cache-Control": "private, no-store"})
 
 
 @cards_api.route("/v1/cards/{member_id}", methods=["GET"], authorizer=jwt_authorizer)
-def get_card(member_id):
-    query = cards_api.current_request.query_params or {}
+def get_card(member_id: str) -> Response:
+    query: Mapping[str, str] = cards_api.current_request.query_params or {}
     body = cards.card_url(card_deps(), caller()["account_id"], member_id, query.get("format"))
     # The URL is a bearer credential for 5 minutes: no cache may keep it.
     return json_response(body, headers={"Cache-Control": "private, no-store"})
@@ -27,13 +31,13 @@ def get_card(member_id):
 # Public on purpose: the signature is checked before any read, so the route only ever
 # talks about the person on a genuine card, to whoever holds that card (see services/cards.py).
 @cards_api.route("/v1/verify", methods=["POST"])
-def verify():
+def verify() -> Response:
     body = json_body(cards_api.current_request)
     return json_response(cards.verify_card(card_deps(), body.get("payload")),
                          headers={"Cache-Control": "no-store"})
 
 
 @cards_api.route("/v1/verify/keys", methods=["GET"])
-def verify_keys():
+def verify_keys() -> Response:
     # Five minutes, like the key ring's own cache: a rotated key reaches verifiers within that.
     return json_response(cards.verification_keys(card_deps()), headers={"Cache-Control": "public, max-age=300"})

@@ -8,10 +8,13 @@ verifying the cards (and screenshots of them) drawn before the last rotation.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.platform.signing_keys import KeyRing
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 SECRET_NAME = "card-signing"
 
@@ -22,19 +25,22 @@ def card_keys() -> KeyRing:
     return KeyRing(f"{get_settings().secrets_prefix}{SECRET_NAME}")
 
 
-def signing_key() -> tuple[str, Any]:
+# The key ring holds Ed25519 keys untyped (platform/signing_keys.KeyPair: Any); they are typed here.
+def signing_key() -> tuple[str, Ed25519PrivateKey]:
     """The key id and private key that sign cards now."""
     current = card_keys().current()
-    return current.kid, current.private
+    private: Ed25519PrivateKey = current.private
+    return current.kid, private
 
 
-def public_key(kid: str) -> Any | None:
+def public_key(kid: str) -> Ed25519PublicKey | None:
     """The public key of `kid`, or None for a key we never had or no longer keep."""
     pair = card_keys().find(kid)
-    return pair.public if pair is not None else None
+    public: Ed25519PublicKey | None = pair.public if pair is not None else None
+    return public
 
 
-def public_keys() -> dict[str, Any]:
+def public_keys() -> dict[str, Ed25519PublicKey]:
     """Every key a card in circulation may be signed with, by key id."""
     return {pair.kid: pair.public for pair in card_keys().all()}
 

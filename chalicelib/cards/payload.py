@@ -304,7 +304,7 @@ def public_jwk(key: Ed25519PublicKey | str | bytes, kid: str) -> dict[str, str]:
     }
 
 
-def public_jwks(public_keys: Mapping[str, Ed25519PublicKey | str | bytes]) -> dict[str, list]:
+def public_jwks(public_keys: Mapping[str, Ed25519PublicKey | str | bytes]) -> dict[str, list[dict[str, str]]]:
     """The body of `GET /v1/verify/keys`: every key a card may still be signed with."""
     return {"keys": [public_jwk(key, kid) for kid, key in sorted(public_keys.items())]}
 

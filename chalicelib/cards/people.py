@@ -98,8 +98,8 @@ def _policies(policy_nos: Iterable[str]) -> dict[str, GroupPolicyRecord]:
 def _plans(policy: GroupPolicyRecord | None) -> Mapping[str, Any]:
     if policy is None or policy.plans is None:
         return {}
-    plans = policy.plans
-    return plans.as_dict() if hasattr(plans, "as_dict") else dict(plans)
+    plans: Mapping[str, Any] = policy.plans.as_dict()  # type: ignore[no-untyped-call]  # PynamoDB's MapAttribute.as_dict is unannotated
+    return plans
 
 
 def _member(record: MemberRecord, policy: GroupPolicyRecord | None) -> InsuredPerson:

@@ -68,7 +68,8 @@ class CardStore:
 
     def get(self, key: str) -> bytes:
         """The stored bytes (tests and tools; the app hands out URLs instead)."""
-        return client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        body: bytes = client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()  # boto3 is untyped
+        return body
 
     def signed_url(self, key: str, now: datetime, filename: str, seconds: int = URL_SECONDS) -> SignedUrl:
         """A GET URL valid `seconds` from now, computed locally from the Lambda's credentials."""

@@ -9,20 +9,18 @@ draws the new card. Nothing has to tell the card service that something changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from chalicelib.cards.card import RELATIONSHIP_TEXT, CardContent, id_note_for
+from chalicelib.cards.card import RELATIONSHIP_TEXT, id_note_for
 from chalicelib.cards.insured import (
-    INSURER,
     CardStatus,
     InsuredPerson,
     card_order,
     claims_for,
 )
-from chalicelib.cards.payload import CardClaims, sign_payload, verify_payload
+from chalicelib.cards.payload import CardClaims, public_jwks, sign_payload, verify_payload
+from chalicelib.cards.ports import CardDeps
 from chalicelib.errors import AppError, NotFound, Text, field_error
 from chalicelib.kernel.kuwait_time import kuwait_today
 from chalicelib.logs import log_event
@@ -41,31 +39,6 @@ class CardTerminated(AppError):
         "For questions call customer service on 19097.",
         "انتهى تأمين هذا الشخص، لذا لم تعد بطاقته متاحة. للاستفسار اتصل بخدمة العملاء على 19097.",
     )
-
-
-class PeopleReader(Protocol):
-    def of_account(self, account_id: str) -> list[InsuredPerson]: ...
-    def covered(self, account_id: str, member_id: str) -> InsuredPerson | None: ...
-    def find(self, member_id: str) -> InsuredPerson | None: ...
-
-
-class CardObjects(Protocol):
-    def ready(self, key: str, now: datetime) -> bool: ...
-    def put(self, key: str, body: bytes, metadata: dict[str, str] | None = None) -> None: ...
-    def signed_url(self, key: str, now: datetime, filename: str) -> Any: ...  # -> .url, .expires_at
-
-
-@dataclass
-class CardDeps:
-    people: PeopleReader
-    objects: CardObjects
-    # (content, qr_text, "png" | "pdf") -> bytes; imports Pillow only when called.
-    render: Callable[[CardContent, str, str], bytes]
-    signing_key: Callable[[], tuple[str, Any]]  # -> (kid, Ed25519 private key)
-    public_key: Callable[[str], Any | None]  # kid -> Ed25519 public key, or None
-    public_keys: Callable[[], dict[str, Any]]
-    now: Callable[[], datetime]
-    insurer: Text = INSURER
 
 
 def list_cards(deps: CardDeps, account_id: str) -> list[dict[str, Any]]:
@@ -133,8 +106,6 @@ def card_url(deps: CardDeps, account_id: str, member_id: str, fmt: str | None) -
 
 def verification_keys(deps: CardDeps) -> dict[str, list[dict[str, str]]]:
     """The public keys as a JWK set: an offline verifier needs nothing else."""
-    from chalicelib.cards.payload import public_jwks
-
     return public_jwks(deps.public_keys())
 
 
@@ -192,9 +163,3 @@ def _whole_seconds(moment: datetime) -> datetime:
 def _text(text: Text) -> dict[str, str]:
     return {"en": text.en, "ar": text.ar}
 
-
-def people_of_account(account_id: str) -> list[dict[str, Any]]:
-    """The people an account covers, as /v1/cards lists them (for /v1/me)."""
-    from chalicelib.cards.wiring import card_deps
-
-    return covered_people(card_deps(), account_id)
