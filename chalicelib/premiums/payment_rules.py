@@ -1,7 +1,8 @@
-"""Premium payments and refunds as pure rules: states, their transitions, refund eligibility, periods.
+"""Premium payments and refunds as pure rules: states, refund eligibility, periods.
 
-Every status change in storage is a conditional write whose condition is the
-`from` state named here, so two racing writers never both win; the ledger gets
+A payment moves pending -> captured | declined | expired, and captured -> refunded, never back:
+every status change in storage is a conditional write whose condition is the state it moves
+from (store.py, and the fake in tests/premiums), so two racing writers never both win; the ledger gets
 one event per change. Times are UTC; "today" is Kuwait's calendar day (UTC+3,
 no daylight saving), because coverage dates are Kuwaiti dates.
 """
@@ -39,29 +40,11 @@ class PaymentStatus:
 
 
 class RefundStatus:
+    """Our refund's states (what the gateway says of a refund: ports.GatewayRefundStatus)."""
+
     REQUESTED = "requested"
     REFUNDED = "refunded"
     FAILED = "failed"
-
-
-# from -> the states a payment may move to; storage conditions are written from this table.
-PAYMENT_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    PaymentStatus.PENDING: frozenset({PaymentStatus.CAPTURED, PaymentStatus.DECLINED, PaymentStatus.EXPIRED}),
-    PaymentStatus.CAPTURED: frozenset({PaymentStatus.REFUNDED}),
-    PaymentStatus.DECLINED: frozenset(),
-    PaymentStatus.EXPIRED: frozenset(),
-    PaymentStatus.REFUNDED: frozenset(),
-}
-REFUND_TRANSITIONS: Mapping[str | None, frozenset[str]] = {
-    None: frozenset({RefundStatus.REQUESTED}),
-    RefundStatus.FAILED: frozenset({RefundStatus.REQUESTED}),  # nothing moved: the person may ask again
-    RefundStatus.REQUESTED: frozenset({RefundStatus.REFUNDED, RefundStatus.FAILED}),
-    RefundStatus.REFUNDED: frozenset(),
-}
-
-
-def can_move(status: str, to: str) -> bool:
-    return to in PAYMENT_TRANSITIONS.get(status, frozenset())
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -291,11 +274,6 @@ def active_end(periods: Iterable[CoveredPeriod]) -> date | None:
     """The first day no longer covered, or None when nothing is covered."""
     ends = [p.end for p in periods if p.active]
     return max(ends) if ends else None
-
-
-def active_start(periods: Iterable[CoveredPeriod]) -> date | None:
-    starts = [p.start for p in periods if p.active]
-    return min(starts) if starts else None
 
 
 def current_span(periods: Iterable[CoveredPeriod]) -> tuple[date, date] | None:

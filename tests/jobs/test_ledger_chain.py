@@ -121,7 +121,7 @@ def test_a_stream_without_a_head_is_found_by_the_admin_scan(store):
 
 
 def test_the_scheduled_check_logs_each_find_at_error_level(store, capsys):
-    from chalicelib.premiums.ledger_job import check_ledger
+    from chalicelib.premiums.ledger_check import check_ledger
 
     assert check_ledger(store) == {"streams": 1, "findings": 0, "complete": 1}
     item = _events(store)[0]
@@ -135,7 +135,7 @@ def test_the_scheduled_check_logs_each_find_at_error_level(store, capsys):
 
 
 def test_the_scheduled_check_stops_in_time_and_says_so(store, capsys):
-    from chalicelib.premiums.ledger_job import check_ledger
+    from chalicelib.premiums.ledger_check import check_ledger
 
     assert check_ledger(store, out_of_time=lambda: True)["complete"] == 0
     assert "ledger_check_incomplete" in capsys.readouterr().out

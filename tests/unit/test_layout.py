@@ -54,7 +54,7 @@ ROLES: dict[str, dict[str, str]] = {
     "premiums": {
         "rules": RULES, "payment_rules": RULES, "ledger": RULES, "messages": RULES,
         "ports": PORTS,
-        "applications": USE_CASES, "payments": USE_CASES, "refunds": USE_CASES,
+        "applications": USE_CASES, "payments": USE_CASES, "refunds": USE_CASES, "ledger_check": USE_CASES,
         "models": ADAPTERS, "store": ADAPTERS, "tariff_source": ADAPTERS, "payment_secrets": ADAPTERS,
         "gateway": ADAPTERS,
         "api": ENTRY, "openapi": ENTRY, "jobs": ENTRY, "ledger_job": ENTRY,

@@ -1,0 +1,12 @@
+"""Premium use cases on fakes: each test gets its own world (tests/premiums/fakes.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.premiums.fakes import World, make_world
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
