@@ -59,7 +59,7 @@ class AppError(Exception):
         self.details = dict(details or {})
         super().__init__(f"{self.code}: {self.text.en}")
 
-    def body(self, lang: str) -> dict:
+    def body(self, lang: str) -> dict[str, object]:
         error: dict[str, object] = {"code": self.code, "message": self.text.in_(lang)}
         if self.fields:
             error["fields"] = {
@@ -87,12 +87,6 @@ class Unauthorized(AppError):
     status = 401
     code = "UNAUTHORIZED"
     text = Text("Sign in to continue.", "يرجى تسجيل الدخول للمتابعة.")
-
-
-class Forbidden(AppError):
-    status = 403
-    code = "FORBIDDEN"
-    text = Text("You may not do this.", "لا يسمح لك بهذا الإجراء.")
 
 
 class NotFound(AppError):

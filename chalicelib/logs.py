@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TextIO
 
 from aws_lambda_powertools import Logger
 
@@ -44,20 +44,15 @@ def _scrubbing_dumps(obj: Any) -> str:
     return json.dumps(_scrub(obj), default=str, ensure_ascii=False, separators=(",", ":"))
 
 
-def scrub(value: Any) -> Any:
-    """The value as it may appear in a log line."""
-    return _scrub(value)
-
-
-class _CurrentStdout(logging.StreamHandler):
+class _CurrentStdout(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stdout is now (Lambda's, or a test's capture), not the one at import."""
 
-    @property  # type: ignore[override]
-    def stream(self):
+    @property
+    def stream(self) -> TextIO:  # a property where typeshed declares an attribute: always the current stdout
         return sys.stdout
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 

@@ -10,6 +10,9 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+# The accounts capability owns its lifetimes and limits (and their variables); composed here.
+from chalicelib.accounts import Lifetimes, Limits, lifetimes_from_env, limits_from_env
+
 VERSION = "0.1.0"
 
 
@@ -29,41 +32,6 @@ class Tables:
     throttles: str
     policies: str
     members: str
-
-
-@dataclass(frozen=True)
-class Lifetimes:
-    """How long each credential lives (seconds unless named otherwise); all checked at use."""
-
-    # 10 minutes + the authorizer's 5-minute cache: a revoked session's token works at most 15 minutes.
-    access_token_s: int = 10 * 60
-    refresh_idle_days: int = 30
-    refresh_max_days: int = 180
-    # A rotated refresh token presented again within this many seconds (a retry, a second screen)
-    # gets the same successor instead of ending the session (Cognito's RetryGracePeriodSeconds).
-    refresh_retry_grace_s: int = 30
-    password_max_age_days: int = 90  # 0 turns password expiry off
-    temporary_password_days: int = 7
-    activation_link_days: int = 14
-    reset_link_hours: int = 24
-    challenge_s: int = 5 * 60
-    sms_code_s: int = 5 * 60
-    registration_s: int = 60 * 60
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Lockout and rate limits."""
-
-    login_failures: int = 5
-    lockout_minutes: int = 15
-    sms_code_tries: int = 5
-    resend_cooldown_s: int = 60
-    resend_per_hour: int = 5
-    forgot_per_hour: int = 5
-    register_per_phone_hour: int = 5
-    register_per_civil_id_hour: int = 5
-    register_per_source_hour: int = 20
 
 
 @dataclass(frozen=True)
@@ -124,8 +92,8 @@ class Settings:
     jwt_issuer: str
     jwt_audience: str
     # Local mode only: every email and SMS is also written here as JSON.
+    # (No log level here: Powertools' Logger reads LOG_LEVEL from the environment itself.)
     outbox_dir: str | None = None
-    log_level: str = "INFO"
     # Alphanumeric sender id on SMS (registered per country: Kuwait requires it); empty: SNS's default.
     sms_sender_id: str = ""
 
@@ -159,20 +127,8 @@ def get_settings() -> Settings:
         secrets_prefix=env.get("SECRETS_PREFIX", f"{prefix}/"),
         email_sender=env.get("EMAIL_SENDER", "no-reply@example.com"),
         email_configuration_set=env.get("SES_CONFIGURATION_SET", f"{prefix}-email").strip(),
-        lifetimes=Lifetimes(
-            access_token_s=_int("ACCESS_TOKEN_SECONDS", 10 * 60),
-            refresh_idle_days=_int("REFRESH_IDLE_DAYS", 30),
-            refresh_max_days=_int("REFRESH_MAX_DAYS", 180),
-            refresh_retry_grace_s=_int("REFRESH_RETRY_GRACE_SECONDS", 30),
-            password_max_age_days=_int("PASSWORD_MAX_AGE_DAYS", 90),
-            temporary_password_days=_int("TEMPORARY_PASSWORD_DAYS", 7),
-            activation_link_days=_int("ACTIVATION_LINK_DAYS", 14),
-            reset_link_hours=_int("RESET_LINK_HOURS", 24),
-        ),
-        limits=Limits(
-            login_failures=_int("LOGIN_FAILURES_BEFORE_LOCK", 5),
-            lockout_minutes=_int("LOCKOUT_MINUTES", 15),
-        ),
+        lifetimes=lifetimes_from_env(env),
+        limits=limits_from_env(env),
         premium_tables=PremiumTables(
             applications=env.get("APPLICATIONS_TABLE", f"{prefix}-applications"),
             payments=env.get("PAYMENTS_TABLE", f"{prefix}-payments"),
@@ -195,7 +151,6 @@ def get_settings() -> Settings:
         jwt_issuer=env.get("JWT_ISSUER", f"https://{prefix}.auth"),
         jwt_audience=env.get("JWT_AUDIENCE", "insure-mobile"),
         outbox_dir=env.get("OUTBOX_DIR") or None,
-        log_level=env.get("LOG_LEVEL", "INFO"),
         sms_sender_id=env.get("SMS_SENDER_ID", "").strip(),
     )
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.accounts.links import link_pages
     from chalicelib.accounts.models import AccountRecord, UsernameRecord
     from chalicelib.accounts.passwords import welcome_job
+    from chalicelib.accounts.settings import Lifetimes, Limits, lifetimes_from_env, limits_from_env
     from chalicelib.accounts.store import contact_of
 
 _SURFACE = {
@@ -27,10 +28,16 @@ _SURFACE = {
     "UsernameRecord": "chalicelib.accounts.models",
     "contact_of": "chalicelib.accounts.store",
     "welcome_job": "chalicelib.accounts.passwords",
+    "Lifetimes": "chalicelib.accounts.settings",
+    "Limits": "chalicelib.accounts.settings",
+    "lifetimes_from_env": "chalicelib.accounts.settings",
+    "limits_from_env": "chalicelib.accounts.settings",
 }
 
 __all__ = [
     "AccountRecord",
+    "Lifetimes",
+    "Limits",
     "UsernameRecord",
     "auth",
     "authorizer_bp",
@@ -38,6 +45,8 @@ __all__ = [
     "contact_of",
     "expiry_jobs",
     "jwt_authorizer",
+    "lifetimes_from_env",
+    "limits_from_env",
     "link_pages",
     "welcome_job",
 ]

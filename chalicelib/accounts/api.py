@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import AuthResponse, Blueprint, Response
 
 from chalicelib.accounts import passwords, registration, sessions
-from chalicelib.accounts.wiring import auth_deps
+from chalicelib.accounts.credentials import password_expiry
+from chalicelib.accounts.errors import AccessTokenRejected
+from chalicelib.accounts.wiring import auth_deps, verify_access_token
 from chalicelib.errors import FieldErrors, NotFound
 from chalicelib.logs import log_event
 from chalicelib.platform.http import ApiBlueprint, json_body, json_response
@@ -20,16 +24,14 @@ auth = ApiBlueprint(__name__)
 # tokens live 10 minutes (settings): issued + 10 min + 5 min cache = a revoked session's token is
 # accepted at most 15 minutes, as before the cache. 0 would turn the cache off.
 @authorizer_bp.authorizer(ttl_seconds=300)
-def jwt_authorizer(auth_request):
+def jwt_authorizer(auth_request: Any) -> AuthResponse:
     """Signature, algorithm, expiry, issuer and audience of the bearer token; no database read."""
-    from chalicelib.accounts.jwt_tokens import InvalidToken, verify_access_token
-
     scheme, _, token = (auth_request.token or "").partition(" ")
     try:
         if scheme.lower() != "bearer" or not token:
-            raise InvalidToken("no bearer token")
+            raise AccessTokenRejected("no bearer token")
         claims = verify_access_token(token.strip())
-    except InvalidToken as exc:
+    except AccessTokenRejected as exc:
         log_event("access_denied", reason=str(exc))
         return AuthResponse(routes=[], principal_id="anonymous")
     context = {"account_id": claims["sub"], "session_id": claims["sid"], "lang": claims.get("lang") or ""}
@@ -38,10 +40,11 @@ def jwt_authorizer(auth_request):
 
 def caller() -> dict[str, str]:
     """The signed-in account and session of the current request (the authorizer's context)."""
-    return auth.current_request.context.get("authorizer") or {}
+    who: dict[str, str] = auth.current_request.context.get("authorizer") or {}
+    return who
 
 
-def _required(body: dict, *names: str) -> None:
+def _required(body: dict[str, Any], *names: str) -> None:
     problems = FieldErrors()
     for name in names:
         if not isinstance(body.get(name), str) or not body.get(name):
@@ -49,34 +52,34 @@ def _required(body: dict, *names: str) -> None:
     problems.raise_if_any()
 
 
-def _device(body: dict) -> tuple[str, str]:
+def _device(body: dict[str, Any]) -> tuple[str, str]:
     device_id = str(body.get("device_id") or "unknown")[:128]
     return device_id, str(body.get("device_name") or device_id)[:128]
 
 
 @auth.route("/v1/auth/register", methods=["POST"])
-def register():
+def register() -> Response:
     request = auth.current_request
     source = ((request.context or {}).get("identity") or {}).get("sourceIp")
     return json_response(registration.start_registration(auth_deps(), json_body(request), source), 201)
 
 
 @auth.route("/v1/auth/register/verify", methods=["POST"])
-def register_verify():
+def register_verify() -> Response:
     body = json_body(auth.current_request)
     _required(body, "registration_id", "code")
     return json_response(registration.verify_registration(auth_deps(), body["registration_id"], body["code"]), 201)
 
 
 @auth.route("/v1/auth/register/resend", methods=["POST"])
-def register_resend():
+def register_resend() -> Response:
     body = json_body(auth.current_request)
     _required(body, "registration_id")
     return json_response(registration.resend_code(auth_deps(), body["registration_id"]))
 
 
 @auth.route("/v1/auth/login", methods=["POST"])
-def login():
+def login() -> Response:
     body = json_body(auth.current_request)
     _required(body, "username", "password")
     result = sessions.login(auth_deps(), body["username"], body["password"], *_device(body))
@@ -84,7 +87,7 @@ def login():
 
 
 @auth.route("/v1/auth/challenge", methods=["POST"])
-def challenge():
+def challenge() -> Response:
     body = json_body(auth.current_request)
     _required(body, "challenge_token", "new_password")
     device_id, device_name = _device(body)
@@ -94,50 +97,47 @@ def challenge():
 
 
 @auth.route("/v1/auth/refresh", methods=["POST"])
-def refresh():
+def refresh() -> Response:
     body = json_body(auth.current_request)
     _required(body, "refresh_token")
     return json_response(sessions.refresh(auth_deps(), body["refresh_token"]).body())
 
 
 @auth.route("/v1/auth/logout", methods=["POST"], authorizer=jwt_authorizer)
-def logout():
+def logout() -> Response:
     who = caller()
     sessions.logout(auth_deps(), who["account_id"], who["session_id"])
     return Response(body="", status_code=204)
 
 
 @auth.route("/v1/auth/sessions", methods=["GET"], authorizer=jwt_authorizer)
-def list_sessions():
+def list_sessions() -> Response:
     who = caller()
     return json_response({"sessions": sessions.list_sessions(auth_deps(), who["account_id"], who["session_id"])})
 
 
 @auth.route("/v1/auth/sessions/{session_id}", methods=["DELETE"], authorizer=jwt_authorizer)
-def revoke_session(session_id):
+def revoke_session(session_id: str) -> Response:
     sessions.revoke_session(auth_deps(), caller()["account_id"], session_id)
     return Response(body="", status_code=204)
 
 
 @auth.route("/v1/auth/sessions", methods=["DELETE"], authorizer=jwt_authorizer)
-def revoke_all_sessions():
+def revoke_all_sessions() -> Response:
     sessions.revoke_all_sessions(auth_deps(), caller()["account_id"])
     return Response(body="", status_code=204)
 
 
 @auth.route("/v1/auth/password/forgot", methods=["POST"])
-def forgot_password():
-    from chalicelib.platform.http import language_of
-
+def forgot_password() -> Response:
     body = json_body(auth.current_request)
-    passwords.forgot_password(auth_deps(), body.get("username") or body.get("email"),
-                              language_of(auth.current_request))
+    passwords.forgot_password(auth_deps(), body.get("username") or body.get("email"))
     # The same answer whether or not the account exists.
     return json_response({"status": "accepted"}, 202)
 
 
 @auth.route("/v1/auth/password/reset", methods=["POST"])
-def reset_password():
+def reset_password() -> Response:
     body = json_body(auth.current_request)
     _required(body, "token", "new_password")
     passwords.reset_password(auth_deps(), body["token"], body["new_password"])
@@ -145,7 +145,7 @@ def reset_password():
 
 
 @auth.route("/v1/auth/password/change", methods=["POST"], authorizer=jwt_authorizer)
-def change_password():
+def change_password() -> Response:
     body = json_body(auth.current_request)
     _required(body, "current_password", "new_password")
     who = caller()
@@ -155,31 +155,25 @@ def change_password():
 
 
 @auth.route("/v1/me", methods=["GET"], authorizer=jwt_authorizer)
-def me():
-    account = auth_deps().store.account(caller()["account_id"])
+def me() -> Response:
+    deps = auth_deps()
+    account = deps.store.account(caller()["account_id"])
     if account is None:
         raise NotFound()
+    expires = password_expiry(deps, account) if account.password_kind == "permanent" else None
     return json_response({
         "account_id": account.account_id, "status": account.status, "source": account.source,
         "email": account.email, "civil_id": account.civil_id, "phone": account.phone, "name": account.name,
         "language": account.language, "gender": account.gender, "city": account.city,
         "username": account.civil_id if account.source == "self" else account.email,
-        "password_expires_at": _password_expiry(account),
+        "password_expires_at": expires.isoformat() if expires else None,
         "people": _covered_people(account.account_id),
     })
 
 
-def _covered_people(account_id: str) -> list[dict]:
+def _covered_people(account_id: str) -> list[dict[str, Any]]:
     # PRODUCT.md: /v1/me is "the account and the people it covers"; the same entries as /v1/cards.
     from chalicelib.cards import people_of_account
 
     return people_of_account(account_id)
 
-
-def _password_expiry(account) -> str | None:
-    from datetime import timedelta
-
-    days = auth_deps().settings.lifetimes.password_max_age_days
-    if not days or not account.password_set_at or account.password_kind != "permanent":
-        return None
-    return (account.password_set_at + timedelta(days=days)).isoformat()

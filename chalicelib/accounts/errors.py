@@ -32,7 +32,13 @@ class TemporaryPasswordExpired(Unauthorized):
                 "انتهت صلاحية كلمة المرور المؤقتة. استخدم نسيت كلمة المرور للدخول.")
 
 
+class AccessTokenRejected(Exception):
+    """A bearer token that is not one we issued, or no longer valid: the authorizer denies, no response body."""
+
+
 class InvalidToken(Unauthorized):
+    """A link, challenge or token a person presented that is not (or no longer) valid."""
+
     code = "INVALID_TOKEN"
     text = Text("This link or token is not valid or has expired.", "هذا الرابط أو الرمز غير صالح أو منتهي الصلاحية.")
 

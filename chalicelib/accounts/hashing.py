@@ -35,8 +35,8 @@ OWASP_MINIMUM = HashParameters(memory_kib=19_456, time_cost=2, parallelism=1)
 DEFAULT_PARAMETERS = HashParameters(memory_kib=32_768, time_cost=2, parallelism=1)
 
 
-class PasswordHasher:
-    """Hashes and verifies passwords with argon2id at fixed parameters."""
+class Argon2Hasher:
+    """Hashes and verifies passwords with argon2id at fixed parameters (the PasswordHashing port)."""
 
     def __init__(
         self,
@@ -107,9 +107,9 @@ class PasswordHasher:
 
 
 @cache
-def default_hasher() -> PasswordHasher:
+def default_hasher() -> Argon2Hasher:
     """The container's hasher at DEFAULT_PARAMETERS, made once."""
-    return PasswordHasher()
+    return Argon2Hasher()
 
 
 def hash_password(password: str) -> str:

@@ -3,24 +3,27 @@ and the outbound kinds whose message is built when sent (welcome, password reset
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalice import Blueprint, Rate
 
+from chalicelib.accounts.ports import DueStorePort
 from chalicelib.platform.jobs import JobRun
+from chalicelib.platform.messages import Message
 from chalicelib.platform.outbound import builds
 from chalicelib.platform.schedule import scheduled
 
 expiry_jobs = Blueprint(__name__)
 
 
-def _store() -> Any:
+def _store() -> DueStorePort:
     from chalicelib.accounts.wiring import due_store
 
     return due_store()
 
 
-def _now() -> Any:
+def _now() -> datetime:
     from chalicelib.platform.clock import now
 
     return now()
@@ -63,18 +66,18 @@ def purge_sessions(run: JobRun) -> None:
 
 
 @builds("welcome")
-def welcome(job: dict[str, Any]) -> Any:
+def welcome(job: dict[str, Any]) -> Message | None:
     """The welcome email of an enrolled member; None if already sent, activated since, or no such account."""
     from chalicelib.accounts.passwords import welcome_message
     from chalicelib.accounts.wiring import auth_deps
 
-    return welcome_message(auth_deps(), job["account_id"], int(job.get("generation", 0)))
+    return welcome_message(auth_deps(), str(job["account_id"]), int(job.get("generation", 0)))
 
 
 @builds("password_reset")
-def password_reset(job: dict[str, Any]) -> Any:
+def password_reset(job: dict[str, Any]) -> Message | None:
     """A forgot-password link; None for an unknown name or one over its hourly limit (no enumeration)."""
     from chalicelib.accounts.passwords import password_reset_message
     from chalicelib.accounts.wiring import auth_deps
 
-    return password_reset_message(auth_deps(), job["username"])
+    return password_reset_message(auth_deps(), str(job["username"]))

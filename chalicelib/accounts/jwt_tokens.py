@@ -6,14 +6,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from chalicelib.accounts.errors import AccessTokenRejected
 from chalicelib.platform.signing_keys import KeyRing
 from chalicelib.settings import get_settings
 
 ALGORITHM = "EdDSA"  # the only one accepted: no 'none', no HMAC-with-public-key confusion
-
-
-class InvalidToken(Exception):
-    """The token is not one we issued, or no longer valid."""
 
 
 @cache
@@ -38,7 +35,8 @@ def issue_access_token(account_id: str, session_id: str, now: datetime, lang: st
     }
     if lang:
         claims["lang"] = lang
-    return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
+    token: str = jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
+    return token
 
 
 def verify_access_token(token: str) -> dict[str, Any]:
@@ -49,16 +47,16 @@ def verify_access_token(token: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
-            raise InvalidToken("algorithm")
+            raise AccessTokenRejected("algorithm")
         key = jwt_keys().find(str(header.get("kid", "")))
         if key is None:
-            raise InvalidToken("unknown key")
-        claims = jwt.decode(
+            raise AccessTokenRejected("unknown key")
+        claims: dict[str, Any] = jwt.decode(
             token, key.public, algorithms=[ALGORITHM], audience=settings.jwt_audience,
             issuer=settings.jwt_issuer, options={"require": ["exp", "iat", "iss", "aud", "sub", "sid"]},
         )
     except jwt.PyJWTError as exc:
-        raise InvalidToken(type(exc).__name__) from exc
+        raise AccessTokenRejected(type(exc).__name__) from exc
     if claims.get("token_use") != "access":
-        raise InvalidToken("not an access token")
+        raise AccessTokenRejected("not an access token")
     return claims

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from chalice import Response
@@ -9,12 +10,14 @@ from chalice import Response
 from chalicelib.accounts import passwords
 from chalicelib.accounts.pages import (
     PAGE_HEADERS,
+    LinkKind,
     activate_done_page,
     activate_page,
     link_problem_page,
     reset_done_page,
     reset_page,
 )
+from chalicelib.accounts.passwords import LinkState
 from chalicelib.accounts.wiring import auth_deps
 from chalicelib.errors import ValidationFailed
 from chalicelib.platform.http import ApiBlueprint
@@ -28,14 +31,21 @@ def _page(html: str, status: int = 200) -> Response:
     return Response(body=html, status_code=status, headers=dict(PAGE_HEADERS))
 
 
+def _problem(kind: LinkKind, state: LinkState) -> Response:
+    reason = state.reason or "invalid"
+    return _page(link_problem_page(kind, reason), 410 if reason != "invalid" else 404)
+
+
 def _form() -> dict[str, str]:
     raw = link_pages.current_request.raw_body or b""
-    fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    fields = parse_qs(text, keep_blank_values=True)
     return {name: values[0] for name, values in fields.items()}
 
 
 def _query_token() -> str:
-    return (link_pages.current_request.query_params or {}).get("token", "")
+    params: Any = link_pages.current_request.query_params or {}  # chalice's MultiDict, untyped
+    return str(params.get("token") or "")
 
 
 def _email_hint(email: str | None) -> str:
@@ -46,36 +56,36 @@ def _email_hint(email: str | None) -> str:
 
 
 @link_pages.route("/activate", methods=["GET"])
-def activate_get():
+def activate_get() -> Response:
     state = passwords.activation_state(auth_deps(), _query_token())
     if not state.ok:
-        return _page(link_problem_page("activation", state.reason), 410 if state.reason != "invalid" else 404)
+        return _problem("activation", state)
     return _page(activate_page(_query_token()))
 
 
 @link_pages.route("/activate", methods=["POST"], content_types=[FORM])
-def activate_post():
+def activate_post() -> Response:
     state = passwords.activate(auth_deps(), _form().get("token", ""))
     if not state.ok:
-        return _page(link_problem_page("activation", state.reason), 410 if state.reason != "invalid" else 404)
-    return _page(activate_done_page(_email_hint(state.account.email)))
+        return _problem("activation", state)
+    return _page(activate_done_page(_email_hint(state.account.email if state.account else None)))
 
 
 @link_pages.route("/reset-password", methods=["GET"])
-def reset_get():
+def reset_get() -> Response:
     state = passwords.reset_state(auth_deps(), _query_token())
     if not state.ok:
-        return _page(link_problem_page("reset", state.reason), 410 if state.reason != "invalid" else 404)
+        return _problem("reset", state)
     return _page(reset_page(_query_token()))
 
 
 @link_pages.route("/reset-password", methods=["POST"], content_types=[FORM])
-def reset_post():
+def reset_post() -> Response:
     form = _form()
     token = form.get("token", "")
     state = passwords.reset_state(auth_deps(), token)
     if not state.ok:
-        return _page(link_problem_page("reset", state.reason), 410 if state.reason != "invalid" else 404)
+        return _problem("reset", state)
     new_password = form.get("new_password", "")
     if new_password != form.get("confirm_password", ""):
         mismatch = ("The two passwords are not the same.", "كلمتا المرور غير متطابقتين.")

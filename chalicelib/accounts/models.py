@@ -80,8 +80,8 @@ class UsernameRecord(Model):
     expires_ttl = TTLAttribute(null=True)
 
 
-class TokenData(MapAttribute):
-    """What a token carries besides its owner: a challenge's reason, a registration's fields."""
+class TokenDataAttribute(MapAttribute):  # type: ignore[type-arg]  # untyped pynamodb generic
+    """What a token carries besides its owner, as stored (values.TokenData is what the use cases see)."""
 
     reason = UnicodeAttribute(null=True)
     civil_id = UnicodeAttribute(null=True)
@@ -111,7 +111,7 @@ class TokenRecord(Model):
     expires_ttl = TTLAttribute()
     used_at = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
-    data = TokenData(null=True)
+    data = TokenDataAttribute(null=True)  # type: ignore[no-untyped-call]  # pynamodb MapAttribute
     due_shard = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
@@ -154,7 +154,8 @@ class ThrottleRecord(Model):
         table_name = _settings.tables.throttles
 
     key = UnicodeAttribute(hash_key=True)
-    count = NumberAttribute(default=0)
+    # Shadows Model.count (never called on this table): the stored attribute has always been "count".
+    count = NumberAttribute(default=0)  # type: ignore[assignment]
     failed = NumberAttribute(null=True)
     window_end = UTCDateTimeAttribute(null=True)
     locked_until = UTCDateTimeAttribute(null=True)

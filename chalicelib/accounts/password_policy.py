@@ -138,14 +138,23 @@ def _contains_name(folded_password: str, name: str) -> bool:
 REMINDER_BEFORE = timedelta(days=7)
 
 
-def password_due(kind: str | None, set_at: datetime | None, reminded_for: datetime | None,
-                 max_age_days: int, temporary_days: int) -> datetime | None:
-    """When the password job next has something to do with this password, if ever."""
-    if set_at is None or kind is None:
+def password_expires_at(kind: str | None, set_at: datetime | None, *, max_age_days: int,
+                        temporary_days: int) -> datetime | None:
+    """When a password stops working: a temporary one after its days, a permanent one after the
+    maximum age (0: never); None for no password, or one already expired."""
+    if set_at is None:
         return None
     if kind == "temporary":
         return set_at + timedelta(days=temporary_days)
-    if not max_age_days:
-        return None
-    expires = set_at + timedelta(days=max_age_days)
+    if kind == "permanent" and max_age_days:
+        return set_at + timedelta(days=max_age_days)
+    return None
+
+
+def password_due(kind: str | None, set_at: datetime | None, reminded_for: datetime | None,
+                 max_age_days: int, temporary_days: int) -> datetime | None:
+    """When the password job next has something to do with this password, if ever."""
+    expires = password_expires_at(kind, set_at, max_age_days=max_age_days, temporary_days=temporary_days)
+    if expires is None or kind == "temporary":
+        return expires
     return expires if reminded_for == set_at else expires - REMINDER_BEFORE

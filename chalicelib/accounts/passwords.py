@@ -5,17 +5,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Literal, Protocol
 from urllib.parse import quote
 
 from chalicelib.accounts.credentials import normalize_username, schedule_password_job, set_new_password
 from chalicelib.accounts.errors import InvalidToken, WrongCurrentPassword
-from chalicelib.accounts.ports import AuthDeps
+from chalicelib.accounts.ports import AuthDeps, Job
 from chalicelib.accounts.tokens import new_token, same, temporary_password, token_hash
+from chalicelib.accounts.values import Account, Token
 from chalicelib.errors import StaleState
 from chalicelib.logs import log_event
 from chalicelib.platform import messages
 from chalicelib.platform.jobs import shard_of
+from chalicelib.platform.messages import Message
+
+LinkProblem = Literal["expired", "used", "invalid"]
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,9 @@ class LinkState:
     """Whether a link can still be used, and if not why (for the HTML page)."""
 
     ok: bool
-    reason: str = ""  # expired | used | invalid
-    record: Any = None
-    account: Any = None
+    reason: LinkProblem | None = None
+    record: Token | None = None
+    account: Account | None = None
 
 
 def _link(deps: AuthDeps, path: str, token: str) -> str:
@@ -34,22 +38,32 @@ def _link(deps: AuthDeps, path: str, token: str) -> str:
     return f"{deps.settings.public_base_url}{path}?token={quote(token)}"
 
 
-def invite(deps: AuthDeps, *, email: str, name: str, now: datetime | None = None) -> Any:
+def invite(deps: AuthDeps, *, email: str, name: str, now: datetime | None = None) -> Account:
     """Create an HR-enrolled account as invited and queue its welcome (the sender mints the link)."""
     now = now or deps.now()
-    account = deps.store.new_account(account_id=uuid.uuid4().hex, status="invited", source="hr", email=email.lower(),
-                                     name=name, password_history=[], welcome_generation=1, created_at=now,
-                                     updated_at=now)
-    deps.store.create_account(account, {"email": account.email})
+    address = email.lower()
+    account = Account(account_id=uuid.uuid4().hex, status="invited", source="hr", email=address, name=name,
+                      welcome_generation=1, created_at=now, updated_at=now)
+    deps.store.create_account(account, {"email": address})
     deps.enqueue([welcome_job(account)])
     return account
 
 
-def welcome_job(account: Any) -> dict[str, Any]:
+class Invited(Protocol):
+    """What a welcome job names: an account (a value here, enrolment's stored row there) and its generation."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def welcome_generation(self) -> float | None: ...
+
+
+def welcome_job(account: Invited) -> Job:
+    """The outbound job whose sender mints this generation's welcome link (jobs.welcome builds the email)."""
     return {"kind": "welcome", "account_id": account.account_id, "generation": int(account.welcome_generation or 0)}
 
 
-def welcome_message(deps: AuthDeps, account_id: str, generation: int) -> Any:
+def welcome_message(deps: AuthDeps, account_id: str, generation: int) -> Message | None:
     """Mint this generation's welcome link (valid 14 days from now) and the email carrying it.
 
     None when there is nothing to send: the account activated meanwhile, HR changed the email
@@ -57,13 +71,13 @@ def welcome_message(deps: AuthDeps, account_id: str, generation: int) -> Any:
     """
     now = deps.now()
     account = deps.store.account(account_id)
-    if account is None or account.status not in ("invited", "invite_expired"):
+    if account is None or account.status not in ("invited", "invite_expired") or account.email is None:
         return None
     if int(account.welcome_generation or 0) != generation or account.welcome_delivered_generation == generation:
         return None
-    link = _new_activation(deps, account, now)
+    link, expires = _new_activation(deps, account, now)
     # The invite job marks the account invite_expired if this link dies unused.
-    account.invite_shard, account.invite_due_at = shard_of(account.account_id), account.activation_expires_at
+    account.invite_shard, account.invite_due_at = shard_of(account.account_id), expires
     account.welcome_delivered_generation = generation
     account.updated_at = now
     # Conditional on the version read: a concurrent sender of the same job loses here, before sending.
@@ -72,12 +86,13 @@ def welcome_message(deps: AuthDeps, account_id: str, generation: int) -> Any:
                                   deps.settings.lifetimes.activation_link_days)
 
 
-def _new_activation(deps: AuthDeps, account: Any, now: datetime) -> str:
+def _new_activation(deps: AuthDeps, account: Account, now: datetime) -> tuple[str, datetime]:
     # The token names its account, so checking it is one read and no token item is stored.
     token = f"{account.account_id}.{new_token()}"
+    expires = now + timedelta(days=deps.settings.lifetimes.activation_link_days)
     account.activation_hash = token_hash(token)  # the newest link is the only live one
-    account.activation_expires_at = now + timedelta(days=deps.settings.lifetimes.activation_link_days)
-    return _link(deps, "/activate", token)
+    account.activation_expires_at = expires
+    return _link(deps, "/activate", token), expires
 
 
 def _check_activation(deps: AuthDeps, token: str) -> LinkState:
@@ -90,7 +105,7 @@ def _check_activation(deps: AuthDeps, token: str) -> LinkState:
         return LinkState(False, "used")
     if not same(account.activation_hash, hashed):
         return LinkState(False, "invalid")  # replaced by a newer link, or never ours
-    if account.activation_expires_at <= deps.now():
+    if account.activation_expires_at is None or account.activation_expires_at <= deps.now():
         return LinkState(False, "expired")
     return LinkState(True, account=account)
 
@@ -103,7 +118,7 @@ def _check_link(deps: AuthDeps, token: str, kind: str) -> LinkState:
         return LinkState(False, "invalid")
     if record.used_at:
         return LinkState(False, "used")
-    account = deps.store.account(record.account_id)
+    account = deps.store.account(record.account_id) if record.account_id else None
     if account is None:
         return LinkState(False, "invalid")
     if not same(account.reset_hash, hashed):
@@ -124,6 +139,7 @@ def activate(deps: AuthDeps, token: str) -> LinkState:
     if not state.ok:
         return state
     account = state.account
+    assert account is not None  # an ok state carries its account
     password = temporary_password()
     account.password_hash = deps.hasher.hash(password)
     account.password_kind = "temporary"
@@ -137,17 +153,19 @@ def activate(deps: AuthDeps, token: str) -> LinkState:
         deps.store.save_account(account)  # conditional on the version read: one of two clicks wins
     except StaleState:
         return LinkState(False, "used")
-    deps.send(messages.activation_password_email(account.email, account.name or "",
+    deps.send(messages.activation_password_email(account.email or "", account.name or "",
                                                  password, deps.settings.lifetimes.temporary_password_days))
     log_event("account_activation_sent", account_id=account.account_id)
     return state
 
 
-def forgot_password(deps: AuthDeps, username: object, lang: str | None) -> None:
+def forgot_password(deps: AuthDeps, username: object) -> None:
     """Queue a reset for the sender; the caller answers 202 the same way either way.
 
     The request does the same work whether or not the account exists (one counter, one queue
-    message), so its timing tells nothing: the lookup happens in the sender.
+    message), so its timing tells nothing: the lookup happens in the sender. The message's
+    language is the account's (both for HR accounts), never the request's: the link goes to the
+    account's owner, who may not be the one asking.
     """
     name = normalize_username(username)
     if name is None:
@@ -159,7 +177,7 @@ def forgot_password(deps: AuthDeps, username: object, lang: str | None) -> None:
     deps.enqueue([{"kind": "password_reset", "username": name}])
 
 
-def password_reset_message(deps: AuthDeps, username: str) -> Any:
+def password_reset_message(deps: AuthDeps, username: str) -> Message | None:
     """The sender's half: a reset link (valid 24 hours; the newest voids older ones), if the account exists."""
     now = deps.now()
     login_name = deps.store.login_name(username)
@@ -196,7 +214,7 @@ def reset_password(deps: AuthDeps, token: str, new_password: str) -> LinkState:
     """Set a new password from a reset link; activates an invited account; ends every session."""
     now = deps.now()
     state = _check_link(deps, token, "reset")
-    if not state.ok:
+    if not state.ok or state.account is None or state.record is None:
         raise InvalidToken(details={"reason": state.reason})
     account = state.account
     set_new_password(deps, account, new_password, now)

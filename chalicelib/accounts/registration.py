@@ -11,6 +11,7 @@ from chalicelib.accounts.errors import CodeProblem, RegistrationExpired, Usernam
 from chalicelib.accounts.ports import AuthDeps
 from chalicelib.accounts.rules import check_registration
 from chalicelib.accounts.tokens import code_hash, new_code, new_token, same, temporary_password, token_hash
+from chalicelib.accounts.values import Account, Token, TokenData
 from chalicelib.errors import Text, TooManyRequests
 from chalicelib.logs import log_event
 from chalicelib.platform import messages
@@ -31,10 +32,10 @@ def start_registration(deps: AuthDeps, body: dict[str, Any], source: str | None 
     code = new_code()
     deps.store.put_token(
         hashed, kind="registration", expires_at=now + timedelta(seconds=life.registration_s),
-        data={"civil_id": reg.civil_id, "name": reg.name, "phone": reg.phone, "email": reg.email,
-              "gender": reg.gender, "language": reg.language, "city": reg.city,
-              "code_hash": code_hash(deps.hmac_keys()[0], hashed, code),
-              "code_expires_at": now + timedelta(seconds=life.sms_code_s), "sent_at": [now]},
+        data=TokenData(civil_id=reg.civil_id, name=reg.name, phone=reg.phone, email=reg.email,
+                       gender=reg.gender, language=reg.language, city=reg.city,
+                       code_hash=code_hash(deps.hmac_keys()[0], hashed, code),
+                       code_expires_at=now + timedelta(seconds=life.sms_code_s), sent_at=[now]),
     )
     deps.send(messages.registration_code_sms(reg.phone, reg.language, code, life.sms_code_s // 60))
     log_event("registration_started")
@@ -57,19 +58,20 @@ def _rate_limit(deps: AuthDeps, phone: str, civil_id: str, source: str | None, n
                                   code="REGISTRATION_LIMIT", headers={"Retry-After": "3600"})
 
 
-def _live_registration(deps: AuthDeps, registration_id: str) -> Any:
+def _live_registration(deps: AuthDeps, registration_id: str) -> tuple[Token, TokenData]:
     record = deps.store.token(token_hash(str(registration_id or "")))
-    if record is None or record.kind != "registration" or record.used_at or record.expires_at <= deps.now():
+    if record is None or record.kind != "registration" or record.used_at or record.expires_at <= deps.now() \
+            or record.data is None:
         raise RegistrationExpired()
-    return record
+    return record, record.data
 
 
 def resend_code(deps: AuthDeps, registration_id: str) -> dict[str, Any]:
     """A new code, at most one per cooldown and a few an hour."""
     now = deps.now()
     limits, life = deps.settings.limits, deps.settings.lifetimes
-    record = _live_registration(deps, registration_id)
-    sent = [t for t in (record.data.sent_at or []) if t > now - timedelta(hours=1)]
+    record, data = _live_registration(deps, registration_id)
+    sent = [t for t in data.sent_at if t > now - timedelta(hours=1)]
     if sent and now < max(sent) + timedelta(seconds=limits.resend_cooldown_s):
         wait = int((max(sent) + timedelta(seconds=limits.resend_cooldown_s) - now).total_seconds()) + 1
         raise TooManyRequests(Text(f"Wait {wait} seconds before asking for a new code.",
@@ -81,12 +83,13 @@ def resend_code(deps: AuthDeps, registration_id: str) -> dict[str, Any]:
                                    "طلبت رموزًا كثيرة خلال هذه الساعة. حاول لاحقًا."),
                               code="RESEND_LIMIT", headers={"Retry-After": str(wait)})
     code = new_code()
-    record.data.code_hash = code_hash(deps.hmac_keys()[0], record.token_hash, code)
-    record.data.code_expires_at = now + timedelta(seconds=life.sms_code_s)
-    record.data.sent_at = [*sent, now]
+    data.code_hash = code_hash(deps.hmac_keys()[0], record.token_hash, code)
+    data.code_expires_at = now + timedelta(seconds=life.sms_code_s)
+    data.sent_at = [*sent, now]
     record.attempts = 0  # a new code gets its own tries; the hourly cap bounds the guesses
     deps.store.save_token(record)  # conditional on the version read
-    deps.send(messages.registration_code_sms(record.data.phone, record.data.language, code, life.sms_code_s // 60))
+    assert data.phone and data.language  # checked when the registration started
+    deps.send(messages.registration_code_sms(data.phone, data.language, code, life.sms_code_s // 60))
     return {"code_expires_in": life.sms_code_s, "resend_after": limits.resend_cooldown_s}
 
 
@@ -94,46 +97,47 @@ def verify_registration(deps: AuthDeps, registration_id: str, code: str) -> dict
     """The right code creates the account (username: the civil ID) and texts a temporary password."""
     now = deps.now()
     limits, life = deps.settings.limits, deps.settings.lifetimes
-    record = _live_registration(deps, registration_id)
-    data = record.data
+    record, data = _live_registration(deps, registration_id)
     if record.attempts >= limits.sms_code_tries:
         raise CodeProblem(Text("Too many wrong codes. Ask for a new code.", "رموز خاطئة كثيرة. اطلب رمزًا جديدًا."),
                           code="CODE_LOCKED")
-    if data.code_expires_at <= now:
+    if data.code_expires_at is None or data.code_expires_at <= now:
         raise CodeProblem(Text("The code has expired. Ask for a new code.", "انتهت صلاحية الرمز. اطلب رمزًا جديدًا."),
                           code="CODE_EXPIRED")
     typed = str(code or "").strip()
     if not any(same(code_hash(key, record.token_hash, typed), data.code_hash) for key in deps.hmac_keys()):
-        record.attempts = int(record.attempts or 0) + 1
+        record.attempts += 1
         deps.store.save_token(record)  # conditional: concurrent guesses can't share one count
         left = max(0, limits.sms_code_tries - record.attempts)
         raise CodeProblem(Text(f"The code is not right. {left} tries left.", f"الرمز غير صحيح. تبقّى {left} محاولات."),
                           details={"tries_left": left})
     deps.store.use_token(record, now)
-    for field, name in (("civil_id", data.civil_id), ("email", data.email)):
+    assert data.civil_id and data.email and data.phone and data.language  # checked when the registration started
+    civil_id, email, phone, language = data.civil_id, data.email, data.phone, data.language
+    for field, name in (("civil_id", civil_id), ("email", email)):
         taken = deps.store.login_name(name)
         if taken is not None and taken.account_id:
             _tell_owner(deps, taken.account_id, field)
             raise UsernameTaken(field)
     password = temporary_password()
-    account = deps.store.new_account(
-        account_id=uuid.uuid4().hex, status="active", source="self", email=data.email, civil_id=data.civil_id,
-        phone=data.phone, name=data.name, gender=data.gender, city=data.city, language=data.language,
+    account = Account(
+        account_id=uuid.uuid4().hex, status="active", source="self", email=email, civil_id=civil_id,
+        phone=phone, name=data.name, gender=data.gender, city=data.city, language=data.language,
         password_hash=deps.hasher.hash(password), password_kind="temporary", password_set_at=now,
-        password_history=[], created_at=now, updated_at=now,
+        created_at=now, updated_at=now,
     )
     schedule_password_job(deps, account)
     try:
-        deps.store.create_account(account, {"civil_id": data.civil_id, "email": data.email})
+        deps.store.create_account(account, {"civil_id": civil_id, "email": email})
     except UsernameTaken as taken:  # claimed between our read and our write
-        owner = deps.store.login_name(data.civil_id if taken.field == "civil_id" else data.email)
+        owner = deps.store.login_name(civil_id if taken.field == "civil_id" else email)
         if owner is not None and owner.account_id:
             _tell_owner(deps, owner.account_id, taken.field)
         raise
-    deps.send(messages.temporary_password_sms(data.phone, data.language, data.civil_id, password,
+    deps.send(messages.temporary_password_sms(phone, language, civil_id, password,
                                               life.temporary_password_days))
     log_event("account_registered", account_id=account.account_id)
-    return {"account_id": account.account_id, "username": data.civil_id, "status": "active"}
+    return {"account_id": account.account_id, "username": civil_id, "status": "active"}
 
 
 def _tell_owner(deps: AuthDeps, account_id: str, field: str) -> None:

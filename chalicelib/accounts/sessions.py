@@ -9,6 +9,7 @@ from chalicelib.accounts.credentials import (
     Challenge,
     Tokens,
     normalize_username,
+    password_expiry,
     set_new_password,
     start_challenge,
     start_session,
@@ -23,6 +24,7 @@ from chalicelib.accounts.errors import (
 )
 from chalicelib.accounts.ports import AuthDeps
 from chalicelib.accounts.tokens import refresh_successor, same, token_hash
+from chalicelib.accounts.values import Session
 from chalicelib.errors import NotFound, StaleState
 from chalicelib.logs import log_event
 
@@ -50,24 +52,22 @@ def login(deps: AuthDeps, username: object, password: str, device_id: str, devic
     else:
         deps.hasher.burn_dummy_verify(password)
         ok = False
-    if not ok:
+    if not ok or account is None or account.password_hash is None:
         if deps.store.record_login_failure(name, check, now, limits.login_failures, lock):
             log_event("login_locked")
             raise _locked(lock)
         log_event("login_failed")
         raise InvalidCredentials()
     deps.store.release_login_check(name, check)
-    life = deps.settings.lifetimes
+    expires = password_expiry(deps, account)
     if account.password_kind in ("temporary", "temporary_expired"):
-        if account.password_kind == "temporary_expired" or \
-                now >= account.password_set_at + timedelta(days=life.temporary_password_days):
+        if account.password_kind == "temporary_expired" or (expires is not None and now >= expires):
             raise TemporaryPasswordExpired()
         return start_challenge(deps, account, "temporary", device_id, device_name, now)
     if deps.hasher.needs_rehash(account.password_hash):
         account.password_hash = deps.hasher.hash(password)
         deps.store.save_account(account)
-    max_age = life.password_max_age_days
-    if account.password_expired or (max_age and now >= account.password_set_at + timedelta(days=max_age)):
+    if account.password_expired or (expires is not None and now >= expires):
         return start_challenge(deps, account, "expired", device_id, device_name, now)
     log_event("login_succeeded", account_id=account.account_id)
     return start_session(deps, account, device_id, device_name, now)
@@ -84,7 +84,7 @@ def answer_challenge(deps: AuthDeps, challenge_token: str, new_password: str, de
     record = deps.store.token(token_hash(str(challenge_token or "")))
     if record is None or record.kind != "challenge" or record.used_at or record.expires_at <= now:
         raise InvalidToken()
-    account = deps.store.account(record.account_id)
+    account = deps.store.account(record.account_id) if record.account_id else None
     if account is None:
         raise InvalidToken()
     set_new_password(deps, account, new_password, now)
@@ -135,7 +135,7 @@ def refresh(deps: AuthDeps, refresh_token: str) -> Tokens:
     return _tokens(deps, record, new_secret, now)
 
 
-def _retried_successor(deps: AuthDeps, record: Any, session_id: str, secret: str, presented: str,
+def _retried_successor(deps: AuthDeps, record: Session, session_id: str, secret: str, presented: str,
                        now: datetime) -> str | None:
     """The successor of the token the last rotation replaced, when it is presented within the grace."""
     grace = timedelta(seconds=deps.settings.lifetimes.refresh_retry_grace_s)
@@ -148,13 +148,13 @@ def _retried_successor(deps: AuthDeps, record: Any, session_id: str, secret: str
     return None
 
 
-def _check_alive(deps: AuthDeps, record: Any, now: datetime) -> None:
+def _check_alive(deps: AuthDeps, record: Session, now: datetime) -> None:
     if record.idle_expires_at <= now or record.absolute_expires_at <= now:
         deps.store.delete_session(record.session_id)
         raise SessionEnded()
 
 
-def _tokens(deps: AuthDeps, record: Any, secret: str, now: datetime) -> Tokens:
+def _tokens(deps: AuthDeps, record: Session, secret: str, now: datetime) -> Tokens:
     access = deps.issue_access_token(record.account_id, record.session_id, now, record.language)
     return Tokens(access, f"{record.session_id}.{secret}", record.session_id, deps.settings.lifetimes.access_token_s)
 

@@ -1,11 +1,14 @@
-"""DynamoDB reads and conditional writes of the accounts area (the services' only storage)."""
+"""DynamoDB reads and conditional writes of the accounts area: the AccountStorePort and DueStorePort on PynamoDB.
+
+Rows become the plain values of accounts/values.py on the way out and rows again on the way in;
+no PynamoDB record leaves this module.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,34 +20,75 @@ from chalicelib.accounts.models import (
     AccountRecord,
     SessionRecord,
     ThrottleRecord,
-    TokenData,
+    TokenDataAttribute,
     TokenRecord,
     UsernameRecord,
 )
 from chalicelib.accounts.tokens import token_hash
+from chalicelib.accounts.values import Account, LoginCheck, LoginName, Session, Token, TokenData
 from chalicelib.errors import StaleState
 from chalicelib.platform.dynamo import cancellation, connection, lost_condition
 from chalicelib.platform.jobs import SHARDS, shard_of
 
-
-@dataclass(frozen=True)
-class LoginCheck:
-    """One reserved password check: its number in the window, and the failures counted before it."""
-
-    number: int
-    failed_before: int
+# The fields each value shares with its row (every attribute of the row but the due-index keys
+# a store sets itself); tests/contract checks nothing of a row is lost on the way through.
+ACCOUNT_FIELDS = tuple(f.name for f in fields(Account))
+TOKEN_DATA_FIELDS = tuple(f.name for f in fields(TokenData))
+SESSION_FIELDS = tuple(f.name for f in fields(Session))
 
 
-@dataclass(frozen=True)
-class LoginName:
-    username: str
-    account_id: str | None
-    failed_count: int
-    locked_until: datetime | None
+def account_of(record: AccountRecord) -> Account:
+    values: dict[str, Any] = {name: getattr(record, name) for name in ACCOUNT_FIELDS}
+    values["password_history"] = list(values["password_history"] or [])
+    for name in ("welcome_generation", "welcome_delivered_generation", "version"):
+        values[name] = None if values[name] is None else int(values[name])  # NumberAttribute reads floats
+    return Account(**values)
+
+
+def account_record(account: Account) -> AccountRecord:
+    values = {name: getattr(account, name) for name in ACCOUNT_FIELDS}
+    if values["version"] is None:
+        del values["version"]  # a new row: PynamoDB's save conditions on its absence
+    return AccountRecord(**values)
+
+
+def token_of(record: TokenRecord) -> Token:
+    data = None
+    if record.data is not None:
+        raw: dict[str, Any] = {name: getattr(record.data, name) for name in TOKEN_DATA_FIELDS}
+        raw["sent_at"] = list(raw["sent_at"] or [])
+        data = TokenData(**raw)
+    return Token(token_hash=record.token_hash, kind=record.kind, expires_at=record.expires_at,
+                 account_id=record.account_id, used_at=record.used_at, attempts=int(record.attempts or 0),
+                 data=data, version=None if record.version is None else int(record.version))
+
+
+def token_record(token: Token) -> TokenRecord:
+    data = None
+    if token.data is not None:
+        data = TokenDataAttribute(**{name: getattr(token.data, name) for name in TOKEN_DATA_FIELDS})  # type: ignore[no-untyped-call]  # pynamodb MapAttribute
+    record = TokenRecord(token.token_hash, kind=token.kind, account_id=token.account_id, expires_at=token.expires_at,
+                         expires_ttl=token.expires_at, used_at=token.used_at, attempts=token.attempts, data=data,
+                         due_shard=shard_of(token.token_hash), due_at=token.expires_at)
+    if token.version is not None:
+        record.version = token.version
+    return record
+
+
+def session_of(record: SessionRecord) -> Session:
+    values: dict[str, Any] = {name: getattr(record, name) for name in SESSION_FIELDS}
+    values["used_hashes"] = list(values["used_hashes"] or [])
+    return Session(**values)
+
+
+def session_record(session: Session) -> SessionRecord:
+    due = min(session.idle_expires_at, session.absolute_expires_at)
+    values = {name: getattr(session, name) for name in SESSION_FIELDS}
+    return SessionRecord(**values, expires_ttl=due, due_shard=shard_of(session.session_id), due_at=due)
 
 
 class AccountStore:
-    """PynamoDB-backed storage; every state change is a conditional write."""
+    """PynamoDB-backed storage of the account use cases; every state change is a conditional write."""
 
     # --- login names -------------------------------------------------------------------------
     def login_name(self, username: str) -> LoginName | None:
@@ -52,7 +96,7 @@ class AccountStore:
             record = UsernameRecord.get(username)
         except UsernameRecord.DoesNotExist:
             return None
-        return LoginName(record.username, record.account_id, int(record.failed_count or 0), record.locked_until)
+        return LoginName(record.username, record.account_id)
 
     # --- the password-check budget of a login name --------------------------------------------
     # One item per name in the throttles table, for known and unknown names alike (so both lock
@@ -132,108 +176,112 @@ class AccountStore:
         record.update(actions=[ThrottleRecord.count.add(-1)])
 
     # --- accounts ----------------------------------------------------------------------------
-    def account(self, account_id: str) -> AccountRecord | None:
+    def account(self, account_id: str) -> Account | None:
         try:
-            return AccountRecord.get(account_id)
+            return account_of(AccountRecord.get(account_id))
         except AccountRecord.DoesNotExist:
             return None
 
-    def create_account(self, record: AccountRecord, usernames: dict[str, str]) -> None:
+    def create_account(self, account: Account, usernames: dict[str, str]) -> None:
         """Create the account and claim its login names at once; UsernameTaken names the field."""
-        fields = list(usernames)
+        fields_ = list(usernames)
+        record = account_record(account)
         try:
             with TransactWrite(connection=connection(), client_request_token=uuid.uuid4().hex) as tx:
                 tx.save(record, condition=AccountRecord.account_id.does_not_exist())
                 for name in usernames.values():
                     # A record without account_id is only a lockout counter: the name is free.
-                    tx.save(UsernameRecord(name, account_id=record.account_id),
+                    tx.save(UsernameRecord(name, account_id=account.account_id),
                             condition=UsernameRecord.account_id.does_not_exist())
         except TransactWriteError as exc:
             why = cancellation(exc)
             # Position 0 is the account itself; each name after it is one login name.
             for index in why.failed_conditions:
                 if index >= 1:
-                    raise UsernameTaken(fields[index - 1]) from exc
+                    raise UsernameTaken(fields_[index - 1]) from exc
             if why.lost_race:
                 raise StaleState() from exc
             raise
+        account.version = int(record.version)
 
-    def new_account(self, **fields: object) -> AccountRecord:
-        """An account record not yet stored (create_account stores it)."""
-        return AccountRecord(**fields)
+    def new_account(self, **values: Any) -> Account:
+        """An account not yet stored (create_account stores it); kept for bench and test seeding."""
+        return Account(**values)
 
-    def save_account(self, record: AccountRecord) -> None:
+    def save_account(self, account: Account) -> None:
         """Write the account if nobody changed it since it was read (its version)."""
+        record = account_record(account)
         try:
             record.save()
         except PutError as exc:
             if lost_condition(exc):
                 raise StaleState() from exc
             raise
+        account.version = int(record.version)
 
     # --- tokens ------------------------------------------------------------------------------
     def put_token(self, hashed: str, *, kind: str, expires_at: datetime, account_id: str | None = None,
-                  data: dict | None = None) -> TokenRecord:
-        record = TokenRecord(hashed, kind=kind, account_id=account_id, expires_at=expires_at, expires_ttl=expires_at,
-                             data=TokenData(**data) if data else None, due_shard=shard_of(hashed),
-                             due_at=expires_at)
+                  data: TokenData | None = None) -> Token:
+        token = Token(hashed, kind, expires_at, account_id=account_id, data=data)
+        record = token_record(token)
         record.save(condition=TokenRecord.token_hash.does_not_exist())
-        return record
+        token.version = int(record.version)
+        return token
 
-    def token(self, token_hash: str) -> TokenRecord | None:
+    def token(self, token_hash: str) -> Token | None:
         try:
-            return TokenRecord.get(token_hash)
+            return token_of(TokenRecord.get(token_hash))
         except TokenRecord.DoesNotExist:
             return None
 
-    def use_token(self, record: TokenRecord, now: datetime) -> None:
+    def use_token(self, token: Token, now: datetime) -> None:
         """Mark a token used, once: a second use (or a race) fails with StaleState."""
+        record = TokenRecord(token.token_hash, version=token.version)
         try:
             record.update(actions=[TokenRecord.used_at.set(now)], condition=TokenRecord.used_at.does_not_exist())
         except UpdateError as exc:
             if lost_condition(exc):
                 raise StaleState() from exc
             raise
+        token.used_at, token.version = now, int(record.version)
 
-    def save_token(self, record: TokenRecord) -> None:
+    def save_token(self, token: Token) -> None:
+        """Write the token if nobody changed it since it was read (its version)."""
+        record = token_record(token)
         try:
             record.save()
         except PutError as exc:
             if lost_condition(exc):
                 raise StaleState() from exc
             raise
-
-    def delete_token(self, record: TokenRecord) -> None:
-        with contextlib.suppress(DeleteError):
-            record.delete(add_version_condition=False)
+        token.version = int(record.version)
 
     # --- sessions ----------------------------------------------------------------------------
-    def put_session(self, *, session_id: str, **fields: Any) -> None:
-        due = min(fields["idle_expires_at"], fields["absolute_expires_at"])
-        SessionRecord(session_id, due_shard=shard_of(session_id), due_at=due, **fields).save(
-            condition=SessionRecord.session_id.does_not_exist())
+    def put_session(self, session: Session) -> None:
+        session_record(session).save(condition=SessionRecord.session_id.does_not_exist())
 
-    def session(self, session_id: str) -> SessionRecord | None:
+    def session(self, session_id: str) -> Session | None:
         try:
-            return SessionRecord.get(session_id)
+            return session_of(SessionRecord.get(session_id))
         except SessionRecord.DoesNotExist:
             return None
 
-    def rotate_session(self, record: SessionRecord, old_hash: str, new_hash: str, now: datetime,
+    def rotate_session(self, session: Session, old_hash: str, new_hash: str, now: datetime,
                        idle_expires_at: datetime) -> None:
         """Swap the refresh hash only if it is still the one presented: one of two racers wins."""
-        used = [*(record.used_hashes or []), old_hash][-20:]
+        used = [*session.used_hashes, old_hash][-20:]
+        due = min(idle_expires_at, session.absolute_expires_at)
         try:
-            record.update(
+            SessionRecord(session.session_id).update(
                 actions=[
                     SessionRecord.refresh_hash.set(new_hash),
-                    SessionRecord.used_hashes.set(used),
+                    SessionRecord.used_hashes.set(used),  # type: ignore[arg-type]  # pynamodb types list items as attributes
                     SessionRecord.previous_hash.set(old_hash),
                     SessionRecord.rotated_at.set(now),
                     SessionRecord.last_used_at.set(now),
                     SessionRecord.idle_expires_at.set(idle_expires_at),
-                    SessionRecord.expires_ttl.set(min(idle_expires_at, record.absolute_expires_at)),
-                    SessionRecord.due_at.set(min(idle_expires_at, record.absolute_expires_at)),
+                    SessionRecord.expires_ttl.set(due),
+                    SessionRecord.due_at.set(due),
                 ],
                 condition=SessionRecord.refresh_hash == old_hash,
             )
@@ -254,8 +302,8 @@ class AccountStore:
                 return False
             raise
 
-    def sessions_of(self, account_id: str) -> list[SessionRecord]:
-        return list(SessionRecord.by_account.query(account_id))
+    def sessions_of(self, account_id: str) -> list[Session]:
+        return [session_of(record) for record in SessionRecord.by_account.query(account_id)]
 
     def delete_sessions(self, account_id: str, keep: str | None = None) -> int:
         ended = 0
@@ -279,6 +327,12 @@ class AccountStore:
 EXPIRED = "expired-"
 
 
+def _row(account: Account) -> AccountRecord:
+    # The version read goes along: PynamoDB's update moves it on (add 1) instead of resetting it to 1,
+    # so a person's concurrent save of what the job just changed still fails as stale.
+    return AccountRecord(account.account_id, version=account.version)
+
+
 def _login_key(username: str) -> str:
     # Hashed: the throttles table holds no email or civil ID.
     return f"login#{token_hash(username)}"
@@ -291,52 +345,63 @@ class DueStore:
         self.page_size = page_size
 
     def _due(self, index: Any, shard: str, range_attr: Any, now: datetime) -> Iterator[Any]:
-        return index.query(shard, range_key_condition=range_attr <= now, page_size=self.page_size)
+        rows: Iterator[Any] = index.query(shard, range_key_condition=range_attr <= now, page_size=self.page_size)
+        return rows
 
-    def due_invites(self, shard: str, now: datetime) -> Iterator[AccountRecord]:
-        return self._due(AccountRecord.by_invite_due, shard, AccountRecord.invite_due_at, now)
+    def due_invites(self, shard: str, now: datetime) -> Iterator[Account]:
+        rows = self._due(AccountRecord.by_invite_due, shard, AccountRecord.invite_due_at, now)
+        return (account_of(row) for row in rows)
 
-    def expire_invite(self, account: AccountRecord, now: datetime) -> bool:
+    def expire_invite(self, account: Account, now: datetime) -> bool:
         # It stays in the index under "expired-<shard>" (the job reads only "0" to "7"): that is the
         # admin listing of people who never activated, oldest first.
-        return self._update(account, [AccountRecord.status.set("invite_expired"),
-                                      AccountRecord.invite_shard.set(f"{EXPIRED}{account.invite_shard}"),
-                                      AccountRecord.updated_at.set(now)],
+        return self._update(_row(account),
+                            [AccountRecord.status.set("invite_expired"),
+                             AccountRecord.invite_shard.set(f"{EXPIRED}{account.invite_shard}"),
+                             AccountRecord.updated_at.set(now)],
                             (AccountRecord.status == "invited") & (AccountRecord.invite_due_at <= now))
 
-    def never_activated(self) -> Iterator[AccountRecord]:
+    def never_activated(self) -> Iterator[Account]:
         """Accounts whose welcome link expired unused and who have not come in since."""
         for shard in range(SHARDS):
-            yield from AccountRecord.by_invite_due.query(f"{EXPIRED}{shard}", page_size=self.page_size)
+            for row in AccountRecord.by_invite_due.query(f"{EXPIRED}{shard}", page_size=self.page_size):
+                yield account_of(row)
 
-    def due_passwords(self, shard: str, now: datetime) -> Iterator[AccountRecord]:
-        return self._due(AccountRecord.by_password_due, shard, AccountRecord.password_due_at, now)
+    def due_passwords(self, shard: str, now: datetime) -> Iterator[Account]:
+        rows = self._due(AccountRecord.by_password_due, shard, AccountRecord.password_due_at, now)
+        return (account_of(row) for row in rows)
 
-    def _same_password(self, account: AccountRecord) -> Any:
+    def _same_password(self, account: Account) -> Any:
         return AccountRecord.password_set_at == account.password_set_at
 
-    def drop_temporary_password(self, account: AccountRecord, now: datetime) -> bool:
+    def drop_temporary_password(self, account: Account, now: datetime) -> bool:
         # The hash stays so the right password still hears "expired, use Forgot password", not "wrong".
-        return self._update(account, [AccountRecord.password_kind.set("temporary_expired"),
-                                      AccountRecord.password_shard.remove(), AccountRecord.password_due_at.remove(),
-                                      AccountRecord.updated_at.set(now)],
+        return self._update(_row(account),
+                            [AccountRecord.password_kind.set("temporary_expired"),
+                             AccountRecord.password_shard.remove(), AccountRecord.password_due_at.remove(),
+                             AccountRecord.updated_at.set(now)],
                             self._same_password(account) & (AccountRecord.password_kind == "temporary"))
 
-    def mark_password_expired(self, account: AccountRecord, now: datetime) -> bool:
-        return self._update(account, [AccountRecord.password_expired.set("yes"), AccountRecord.password_shard.remove(),
-                                      AccountRecord.password_due_at.remove(), AccountRecord.updated_at.set(now)],
+    def mark_password_expired(self, account: Account, now: datetime) -> bool:
+        return self._update(_row(account),
+                            [AccountRecord.password_expired.set("yes"), AccountRecord.password_shard.remove(),
+                             AccountRecord.password_due_at.remove(), AccountRecord.updated_at.set(now)],
                             self._same_password(account))
 
-    def mark_reminded(self, account: AccountRecord, expires: datetime) -> bool:
+    def mark_reminded(self, account: Account, expires: datetime) -> bool:
         # The reminder is sent only by the run whose write this is: never two for one password.
-        return self._update(account, [AccountRecord.password_reminded_for.set(account.password_set_at),
-                                      AccountRecord.password_due_at.set(expires)],
+        if account.password_set_at is None:
+            return False  # no password, nothing to remind of
+        return self._update(_row(account),
+                            [AccountRecord.password_reminded_for.set(account.password_set_at),
+                             AccountRecord.password_due_at.set(expires)],
                             self._same_password(account)
                             & (AccountRecord.password_reminded_for.does_not_exist()
                                | (AccountRecord.password_reminded_for != account.password_set_at)))
 
-    def clear_password_due(self, account: AccountRecord) -> bool:
-        return self._update(account, [AccountRecord.password_shard.remove(), AccountRecord.password_due_at.remove()],
+    def clear_password_due(self, account: Account) -> bool:
+        return self._update(_row(account),
+                            [AccountRecord.password_shard.remove(), AccountRecord.password_due_at.remove()],
                             self._same_password(account))
 
     def _update(self, record: Any, actions: list[Any], condition: Any) -> bool:
@@ -348,18 +413,18 @@ class DueStore:
             raise
         return True
 
-    def due_tokens(self, shard: str, now: datetime) -> Iterator[TokenRecord]:
-        return self._due(TokenRecord.by_due, shard, TokenRecord.due_at, now)
+    def due_tokens(self, shard: str, now: datetime) -> Iterator[Token]:
+        return (token_of(row) for row in self._due(TokenRecord.by_due, shard, TokenRecord.due_at, now))
 
-    def delete_due_token(self, token: TokenRecord, now: datetime) -> bool:
-        return self._delete(token, TokenRecord.due_at <= now)
+    def delete_due_token(self, token: Token, now: datetime) -> bool:
+        return self._delete(TokenRecord(token.token_hash), TokenRecord.due_at <= now)
 
-    def due_sessions(self, shard: str, now: datetime) -> Iterator[SessionRecord]:
-        return self._due(SessionRecord.by_due, shard, SessionRecord.due_at, now)
+    def due_sessions(self, shard: str, now: datetime) -> Iterator[Session]:
+        return (session_of(row) for row in self._due(SessionRecord.by_due, shard, SessionRecord.due_at, now))
 
-    def delete_due_session(self, session: SessionRecord, now: datetime) -> bool:
+    def delete_due_session(self, session: Session, now: datetime) -> bool:
         # A refresh since the index was read moved due_at on: then the session stays.
-        return self._delete(session, SessionRecord.due_at <= now)
+        return self._delete(SessionRecord(session.session_id), SessionRecord.due_at <= now)
 
     def _delete(self, record: Any, condition: Any) -> bool:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from chalicelib.accounts.ports import AuthDeps
+from chalicelib.accounts.ports import AuthDeps, DueStorePort
 from chalicelib.platform.clock import now
 
 
@@ -32,6 +32,13 @@ def auth_deps() -> AuthDeps:
     )
 
 
+def verify_access_token(token: str) -> dict[str, Any]:
+    """The claims of a bearer token we issued and that is still valid; AccessTokenRejected if not."""
+    from chalicelib.accounts.jwt_tokens import verify_access_token as verify
+
+    return verify(token)
+
+
 def forget() -> None:
     """Forget cached adapters and keys (each test has a fresh AWS)."""
     from chalicelib.accounts.hmac_keys import forget_hmac_keys
@@ -40,7 +47,7 @@ def forget() -> None:
     forget_hmac_keys()
 
 
-def due_store() -> Any:  # -> chalicelib.accounts.store.DueStore
+def due_store() -> DueStorePort:
     """The expiry jobs' store, reading due indexes a page of `job_page_size` at a time."""
     from chalicelib.accounts.store import DueStore
     from chalicelib.settings import get_settings

@@ -109,12 +109,12 @@ def test_the_new_password_must_follow_the_policy_naming_the_rule(api, outbox, re
 
 
 def test_a_hash_made_with_older_parameters_is_upgraded_at_login(api, resident):
-    from chalicelib.accounts.hashing import PasswordHasher
+    from chalicelib.accounts.hashing import Argon2Hasher
     from chalicelib.accounts.wiring import auth_deps
 
     store = auth_deps().store
     account = store.account(resident["account_id"])
-    account.password_hash = PasswordHasher(memory_kib=19_456, time_cost=2).hash(NEW_PASSWORD)
+    account.password_hash = Argon2Hasher(memory_kib=19_456, time_cost=2).hash(NEW_PASSWORD)
     store.save_account(account)
     assert auth_deps().hasher.needs_rehash(store.account(resident["account_id"]).password_hash)
 

@@ -92,11 +92,11 @@ def test_only_the_token_just_replaced_has_a_grace_period(api, clock, resident):
 
 
 def test_the_table_holds_no_usable_refresh_token(api, resident):
-    from chalicelib.accounts.wiring import auth_deps
+    from chalicelib.accounts.models import SessionRecord
 
     session_id = resident["tokens"]["session_id"]
     secret = refresh(api, resident["tokens"]["refresh_token"]).body["refresh_token"].partition(".")[2]
-    stored = auth_deps().store.session(session_id).attribute_values
+    stored = SessionRecord.get(session_id).attribute_values  # the row as stored, every attribute
 
     assert not any(secret in str(value) for value in stored.values())
 

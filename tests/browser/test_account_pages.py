@@ -65,7 +65,7 @@ def test_a_reset_link_lets_a_person_choose_a_password_in_the_browser_and_log_in_
     from chalicelib.accounts.wiring import auth_deps
 
     invited(outbox)
-    passwords.forgot_password(auth_deps(), "LAYLA@acme.example", None)
+    passwords.forgot_password(auth_deps(), "LAYLA@acme.example")
     link = outbox.last(to="layla@acme.example", template="password_reset")["links"][0]
 
     open_link(browser, live_server, link)

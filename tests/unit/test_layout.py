@@ -27,6 +27,7 @@ RULES, PORTS, USE_CASES, ADAPTERS, ENTRY, WIRING = "rules", "ports", "use cases"
 ROLES: dict[str, dict[str, str]] = {
     "accounts": {
         "errors": RULES, "rules": RULES, "password_policy": RULES, "tokens": RULES, "messages": RULES,
+        "values": RULES, "settings": RULES,
         "ports": PORTS,
         "credentials": USE_CASES, "passwords": USE_CASES, "registration": USE_CASES, "sessions": USE_CASES,
         "expiry": USE_CASES,

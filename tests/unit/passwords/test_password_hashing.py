@@ -13,7 +13,7 @@ from chalicelib.accounts import hashing as passwords
 from chalicelib.accounts.hashing import (
     DEFAULT_PARAMETERS,
     OWASP_MINIMUM,
-    PasswordHasher,
+    Argon2Hasher,
     burn_dummy_verify,
     hash_password,
     needs_rehash,
@@ -79,7 +79,7 @@ def test_a_hash_at_the_current_parameters_needs_no_rehash(stored):
 
 
 def test_raising_the_parameters_makes_existing_hashes_need_a_rehash(stored):
-    stronger = PasswordHasher(memory_kib=DEFAULT_PARAMETERS.memory_kib * 2)
+    stronger = Argon2Hasher(memory_kib=DEFAULT_PARAMETERS.memory_kib * 2)
     assert stronger.needs_rehash(stored)
     assert stronger.verify(stored, PASSWORD)
 
@@ -95,7 +95,7 @@ def test_an_unreadable_hash_needs_a_rehash():
 )
 def test_parameters_below_owasp_minimum_are_refused(weaker):
     with pytest.raises(ValueError, match="OWASP"):
-        PasswordHasher(**weaker)
+        Argon2Hasher(**weaker)
 
 
 def test_the_defaults_are_at_least_owasp_minimum():
@@ -106,7 +106,7 @@ def test_the_defaults_are_at_least_owasp_minimum():
 
 def test_the_dummy_verify_runs_argon2_at_the_same_parameters_as_real_accounts():
     # Same parameters means the same work as verifying a real account's hash (timing is for make bench).
-    hasher = PasswordHasher()
+    hasher = Argon2Hasher()
     hasher.burn_dummy_verify(PASSWORD)
     hasher.burn_dummy_verify("wrong password")
 
@@ -125,7 +125,7 @@ def test_argon2_is_imported_only_when_a_password_is_hashed():
         "import sys\n"
         "from chalicelib.accounts import hashing as passwords\n"
         "assert 'argon2' not in sys.modules\n"
-        "passwords.PasswordHasher()\n"
+        "passwords.Argon2Hasher()\n"
         "assert 'argon2' not in sys.modules\n"
         "assert passwords.verify_password(passwords.hash_password('x' * 8), 'x' * 8)\n"
         "assert 'argon2' in sys.modules\n"
