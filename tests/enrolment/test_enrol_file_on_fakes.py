@@ -1,0 +1,105 @@
+"""Enrolling an HR file, on the in-memory store: what HR's report says, who is stored, which emails go out."""
+
+from __future__ import annotations
+
+from chalicelib.enrolment.ports import RowWrite
+from chalicelib.enrolment.use_cases import enrol_file
+from chalicelib.errors import StaleState
+from tests.enrolment.fakes import FakeEnrolmentStore
+
+from .support import KEY, POLICY_NO, dependent_line, enrolment_on_fakes, principal_line
+
+
+def rows_of(store: FakeEnrolmentStore, result) -> list[dict]:
+    return store.report(result.report_keys[0])["rows"]  # type: ignore[return-value]
+
+
+def test_a_family_is_enrolled_under_its_principals_one_invited_account():
+    deps, store, queue = enrolment_on_fakes(principal_line("E1", "a@acme.example"),
+                                            dependent_line("E1", "spouse", "Sara Ali", "1985-02-02"),
+                                            dependent_line("E1", "child", "Omar Ali"))
+
+    result = enrol_file(deps, store.bucket, KEY)
+
+    assert result.status == "completed" and result.totals["created"] == 3
+    (account,) = store.account_rows.values()
+    assert account.status == "invited" and account.email == "a@acme.example"
+    assert {m.account_id for m in store.member_rows.values()} == {account.account_id}
+    assert store.name_rows["a@acme.example"].account_id == account.account_id
+    assert queue.jobs == [{"kind": "welcome", "account_id": account.account_id, "generation": 1}]
+
+
+def test_the_same_file_again_changes_nothing_and_sends_no_second_welcome():
+    deps, store, queue = enrolment_on_fakes(principal_line("E1", "a@acme.example"))
+    first = enrol_file(deps, store.bucket, KEY)
+    for account in store.account_rows.values():
+        account.welcome_delivered_generation = account.welcome_generation  # what the sender records
+
+    again = enrol_file(deps, store.bucket, KEY)
+
+    assert again.totals["unchanged"] == 1 and again.totals["created"] == 0
+    assert [r["member_id"] for r in rows_of(store, again)] == [r["member_id"] for r in rows_of(store, first)]
+    assert len(queue.jobs) == 1
+
+
+def test_a_dependent_listed_before_the_principal_is_enrolled_with_the_family():
+    deps, store, _ = enrolment_on_fakes(dependent_line("E1", "child", "Omar Ali"),
+                                        principal_line("E1", "a@acme.example"))
+
+    result = enrol_file(deps, store.bucket, KEY)
+
+    assert result.totals["created"] == 2 and result.totals["errors"] == 0
+    assert len({m.account_id for m in store.member_rows.values()}) == 1
+
+
+def test_a_terminate_row_ends_cover_and_invites_nobody():
+    deps, store, queue = enrolment_on_fakes(principal_line("E9", "gone@acme.example", action="terminate"))
+
+    result = enrol_file(deps, store.bucket, KEY)
+
+    assert result.totals["terminated"] == 1
+    (member,) = store.member_rows.values()
+    assert member.status == "terminated" and member.terminated_at is not None and member.account_id is None
+    assert queue.jobs == [] and store.account_rows == {}
+
+
+def test_a_new_email_for_a_principal_never_signed_in_moves_the_login_and_sends_a_new_welcome():
+    deps, store, queue = enrolment_on_fakes(principal_line("E1", "old@acme.example"))
+    enrol_file(deps, store.bucket, KEY)
+    deps, store, queue = enrolment_on_fakes(principal_line("E1", "new@acme.example"), store=store)
+
+    result = enrol_file(deps, store.bucket, KEY)
+
+    assert result.totals["updated"] == 1
+    (account,) = store.account_rows.values()
+    assert account.email == "new@acme.example" and account.welcome_generation == 2
+    assert sorted(store.name_rows) == ["new@acme.example"]
+    assert queue.jobs == [{"kind": "welcome", "account_id": account.account_id, "generation": 2}]
+
+
+def test_a_file_for_a_policy_we_do_not_have_is_rejected_with_a_report():
+    deps, store, _ = enrolment_on_fakes(principal_line("E1", "a@acme.example"),
+                                        key="hr/incoming/GP-NOBODY-2026/staff.csv")
+
+    result = enrol_file(deps, store.bucket, "hr/incoming/GP-NOBODY-2026/staff.csv")
+
+    assert result.status == "rejected" and store.member_rows == {}
+    assert store.report_index("GP-NOBODY-2026")[0]["status"] == "rejected"
+
+
+class AlwaysRacingStore(FakeEnrolmentStore):
+    """Another file changes these people every time: each write loses."""
+
+    def write(self, rows: list[RowWrite]) -> None:  # type: ignore[override]
+        raise StaleState()
+
+
+def test_rows_that_lose_every_retry_to_another_file_are_reported_as_a_concurrent_change():
+    deps, store, queue = enrolment_on_fakes(principal_line("E1", "a@acme.example"), store=AlwaysRacingStore())
+
+    result = enrol_file(deps, store.bucket, KEY)
+
+    (line,) = rows_of(store, result)
+    assert line["outcome"] == "error" and line["errors"][0]["rule"] == "concurrent_change"
+    assert result.status == "completed_with_errors" and queue.jobs == []
+    assert POLICY_NO in result.report_keys[0]
