@@ -51,18 +51,11 @@ def sample_card() -> CardContent:
 
 def sample_qr_text(content: CardContent) -> str:
     """The signed QR payload of the sample card, with a throwaway key."""
-    from chalicelib.cards.payload import CardClaims, generate_keypair, sign_payload
+    from chalicelib.cards.insured import claims_for
+    from chalicelib.cards.payload import generate_keypair, sign_payload
 
     keypair = generate_keypair("bench")
-    claims = CardClaims(
-        member_id=content.member_id,
-        name_en=content.name.en,
-        name_ar=content.name.ar,
-        plan=content.plan.en,
-        valid_from=content.valid_from,
-        valid_to=content.valid_to,
-        issued_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
-    )
+    claims = claims_for(content, datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     return sign_payload(claims, keypair.private_key_pem, keypair.kid)
 
 

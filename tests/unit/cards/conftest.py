@@ -17,6 +17,7 @@ from chalicelib.cards.card import (
     IdNote,
     ResidenceCover,
 )
+from chalicelib.cards.insured import claims_for
 from chalicelib.cards.payload import (
     CardClaims,
     SigningKeyPair,
@@ -67,16 +68,8 @@ def _residence_card(**changes: object) -> CardContent:
 
 
 def _claims_for(content: CardContent) -> CardClaims:
-    """The QR claims of a card, as the service would make them."""
-    return CardClaims(
-        member_id=content.member_id,
-        name_en=content.name.en,
-        name_ar=content.name.ar,
-        plan=content.plan.en,
-        valid_from=content.valid_from,
-        valid_to=content.valid_to,
-        issued_at=ISSUED_AT,
-    )
+    """The QR claims of a card, made by the service's own builder."""
+    return claims_for(content, ISSUED_AT)
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +82,8 @@ def residence_card() -> Callable[..., CardContent]:
     return _residence_card
 
 
-@pytest.fixture(scope="session")
-def claims_for() -> Callable[[CardContent], CardClaims]:
+@pytest.fixture(name="claims_for", scope="session")
+def claims_for_fixture() -> Callable[[CardContent], CardClaims]:
     return _claims_for
 
 
