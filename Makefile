@@ -20,7 +20,7 @@ STAGE ?= dev
 REGION ?= me-south-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path checkov .FORCE
+.PHONY: run test lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path checkov lock .FORCE
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@if [ -e $(BIN)/python ] && ! $(BIN)/python -c '$(IS_PYTHON_VERSION)' 2>/dev/null; then \
@@ -30,7 +30,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@py="$(or $(PYTHON),$$($(MAKE) -s --no-print-directory python-path))"; \
 		"$$py" -c '$(IS_PYTHON_VERSION)' || { echo "PYTHON=$$py is not Python $(PYTHON_VERSION)" >&2; exit 1; }; \
 		test -x $(BIN)/python || { echo "$$py -m venv $(VENV)"; "$$py" -m venv $(VENV); }
-	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
@@ -56,13 +56,36 @@ python:
 CHECKOV := .venv-checkov/bin/checkov
 $(CHECKOV): requirements-checkov.txt | venv
 	$(BIN)/python -m venv .venv-checkov
-	.venv-checkov/bin/pip install -q -r requirements-checkov.txt
+	.venv-checkov/bin/pip install -q --require-hashes -r requirements-checkov.txt
 	touch $@
 
 checkov: venv $(CHECKOV)
 	rm -rf build-checkov
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage prod --merge-template resources.json build-checkov/
 	$(CHECKOV) -f build-checkov/sam.json --config-file .checkov.yaml
+
+## Recompile the lock files (README: "Dependencies and why"): the .in files name the direct dependencies;
+## each .txt pins every package, transitive ones included, with the hashes of all its files (every
+## platform's wheels: chalice package fetches the arm64 ones). requirements.txt, the Lambda's, is the
+## part of requirements-dev.txt's resolution that requirements.in needs, so the tests run what ships.
+## Pins that still fit are kept; UPGRADE="pkg1 pkg2" moves those to their newest allowed, UPGRADE=all
+## everything. pip-compile runs from .venv-lock, made on demand here: make run and make test never need it.
+LOCK_VENV := .venv-lock
+PIP_COMPILE := $(LOCK_VENV)/bin/pip-compile
+LOCK_FLAGS = --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --quiet
+UPGRADE_FLAGS = $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
+$(PIP_COMPILE): requirements-lock.txt
+	@test -n "$(PYTHON)" || { echo "make lock needs Python $(PYTHON_VERSION) (make python)" >&2; exit 1; }
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q --require-hashes -r requirements-lock.txt
+	touch $@
+
+lock: $(PIP_COMPILE)
+	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) $(LOCK_FLAGS) $(UPGRADE_FLAGS) -o requirements-dev.txt requirements-dev.in
+	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) $(LOCK_FLAGS) --upgrade -c requirements-dev.txt -o requirements.txt requirements.in
+	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) $(LOCK_FLAGS) $(UPGRADE_FLAGS) -o requirements-checkov.txt requirements-checkov.in
+	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) $(LOCK_FLAGS) $(UPGRADE_FLAGS) -o requirements-lock.txt requirements-lock.in
 
 ## The whole system on an embedded AWS: API on :8000, moto on :5000 (MOTO_PORT, API_PORT).
 run: venv
