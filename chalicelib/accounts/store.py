@@ -224,7 +224,12 @@ class AccountStore:
                   data: TokenData | None = None) -> Token:
         token = Token(hashed, kind, expires_at, account_id=account_id, data=data)
         record = token_record(token)
-        record.save(condition=TokenRecord.token_hash.does_not_exist())
+        try:
+            record.save(condition=TokenRecord.token_hash.does_not_exist())
+        except PutError as exc:
+            if lost_condition(exc):
+                raise StaleState() from exc  # the hash is taken: never for a fresh random token
+            raise
         token.version = int(record.version)
         return token
 
@@ -258,7 +263,12 @@ class AccountStore:
 
     # --- sessions ----------------------------------------------------------------------------
     def put_session(self, session: Session) -> None:
-        session_record(session).save(condition=SessionRecord.session_id.does_not_exist())
+        try:
+            session_record(session).save(condition=SessionRecord.session_id.does_not_exist())
+        except PutError as exc:
+            if lost_condition(exc):
+                raise StaleState() from exc  # the id is taken: never for a fresh uuid
+            raise
 
     def session(self, session_id: str) -> Session | None:
         try:
