@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.accounts import caller, jwt_authorizer
 from chalicelib.platform.http import ApiBlueprint, json_body, json_response, language_of, text_fields
@@ -15,8 +18,9 @@ premiums_api = ApiBlueprint(__name__)
 CALLBACK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
-def _request():
-    return premiums_api.current_request
+def _request() -> Request:
+    request: Request = premiums_api.current_request
+    return request
 
 
 def _query() -> dict[str, str]:
@@ -27,7 +31,7 @@ def _account() -> str:
     return caller()["account_id"]
 
 
-def _application_body() -> dict:
+def _application_body() -> dict[str, Any]:
     body = json_body(_request())
     # The domain's rules read these as text; a number or object there is the caller's mistake, not a crash.
     text_fields(body, "insured_civil_id", "insured_name", "category", "sponsor_name", "sponsor_civil_id", "kind",
@@ -36,41 +40,41 @@ def _application_body() -> dict:
 
 
 @premiums_api.route("/v1/premiums/categories", methods=["GET"])
-def list_categories():
+def list_categories() -> Response:
     body = premiums.categories(premium_deps(), _query())
     return json_response(body, headers={"Cache-Control": "public, max-age=300"})
 
 
 @premiums_api.route("/v1/premiums/quote", methods=["GET"])
-def get_quote():
+def get_quote() -> Response:
     return json_response(premiums.quote_premium(premium_deps(), _query()))
 
 
 @premiums_api.route("/v1/applications", methods=["POST"], authorizer=jwt_authorizer)
-def create_application():
+def create_application() -> Response:
     body = _application_body()
     return json_response(premiums.create_application(premium_deps(), _account(), body), 201)
 
 
 @premiums_api.route("/v1/applications/{application_id}", methods=["GET"], authorizer=jwt_authorizer)
-def get_application(application_id):
+def get_application(application_id: str) -> Response:
     return json_response(premiums.get_application(premium_deps(), _account(), application_id))
 
 
 @premiums_api.route("/v1/applications/{application_id}", methods=["PUT"], authorizer=jwt_authorizer)
-def change_application(application_id):
+def change_application(application_id: str) -> Response:
     body = _application_body()
     return json_response(premiums.change_application(premium_deps(), _account(), application_id, body))
 
 
 @premiums_api.route("/v1/applications/{application_id}/confirm", methods=["POST"], authorizer=jwt_authorizer)
-def confirm_application(application_id):
+def confirm_application(application_id: str) -> Response:
     body = json_body(_request())
     return json_response(premiums.confirm_application(premium_deps(), _account(), application_id, body))
 
 
 @premiums_api.route("/v1/applications/{application_id}/pay", methods=["POST"], authorizer=jwt_authorizer)
-def pay_application(application_id):
+def pay_application(application_id: str) -> Response:
     request = _request()
     view, created = payments.start_payment(
         premium_deps(), account_id=_account(), application_id=application_id,
@@ -80,28 +84,30 @@ def pay_application(application_id):
 
 
 @premiums_api.route("/v1/payments/callback", methods=["POST"], content_types=CALLBACK_TYPES)
-def payment_callback():
+def payment_callback() -> Response:
     request = _request()
-    ack = payments.handle_callback(premium_deps(), request.raw_body or b"", dict(request.headers))
+    raw = request.raw_body or b""  # bytes at runtime; Chalice's annotation also allows str
+    body = raw.encode("utf-8") if isinstance(raw, str) else raw
+    ack = payments.handle_callback(premium_deps(), body, dict(request.headers))
     return Response(body=ack.body, status_code=ack.status, headers={"Content-Type": ack.content_type})
 
 
 @premiums_api.route("/v1/payments", methods=["GET"], authorizer=jwt_authorizer)
-def list_payments():
+def list_payments() -> Response:
     return json_response({"payments": payments.list_payments(premium_deps(), _account())})
 
 
 @premiums_api.route("/v1/payments/{payment_id}", methods=["GET"], authorizer=jwt_authorizer)
-def get_payment(payment_id):
+def get_payment(payment_id: str) -> Response:
     return json_response(payments.get_payment(premium_deps(), _account(), payment_id))
 
 
 @premiums_api.route("/v1/payments/{payment_id}/refund", methods=["POST"], authorizer=jwt_authorizer)
-def refund_payment(payment_id):
+def refund_payment(payment_id: str) -> Response:
     view, status = refunds.request_refund(premium_deps(), _account(), payment_id, json_body(_request()))
     return json_response(view, status)
 
 
 @premiums_api.route("/v1/policies", methods=["GET"], authorizer=jwt_authorizer)
-def list_policies():
+def list_policies() -> Response:
     return json_response({"policies": payments.list_policies(premium_deps(), _account())})

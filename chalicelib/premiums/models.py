@@ -7,6 +7,8 @@ are ISO strings, which sort as time does.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
@@ -59,7 +61,8 @@ class ApplicationRecord(Model):
     by_account = by_account_index("created_at")
 
 
-class PaymentsDueForReconciliation(GlobalSecondaryIndex):
+# PynamoDB's Index.__init_subclass__ is unannotated: subclassing it is the documented way to declare an index.
+class PaymentsDueForReconciliation(GlobalSecondaryIndex["PaymentRecord"]):  # type: ignore[no-untyped-call]
     """Sparse: only payments reconciliation must finish carry `reconcile_queue`, so the index holds just them:
     pending ones ("pending-<shard>") and refunds the gateway made that are not yet written ("refund-<shard>")."""
 
@@ -71,7 +74,7 @@ class PaymentsDueForReconciliation(GlobalSecondaryIndex):
     reconcile_due_at = UnicodeAttribute(range_key=True)
 
 
-class RefundAttempt(MapAttribute):
+class RefundAttempt(MapAttribute[str, Any]):
     status = UnicodeAttribute()  # requested | refunded | failed
     amount_fils = NumberAttribute()
     reason = UnicodeAttribute()
@@ -120,7 +123,7 @@ class PaymentRecord(Model):
     due_for_reconciliation = PaymentsDueForReconciliation()
 
 
-class PeriodMap(MapAttribute):
+class PeriodMap(MapAttribute[str, Any]):
     start = UnicodeAttribute()
     end = UnicodeAttribute()
     payment_id = UnicodeAttribute()
@@ -182,7 +185,7 @@ class LedgerRecord(Model):
     hash = UnicodeAttribute(null=True)
 
 
-class LedgerStreams(GlobalSecondaryIndex):
+class LedgerStreams(GlobalSecondaryIndex["LedgerHeadRecord"]):  # type: ignore[no-untyped-call]  # as above
     """Sparse: only head items carry `chain_shard`, so the index lists every stream, 8 partitions wide."""
 
     class Meta:

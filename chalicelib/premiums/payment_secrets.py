@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
+from typing import cast
 
 from chalicelib.platform.aws import client, secret_values
 from chalicelib.settings import get_settings
@@ -25,11 +27,11 @@ def _secret_id(name: str) -> str:
     return f"{get_settings().secrets_prefix}{name}"
 
 
-def _cached(name: str, load):
+def _cached[T](name: str, load: Callable[[], T]) -> T:
     with _lock:
         hit = _cache.get(name)
         if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1]
+            return cast(T, hit[1])  # stored by this function under this name: load's type
     value = load()
     with _lock:
         _cache[name] = (time.monotonic(), value)
@@ -50,7 +52,8 @@ def knet_terminal() -> dict[str, str]:
 
     def load() -> dict[str, str]:
         raw = client("secretsmanager").get_secret_value(SecretId=_secret_id(KNET_SECRET))["SecretString"]
-        return json.loads(raw)
+        # The secret's shape is the deploy's promise (infra writes it); json.loads cannot say so.
+        return cast(dict[str, str], json.loads(raw))
 
     return _cached(KNET_SECRET, load)
 

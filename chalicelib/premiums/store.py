@@ -111,7 +111,6 @@ class Head:
 _known_heads: OrderedDict[str, Head] = OrderedDict()
 _known_lock = threading.Lock()
 KNOWN_HEADS_MAX = 1024
-_UNREAD = object()
 
 
 def _guess_heads(events: Sequence[LedgerEvent], new_streams: frozenset[str]) -> dict[str, Head | None]:
@@ -150,19 +149,18 @@ def _chained(events: Sequence[LedgerEvent], now: datetime,
     heads: dict[str, tuple[Head | None, Head]] = {}
     for event in events:
         if event.stream not in heads:
-            found = guesses.get(event.stream, _UNREAD)
-            read = _ledger_head(event.stream) if found is _UNREAD else found
-            heads[event.stream] = (read, read or Head(0, GENESIS, None))  # type: ignore[arg-type]
+            read = guesses[event.stream] if event.stream in guesses else _ledger_head(event.stream)
+            heads[event.stream] = (read, read or Head(0, GENESIS, None))
         read, last = heads[event.stream]
         record = _ledger_record(event, last.seq + 1, last.hash, last.last_key)
-        steps.append(("ledger", lambda tx, r=record: tx.save(r, condition=LedgerRecord.stream.does_not_exist())))
+        steps.append(("ledger", _put(record, LedgerRecord.stream.does_not_exist())))
         heads[event.stream] = (read, Head(last.seq + 1, record.hash, record.event_key))
     for stream, (read, last) in heads.items():
         condition = (LedgerHeadRecord.stream.does_not_exist() if read is None
                      else (LedgerHeadRecord.hash == read.hash) & (LedgerHeadRecord.seq == read.seq))
         head = LedgerHeadRecord(stream, HEAD_KEY, seq=last.seq, hash=last.hash, last_key=last.last_key,
                                 chain_shard=shard_of(stream), updated_at=now)
-        steps.append((LEDGER_HEAD, lambda tx, h=head, c=condition: tx.save(h, condition=c)))
+        steps.append((LEDGER_HEAD, _put(head, condition)))
     return steps, {stream: last for stream, (_, last) in heads.items()}
 
 
@@ -192,6 +190,11 @@ class _NamedWrites:
 
 
 Step = tuple[str, Callable[[_NamedWrites], None]]
+
+
+def _put(model: Any, condition: Any) -> Callable[[_NamedWrites], None]:
+    """A conditional put as a step (PynamoDB's models and conditions are untyped: Any at this edge)."""
+    return lambda tx: tx.save(model, condition=condition)
 
 
 def _transact(steps: Sequence[Step], events: Sequence[LedgerEvent]) -> None:
@@ -238,13 +241,13 @@ def _iso(value: date | datetime) -> str:
 
 
 def _period_maps(periods: Iterable[StoredPeriod]) -> list[PeriodMap]:
-    return [PeriodMap(**p) for p in periods]
+    return [PeriodMap(**p) for p in periods]  # type: ignore[no-untyped-call]  # MapAttribute.__init__ is unannotated
 
 
 def _attempt(row: RefundAttemptRow, **changes: object) -> RefundAttempt:
     """A refund attempt as stored, from one read (ours or a fake's), with `changes`."""
     fields = {name: getattr(row, name) for name in RefundAttempt.get_attributes()}
-    return RefundAttempt(**{**fields, **changes})
+    return RefundAttempt(**{**fields, **changes})  # type: ignore[no-untyped-call]  # as PeriodMap above
 
 
 def _attempts(payment: PaymentRow) -> list[RefundAttempt]:
@@ -479,8 +482,8 @@ class PremiumStore:
     def request_refund(self, payment: PaymentRow, *, reason: str, now: datetime, event: LedgerEvent) -> None:
         """captured, no live refund -> refund requested; the insured locked so coverage cannot move meanwhile."""
         pid = payment.payment_id
-        attempt = RefundAttempt(status=RefundStatus.REQUESTED, amount_fils=int(payment.amount_fils), reason=reason,
-                                requested_at=now)
+        attempt = RefundAttempt(  # type: ignore[no-untyped-call]  # MapAttribute.__init__ is unannotated
+            status=RefundStatus.REQUESTED, amount_fils=int(payment.amount_fils), reason=reason, requested_at=now)
         attempts = [*_attempts(payment), attempt]
         payment_condition = ((PaymentRecord.status == PaymentStatus.CAPTURED)
                              & (PaymentRecord.refund_status.does_not_exist()
