@@ -6,8 +6,7 @@ from chalicelib.enrolment.ports import RowWrite
 from chalicelib.enrolment.use_cases import enrol_file
 from chalicelib.errors import StaleState
 from tests.enrolment.fakes import FakeEnrolmentStore
-
-from .support import KEY, POLICY_NO, dependent_line, enrolment_on_fakes, principal_line
+from tests.enrolment.support import KEY, POLICY_NO, dependent_line, enrolment_on_fakes, principal_line
 
 
 def rows_of(store: FakeEnrolmentStore, result) -> list[dict]:

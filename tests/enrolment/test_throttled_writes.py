@@ -16,8 +16,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.enrolment.ports import RowWrite
 from chalicelib.enrolment.use_cases import enrol_file
 from chalicelib.errors import StaleState
-
-from .support import KEY, NOW, POLICY_NO, enrolment_on_fakes, principal_line
+from tests.enrolment.support import KEY, NOW, POLICY_NO, enrolment_on_fakes, principal_line
 
 
 def cancelled(code: str) -> ClientError:
