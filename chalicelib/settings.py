@@ -13,6 +13,9 @@ from functools import lru_cache
 # The accounts capability owns its lifetimes and limits (and their variables); composed here.
 from chalicelib.accounts import Lifetimes, Limits, lifetimes_from_env, limits_from_env
 
+# So does premiums: its tables and payment settings (premiums/settings.py).
+from chalicelib.premiums import Payments, PremiumTables, payments_from_env, premium_tables_from_env
+
 VERSION = "0.1.0"
 
 
@@ -32,36 +35,6 @@ class Tables:
     throttles: str
     policies: str
     members: str
-
-
-@dataclass(frozen=True)
-class PremiumTables:
-    """DynamoDB table names of residence premiums (applications, payments, policies, ledger, keys)."""
-
-    applications: str
-    payments: str
-    policies: str
-    ledger: str
-    idempotency: str
-
-
-@dataclass(frozen=True)
-class Payments:
-    """The payment gateway and the premium rules that are settings, not code."""
-
-    gateway: str  # sandbox | knet
-    # Where the gateway sends the person's browser when the payment page is done.
-    return_url: str
-    # The sandbox's hosted page (served by `make run`) and the folder its sessions share.
-    sandbox_page_url: str
-    sandbox_dir: str | None = None
-    knet_environment: str = "test"  # test | production
-    max_years: int = 3
-    refund_window_days: int = 14
-    reconcile_after_minutes: int = 15
-    idempotency_hours: int = 24
-    # Optional JSON list of later tariffs (a fee decision is data, not code).
-    tariffs_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,25 +102,8 @@ def get_settings() -> Settings:
         email_configuration_set=env.get("SES_CONFIGURATION_SET", f"{prefix}-email").strip(),
         lifetimes=lifetimes_from_env(env),
         limits=limits_from_env(env),
-        premium_tables=PremiumTables(
-            applications=env.get("APPLICATIONS_TABLE", f"{prefix}-applications"),
-            payments=env.get("PAYMENTS_TABLE", f"{prefix}-payments"),
-            policies=env.get("RESIDENCE_POLICIES_TABLE", f"{prefix}-residence-policies"),
-            ledger=env.get("PAYMENT_LEDGER_TABLE", f"{prefix}-payment-ledger"),
-            idempotency=env.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency-keys"),
-        ),
-        payments=Payments(
-            gateway=env.get("PAYMENT_GATEWAY", "knet" if stage == "prod" else "sandbox"),
-            return_url=env.get("PAYMENT_RETURN_URL", "http://127.0.0.1:8001/sandbox/done"),
-            sandbox_page_url=env.get("SANDBOX_PAGE_URL", "http://127.0.0.1:8001/sandbox/pay"),
-            sandbox_dir=env.get("SANDBOX_DIR") or None,
-            knet_environment=env.get("KNET_ENVIRONMENT", "test"),
-            max_years=_int("PREMIUM_MAX_YEARS", 3),
-            refund_window_days=_int("REFUND_WINDOW_DAYS", 14),
-            reconcile_after_minutes=_int("RECONCILE_AFTER_MINUTES", 15),
-            idempotency_hours=_int("IDEMPOTENCY_HOURS", 24),
-            tariffs_file=env.get("TARIFFS_FILE") or None,
-        ),
+        premium_tables=premium_tables_from_env(prefix, env),
+        payments=payments_from_env(stage, env),
         jwt_issuer=env.get("JWT_ISSUER", f"https://{prefix}.auth"),
         jwt_audience=env.get("JWT_AUDIENCE", "insure-mobile"),
         outbox_dir=env.get("OUTBOX_DIR") or None,

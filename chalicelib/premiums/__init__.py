@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.premiums.models import ResidencePolicyRecord
     from chalicelib.premiums.openapi import openapi_paths
     from chalicelib.premiums.rules import CATEGORIES_BY_CODE
+    from chalicelib.premiums.settings import Payments, PremiumTables, payments_from_env, premium_tables_from_env
 
 _SURFACE = {
     "premiums_api": "chalicelib.premiums.api",
@@ -23,14 +24,23 @@ _SURFACE = {
     "ResidencePolicyRecord": "chalicelib.premiums.models",
     "CATEGORIES_BY_CODE": "chalicelib.premiums.rules",
     "openapi_paths": "chalicelib.premiums.openapi",
+    # The premiums part of the settings, composed by chalicelib/settings.py.
+    "Payments": "chalicelib.premiums.settings",
+    "PremiumTables": "chalicelib.premiums.settings",
+    "payments_from_env": "chalicelib.premiums.settings",
+    "premium_tables_from_env": "chalicelib.premiums.settings",
 }
 
 __all__ = [
     "CATEGORIES_BY_CODE",
+    "Payments",
+    "PremiumTables",
     "ResidencePolicyRecord",
     "ledger_checks",
     "openapi_paths",
     "payment_jobs",
+    "payments_from_env",
+    "premium_tables_from_env",
     "premiums_api",
 ]
 

@@ -53,7 +53,7 @@ ROLES: dict[str, dict[str, str]] = {
         "wiring": WIRING,
     },
     "premiums": {
-        "rules": RULES, "payment_rules": RULES, "ledger": RULES, "messages": RULES,
+        "rules": RULES, "payment_rules": RULES, "ledger": RULES, "messages": RULES, "settings": RULES,
         "ports": PORTS,
         "applications": USE_CASES, "payments": USE_CASES, "refunds": USE_CASES, "ledger_check": USE_CASES,
         "models": ADAPTERS, "store": ADAPTERS, "tariff_source": ADAPTERS, "payment_secrets": ADAPTERS,
