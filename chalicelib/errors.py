@@ -59,7 +59,7 @@ class AppError(Exception):
         self.details = dict(details or {})
         super().__init__(f"{self.code}: {self.text.en}")
 
-    def body(self, lang: str) -> dict[str, object]:
+    def body(self, lang: str) -> dict[str, dict[str, object]]:
         error: dict[str, object] = {"code": self.code, "message": self.text.in_(lang)}
         if self.fields:
             error["fields"] = {

@@ -1,4 +1,4 @@
-"""Writes resources.json and the IAM policy files (run when the infrastructure changes; both are committed).
+"""Writes resources.json, the IAM policy files and config.json's functions (run on infrastructure changes; committed).
 
 `python -m devstack.gen_resources`. The parts live in devstack/infra/, one module per concern;
 the committed JSON is what `chalice package --merge-template` and the local stack read.
@@ -33,6 +33,12 @@ def write_all() -> None:
         path.write_text(json.dumps(iam_policy(stage), indent=2) + "\n", encoding="utf-8")
         for name, policy in iam.function_policies(stage).items():  # one role per function
             (ROOT / ".chalice" / name).write_text(json.dumps(policy, indent=2) + "\n", encoding="utf-8")
+    # Each function's policy file, timeout and memory, as its capability declares them.
+    config_path = ROOT / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    for stage in ("dev", "prod"):
+        config["stages"][stage]["lambda_functions"] = iam.lambda_functions(stage)
+    config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -5,16 +5,16 @@ named in `.chalice/config.json` under `stages.<stage>.lambda_functions.<name>.ia
 (`policy-<stage>-<name>.json`). The stage-level `policy-<stage>.json` is the fallback of a function
 with no entry: logs only, so a new function starts with no access to anything.
 
-NEEDS is read off the code (adapters and the services each handler calls): PynamoDB's `get` is
-GetItem, `query` Query, `save` PutItem, `update` UpdateItem, `delete` DeleteItem, `batch_get`
-BatchGetItem, `batch_write` BatchWriteItem; inside TransactWriteItems IAM checks each item's own
-action (a Put is dynamodb:PutItem), so a transaction needs no action of its own.
+Each capability declares its functions' needs next to their code (chalicelib/<capability>/functions.py,
+read off its stores and use cases; chalicelib/platform/functions.py says how); NEEDS is their
+composition: the API function gets the union of every capability's API_NEEDS.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
 
+from chalicelib.platform.functions import API_HANDLER, OUTBOUND, QUERY, SEND_OUTBOUND, Function, Needs
 from devstack.infra.data import TABLES
 
 LEDGER = "payment-ledger"
@@ -30,76 +30,27 @@ SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttribute
 SQS_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")  # send_message_batch is sqs:SendMessage
 
 
-@dataclass(frozen=True)
-class Needs:
-    """What one function calls: table -> actions, table -> indexes queried, S3 prefixes, queues, secrets."""
-
-    tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    s3: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "<bucket suffix>/<prefix>*" -> actions
-    list_buckets: tuple[str, ...] = ()
-    consumes: tuple[str, ...] = ()  # queue suffixes
-    sends_outbound: bool = False
-    secrets: tuple[str, ...] = ()
-    email: bool = False
-    sms: bool = False
+CAPABILITIES = ("accounts", "enrolment", "cards", "premiums")
 
 
-GET, PUT, UPDATE, DELETE = "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
-BATCH_GET, BATCH_WRITE, QUERY = "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"
-PAYMENT_GATEWAY_SECRETS = ("payment-callback", "knet-terminal")  # sandbox (dev) and KNET (prod)
+def _declared() -> dict[str, Function]:
+    """Every function, from the capability that owns its code (chalicelib/<capability>/functions.py)."""
+    declared: dict[str, Function] = {}
+    api, outbound = Needs(), OUTBOUND.needs
+    for capability in CAPABILITIES:
+        module = importlib.import_module(f"chalicelib.{capability}.functions")
+        api |= module.API_NEEDS
+        outbound |= module.OUTBOUND_NEEDS
+        for name, function in module.FUNCTIONS.items():
+            assert name not in declared, f"{name} is declared twice"
+            declared[name] = function
+    # The API function serves every capability's routes; the sender runs every capability's builders.
+    return {API_HANDLER: Function(api), **declared,
+            SEND_OUTBOUND: Function(outbound, OUTBOUND.timeout_s, OUTBOUND.memory_mb)}
 
-NEEDS: dict[str, Needs] = {
-    # Every route: accounts (AccountStore), premiums (PremiumStore), cards (InsuredPeople, CardStore).
-    # Mail and SMS only go on the outbound queue from here; the sender delivers them.
-    "api_handler": Needs(
-        tables={
-            "accounts": (GET, PUT), "usernames": (GET, PUT), "throttles": (GET, UPDATE),
-            "tokens": (GET, PUT, UPDATE),
-            "sessions": (GET, PUT, UPDATE, DELETE, QUERY, BATCH_WRITE),
-            "policies": (GET, BATCH_GET), "members": (GET, QUERY),
-            "applications": (GET, PUT, UPDATE), "payments": (GET, PUT, UPDATE, QUERY),
-            "residence-policies": (GET, UPDATE, QUERY), LEDGER: (GET, PUT),
-            "idempotency-keys": (GET, PUT, DELETE),
-        },
-        indexes={"sessions": ("by_account",), "members": ("by_account",), "payments": ("by_account",),
-                 "residence-policies": ("by_account",)},
-        # HEAD and presigned GETs are s3:GetObject; a refresh copies a card onto itself (Get + Put).
-        s3={"cards/cards/*": ("s3:GetObject", "s3:PutObject")},
-        list_buckets=("cards",),  # without it S3 answers a HEAD of a card not drawn yet 403, not 404
-        sends_outbound=True,
-        secrets=("jwt-signing", "accounts-hmac", "card-signing", *PAYMENT_GATEWAY_SECRETS),
-    ),
-    # The internet-facing authorizer: verifies a token with the signing secret's keys, reads nothing else.
-    "jwt_authorizer": Needs(secrets=("jwt-signing",)),
-    "hr_file_arrived": Needs(
-        tables={"policies": (GET,), "members": (BATCH_GET, PUT), "accounts": (BATCH_GET, PUT),
-                "usernames": (BATCH_GET, PUT, DELETE)},
-        s3={"hr/hr/incoming/*": ("s3:GetObject", "s3:GetObjectVersion"),
-            "hr/hr/reports/*": ("s3:PutObject", "s3:AbortMultipartUpload")},
-        consumes=("hr-files",), sends_outbound=True,
-    ),
-    "hr_file_failed": Needs(s3={"hr/hr/reports/*": ("s3:PutObject", "s3:AbortMultipartUpload")},
-                            consumes=("hr-files-dlq",)),
-    # Welcome and reset emails are minted at send time: accounts, login names, tokens, hourly limits.
-    "send_outbound": Needs(
-        tables={"accounts": (GET, PUT), "usernames": (GET,), "tokens": (PUT,), "throttles": (UPDATE,)},
-        consumes=("outbound",), email=True, sms=True,
-    ),
-    "reconcile_payments": Needs(
-        tables={"payments": (GET, UPDATE, QUERY), "applications": (GET, UPDATE),
-                "residence-policies": (GET, UPDATE), LEDGER: (GET, PUT), "idempotency-keys": (DELETE,),
-                "accounts": (GET,)},
-        indexes={"payments": ("due_for_reconciliation",)},
-        sends_outbound=True, secrets=PAYMENT_GATEWAY_SECRETS,
-    ),
-    "expire_invites": Needs(tables={"accounts": (QUERY, UPDATE)}, indexes={"accounts": ("by_invite_due",)}),
-    "expire_passwords": Needs(tables={"accounts": (QUERY, UPDATE)}, indexes={"accounts": ("by_password_due",)},
-                              sends_outbound=True),
-    "purge_tokens": Needs(tables={"tokens": (QUERY, DELETE)}, indexes={"tokens": ("by_due",)}),
-    "purge_sessions": Needs(tables={"sessions": (QUERY, DELETE)}, indexes={"sessions": ("by_due",)}),
-    "verify_ledger": Needs(tables={LEDGER: (QUERY,)}, indexes={LEDGER: ("streams",)}),
-}
+
+DECLARED = _declared()
+NEEDS: dict[str, Needs] = {name: function.needs for name, function in DECLARED.items()}
 FUNCTIONS = tuple(NEEDS)
 
 
@@ -181,3 +132,17 @@ def function_policies(stage: str) -> dict[str, dict]:
 def iam_policy(stage: str) -> dict:
     """The stage-level fallback (`policy-<stage>.json`): a function without its own file gets logs only."""
     return {"Version": "2012-10-17", "Statement": _telemetry()}
+
+
+def lambda_functions(stage: str) -> dict[str, dict[str, object]]:
+    """`.chalice/config.json`'s `lambda_functions` of a stage: each function's policy file and limits."""
+    out: dict[str, dict[str, object]] = {}
+    for name, function in DECLARED.items():
+        entry: dict[str, object] = {}
+        if function.timeout_s is not None:
+            entry["lambda_timeout"] = function.timeout_s
+        if function.memory_mb is not None:
+            entry["lambda_memory_size"] = function.memory_mb
+        entry["iam_policy_file"] = policy_file(stage, name)
+        out[name] = entry
+    return out

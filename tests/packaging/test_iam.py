@@ -164,6 +164,8 @@ def test_no_function_scans_or_holds_a_wildcard(stage):
 def test_every_deployed_function_has_its_own_committed_policy_file(stage):
     functions = CONFIG["stages"][stage]["lambda_functions"]
     assert deployed_functions() == set(iam.FUNCTIONS)
+    # Timeouts, memory and policy files are what each capability's functions.py declares.
+    assert functions == iam.lambda_functions(stage), "run python -m devstack.gen_resources"
     assert CONFIG["stages"][stage]["autogen_policy"] is False
     for function in iam.FUNCTIONS:
         name = functions[function]["iam_policy_file"]

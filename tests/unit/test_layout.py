@@ -34,7 +34,7 @@ ROLES: dict[str, dict[str, str]] = {
         "store": ADAPTERS, "models": ADAPTERS, "hashing": ADAPTERS, "common_passwords": ADAPTERS,
         "jwt_tokens": ADAPTERS, "hmac_keys": ADAPTERS,
         "api": ENTRY, "links": ENTRY, "pages": ENTRY, "jobs": ENTRY,
-        "wiring": WIRING,
+        "wiring": WIRING, "functions": RULES,
     },
     "enrolment": {
         "rules": RULES, "report_rules": RULES,
@@ -42,7 +42,7 @@ ROLES: dict[str, dict[str, str]] = {
         "use_cases": USE_CASES, "policies": USE_CASES,
         "hr_csv": ADAPTERS, "hr_report": ADAPTERS, "models": ADAPTERS, "records": ADAPTERS, "store": ADAPTERS,
         "jobs": ENTRY,
-        "wiring": WIRING,
+        "wiring": WIRING, "functions": RULES,
     },
     "cards": {
         "card": RULES, "payload": RULES, "insured": RULES,
@@ -50,7 +50,7 @@ ROLES: dict[str, dict[str, str]] = {
         "use_cases": USE_CASES,
         "render": ADAPTERS, "store": ADAPTERS, "keys": ADAPTERS, "people": ADAPTERS,
         "api": ENTRY, "openapi": ENTRY,
-        "wiring": WIRING,
+        "wiring": WIRING, "functions": RULES,
     },
     "premiums": {
         "rules": RULES, "payment_rules": RULES, "ledger": RULES, "messages": RULES, "settings": RULES,
@@ -59,7 +59,7 @@ ROLES: dict[str, dict[str, str]] = {
         "models": ADAPTERS, "store": ADAPTERS, "tariff_source": ADAPTERS, "payment_secrets": ADAPTERS,
         "gateway": ADAPTERS,
         "api": ENTRY, "openapi": ENTRY, "jobs": ENTRY, "ledger_job": ENTRY,
-        "wiring": WIRING,
+        "wiring": WIRING, "functions": RULES,
     },
     "health": {"api": ENTRY, "openapi": ENTRY},
 }
@@ -76,7 +76,8 @@ IO_LIBRARIES = ("boto3", "botocore", "pynamodb")
 # Pure code (rules, ports, use cases, kernel) does no I/O and knows no web framework.
 PURE_FORBIDDEN = (*IO_LIBRARIES, "chalice", "requests", "urllib.request")
 # What pure code may use of platform/: values, not machinery.
-PURE_PLATFORM = ("chalicelib.platform.messages", "chalicelib.platform.due", "chalicelib.platform.jobs")
+# (functions: what each Lambda may call, pure data the IAM generator reads.)
+PURE_PLATFORM = ("chalicelib.platform.messages", "chalicelib.platform.jobs", "chalicelib.platform.functions")
 
 
 def imports_of(path: Path) -> set[str]:

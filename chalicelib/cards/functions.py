@@ -1,0 +1,17 @@
+"""What card code needs inside the API function (cards have no Lambda of their own; see platform/functions)."""
+
+from __future__ import annotations
+
+from chalicelib.platform.functions import BATCH_GET, GET, QUERY, Function, Needs
+
+# Who an account covers (members and their policies, residence policies), card files, the card key.
+API_NEEDS = Needs(
+    tables={"policies": (GET, BATCH_GET), "members": (GET, QUERY), "residence-policies": (GET, QUERY)},
+    indexes={"members": ("by_account",), "residence-policies": ("by_account",)},
+    # HEAD and presigned GETs are s3:GetObject; a refresh copies a card onto itself (Get + Put).
+    s3={"cards/cards/*": ("s3:GetObject", "s3:PutObject")},
+    list_buckets=("cards",),  # without it S3 answers a HEAD of a card not drawn yet 403, not 404
+    secrets=("card-signing",),
+)
+OUTBOUND_NEEDS = Needs()
+FUNCTIONS: dict[str, Function] = {}
