@@ -79,6 +79,7 @@ $(PIP_COMPILE): requirements-lock.txt
 	rm -rf $(LOCK_VENV)
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install -q --require-hashes -r requirements-lock.txt
+	cp requirements-lock.txt $(LOCK_VENV)/installed.txt
 	touch $@
 
 lock: $(PIP_COMPILE)
@@ -86,6 +87,8 @@ lock: $(PIP_COMPILE)
 	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) $(LOCK_FLAGS) --upgrade -c requirements-dev.txt -o requirements.txt requirements.in
 	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) $(LOCK_FLAGS) $(UPGRADE_FLAGS) -o requirements-checkov.txt requirements-checkov.in
 	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) $(LOCK_FLAGS) $(UPGRADE_FLAGS) -o requirements-lock.txt requirements-lock.in
+	@# pip-compile rewrites the file even when nothing changed: the venv stays while it holds what the lock says.
+	@! cmp -s requirements-lock.txt $(LOCK_VENV)/installed.txt || touch $(PIP_COMPILE)
 
 ## The whole system on an embedded AWS: API on :8000, moto on :5000 (MOTO_PORT, API_PORT).
 run: venv
