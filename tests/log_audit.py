@@ -10,6 +10,7 @@ the run, naming the line.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -100,13 +101,35 @@ def pytest_configure(config: pytest.Config) -> None:
     remember("password", PASSWORD, NEW_PASSWORD)
 
 
+# With pytest-xdist each worker audits its own lines and hands the outcome to the controller.
+_from_workers: list[dict[str, object]] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    output = getattr(node, "workeroutput", None) or {}
+    if "log_audit" in output:
+        _from_workers.append(json.loads(output["log_audit"]))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     with _lock:
         lines, secrets = list(_lines), dict(_secrets)
     found = leaks(lines, secrets)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports for everyone
+        workeroutput["log_audit"] = json.dumps({"lines": len(lines), "secrets": len(secrets),
+                                                "found": [list(f) for f in found]})
+        return
+    n_lines, n_secrets = len(lines), len(secrets)
+    for report in _from_workers:
+        n_lines += int(report["lines"])  # type: ignore[call-overload]
+        n_secrets = max(n_secrets, int(report["secrets"]))  # type: ignore[call-overload]
+        found += [(kind, line) for kind, line in report["found"]]  # type: ignore[attr-defined]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"log audit: {len(lines)} log lines searched for {len(secrets)} secrets and "
+        workers = f" from {len(_from_workers)} workers" if _from_workers else ""
+        reporter.write_line(f"log audit: {n_lines} log lines{workers} searched for {n_secrets} secrets and "
                             f"{len(SHAPES)} shapes: {len(found)} found")
         for kind, line in found[:20]:
             reporter.write_line(f"log audit: {kind} in: {line[:300]}", red=True)
