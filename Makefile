@@ -20,7 +20,7 @@ STAGE ?= dev
 REGION ?= me-south-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path checkov lock .FORCE
+.PHONY: run test check lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path checkov lock .FORCE
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@if [ -e $(BIN)/python ] && ! $(BIN)/python -c '$(IS_PYTHON_VERSION)' 2>/dev/null; then \
@@ -106,12 +106,22 @@ drop: venv
 policy: venv
 	$(BIN)/python -m devstack policy $(FILE)
 
-## The whole suite and the linter; non-zero on any failure.
+## The whole suite, the linter and the type check; non-zero on any failure. Both cores: pytest-xdist's
+## workers (PYTEST_WORKERS=1 for one); the make run tests share a worker (they share .local/).
+PYTEST_WORKERS ?= 2
 test: venv
 	sh tests/browser/install-chromium.sh
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m mypy
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 	$(MAKE) --no-print-directory checkov
+
+## The fast part, in well under a minute: lint, types, and every test that needs neither the embedded AWS
+## nor a slow rig (use cases on fakes, the fakes' contract half, rules, layout). `make test` runs all.
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
+	$(BIN)/python -m pytest -m "not slow and not moto" -q
 
 lint: venv
 	$(BIN)/ruff check .

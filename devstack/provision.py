@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -68,6 +69,16 @@ def resources_of(kind: str) -> dict[str, dict]:
     return {k: v for k, v in load_template()["Resources"].items() if v.get("Type") == kind}
 
 
+def _client(service: str, region: str) -> Any:
+    """One client per service, region and endpoint: provisioning again (each test does) builds none anew."""
+    return _cached_client(service, region, os.environ.get("AWS_ENDPOINT_URL"))
+
+
+@cache
+def _cached_client(service: str, region: str, endpoint: str | None) -> Any:
+    return boto3.client(service, region_name=region)
+
+
 def provision(stage: str = "dev", region: str = "me-south-1", email_sender: str | None = None) -> None:
     """Create every table, queue, bucket, secret and SES configuration set of the template (and the SES sender).
 
@@ -81,11 +92,11 @@ def provision(stage: str = "dev", region: str = "me-south-1", email_sender: str 
     _secrets(resolve, region)
     _email_configuration_sets(resolve, region)
     if email_sender:
-        boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=email_sender)
+        _client("ses", region).verify_email_identity(EmailAddress=email_sender)
 
 
 def _queues(resolve: Resolver, region: str) -> None:
-    sqs = boto3.client("sqs", region_name=region)
+    sqs = _client("sqs", region)
     # Dead-letter queues first: the others name them in their redrive policy.
     queues = sorted(resources_of("AWS::SQS::Queue").items(),
                     key=lambda item: "RedrivePolicy" in item[1]["Properties"])
@@ -101,7 +112,7 @@ def _queues(resolve: Resolver, region: str) -> None:
 
 
 def _tables(resolve: Resolver, region: str) -> None:
-    dynamodb = boto3.client("dynamodb", region_name=region)
+    dynamodb = _client("dynamodb", region)
     for _, resource in resources_of("AWS::DynamoDB::Table").items():
         props = resolve(resource["Properties"])
         args: dict[str, Any] = {
@@ -119,7 +130,7 @@ def _tables(resolve: Resolver, region: str) -> None:
 
 
 def _buckets(resolve: Resolver, region: str) -> None:
-    s3 = boto3.client("s3", region_name=region)
+    s3 = _client("s3", region)
     for _, resource in resources_of("AWS::S3::Bucket").items():
         props = resolve(resource["Properties"])
         name = props["BucketName"]
@@ -167,7 +178,7 @@ def _lifecycle(config: dict) -> dict:
 def _secrets(resolve: Resolver, region: str) -> None:
     import secrets as random
 
-    manager = boto3.client("secretsmanager", region_name=region)
+    manager = _client("secretsmanager", region)
     for _, resource in resources_of("AWS::SecretsManager::Secret").items():
         props = resolve(resource["Properties"])
         length = props.get("GenerateSecretString", {}).get("PasswordLength", 64)
@@ -176,6 +187,6 @@ def _secrets(resolve: Resolver, region: str) -> None:
 
 def _email_configuration_sets(resolve: Resolver, region: str) -> None:
     """The configuration set every email names (SES refuses a send that names one it does not have)."""
-    ses = boto3.client("ses", region_name=region)
+    ses = _client("ses", region)
     for _, resource in resources_of("AWS::SES::ConfigurationSet").items():
         ses.create_configuration_set(ConfigurationSet={"Name": resolve(resource["Properties"]["Name"])})

@@ -35,7 +35,6 @@ import time_machine  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib.accounts.jwt_tokens import jwt_keys  # noqa: E402
-from chalicelib.platform.aws import reset_clients  # noqa: E402
 from chalicelib.settings import get_settings, reset_settings  # noqa: E402
 from chalicelib.wiring import reset_wiring  # noqa: E402
 from devstack.provision import provision  # noqa: E402
@@ -51,7 +50,7 @@ pytest_plugins = ["tests.fixtures_accounts", "tests.fixtures_moto_server", "test
 # 50,000 rows; moto ones need the embedded AWS. Marked by where they live and what they use, so a
 # new test is sorted without anyone remembering to.
 SLOW_FOLDERS = ("packaging", "browser", "devstack", "concurrency")
-SLOW_FILES = ("test_schemathesis.py", "test_streaming_memory.py")
+SLOW_FILES = ("test_schemathesis.py", "test_streaming_memory.py", "test_payments_invariants.py")
 MOTO_FIXTURES = {"aws", "moto_server", "api", "app", "client"}
 
 
@@ -60,7 +59,10 @@ def pytest_collection_modifyitems(config, items):
         parts = item.path.parts
         if any(folder in parts for folder in SLOW_FOLDERS) or item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
-        if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())):
+        callspec = getattr(item, "callspec", None)
+        # Contract suites take the real adapter as a parameter named "moto" (its fixture is asked for inside).
+        on_moto_param = callspec is not None and "moto" in callspec.id.split("-")
+        if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())) or on_moto_param:
             item.add_marker(pytest.mark.moto)
 
 
@@ -88,7 +90,7 @@ def aws(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
     monkeypatch.setenv("MESSAGES_PER_SECOND", "10000")  # the sender's pacing is not what tests wait for
     reset_settings()
-    reset_clients()
+    # Clients stay: keyed by region and endpoint, and moto intercepts them whenever they were made.
     reset_wiring()
     jwt_keys.cache_clear()
     with mock_aws():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import suppress
 from functools import cache
 from typing import Any
@@ -9,19 +10,25 @@ from typing import Any
 from chalicelib.settings import get_settings
 
 
-@cache
 def client(service: str) -> Any:
+    """The container's client of `service` in the stage's region (at AWS_ENDPOINT_URL when one is set)."""
+    return _client(service, get_settings().region, os.environ.get("AWS_ENDPOINT_URL"))
+
+
+@cache
+def _client(service: str, region: str, endpoint: str | None) -> Any:
+    # Keyed by region and endpoint, so a test pointing at another endpoint never gets a client of the last.
     import boto3
     from botocore.config import Config
 
     # Short timeouts and standard retries: a Lambda behind API Gateway has 29 s in all.
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
-    return boto3.client(service, region_name=get_settings().region, config=config)
+    return boto3.client(service, region_name=region, config=config)
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests start a fresh moto account per test)."""
-    client.cache_clear()
+    """Forget cached clients (a test that changes credentials or configuration)."""
+    _client.cache_clear()
 
 
 def secret_values(secret_id: str) -> list[str]:

@@ -14,10 +14,14 @@ import time
 import urllib.request
 
 import boto3
+import pytest
 
 from tests.devstack.test_make_run import ROOT, local_stack, wait_for  # noqa: F401  (local_stack: fixture)
 
 POLICY_NO = "GP-ACME-2026"  # the demo policy `make run` loads
+# Both start `make run`, which keeps its files in .local/: under pytest-xdist they share one worker.
+pytestmark = pytest.mark.xdist_group("make_run")
+
 HEALTH_WITHIN_S = 2.0
 HEADER = ("employee_no,relationship,name_en,name_ar,date_of_birth,gender,email,mobile,national_id,plan,"
           "coverage_start,coverage_end,action\r\n")

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# Both start `make run`, which keeps its files in .local/: under pytest-xdist they share one worker.
+pytestmark = pytest.mark.xdist_group("make_run")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
