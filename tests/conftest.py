@@ -54,9 +54,13 @@ SLOW_FILES = ("test_schemathesis.py", "test_streaming_memory.py", "test_payments
 MOTO_FIXTURES = {"aws", "moto_server", "api", "app", "client"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = item.path.parts
+        if "packaging" in parts:
+            # Their module-scoped fixtures build the package: one worker per module builds it once.
+            item.add_marker(pytest.mark.xdist_group(f"packaging-{item.path.stem}"))
         if any(folder in parts for folder in SLOW_FOLDERS) or item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
         callspec = getattr(item, "callspec", None)
