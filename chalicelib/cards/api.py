@@ -29,7 +29,7 @@ def get_card(member_id: str) -> Response:
 
 
 # Public on purpose: the signature is checked before any read, so the route only ever
-# talks about the person on a genuine card, to whoever holds that card (see services/cards.py).
+# talks about the person on a genuine card, to whoever holds that card (see cards/use_cases.py).
 @cards_api.route("/v1/verify", methods=["POST"])
 def verify() -> Response:
     body = json_body(cards_api.current_request)

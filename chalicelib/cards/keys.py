@@ -1,6 +1,6 @@
 """The Ed25519 keys that sign card QR codes: a Secrets Manager secret of their own, rotatable.
 
-Derived like the access-token keys (adapters/signing_keys.py) but from a separate secret,
+Derived like the access-token keys (platform/signing_keys.py) but from a separate secret,
 so rotating one never touches the other. AWSCURRENT signs new cards; AWSPREVIOUS keeps
 verifying the cards (and screenshots of them) drawn before the last rotation.
 """

@@ -179,7 +179,7 @@ class LedgerRecord(Model):
     from_status = UnicodeAttribute(null=True)
     to_status = UnicodeAttribute(null=True)
     details = UnicodeAttribute(null=True)  # JSON
-    # The hash chain of the stream (domain/ledger.py): always written, null only in items from before it.
+    # The hash chain of the stream (premiums/ledger.py): always written, null only in items from before it.
     seq = NumberAttribute(null=True)
     prev_hash = UnicodeAttribute(null=True)
     hash = UnicodeAttribute(null=True)

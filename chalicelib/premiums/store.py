@@ -48,7 +48,7 @@ from chalicelib.premiums.ports import (
     StoredPeriod,
 )
 
-RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see services.payments.reconcile_queue_of
+RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see premiums.payments.reconcile_queue_of
 # Refunds the gateway made whose record failed: "refund-0" to "refund-7" of the same index.
 REFUND_QUEUE = "refund"
 LEDGER_HEAD = "ledger-head"  # the write name of a stream's head in a transaction
