@@ -17,9 +17,15 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
 
 
-def main() -> int:
+def main(areas: list[str]) -> int:
+    """All areas, or only those named (`python -m bench cards jobs`)."""
+    chosen = [m for m in MODULES if not areas or m.split(".")[1] in areas]
+    unknown = set(areas) - {m.split(".")[1] for m in MODULES}
+    if unknown:
+        print(f"no such bench area: {', '.join(sorted(unknown))}; areas: {', '.join(m.split('.')[1] for m in MODULES)}")
+        return 2
     rows: list[Row] = []
-    for name in MODULES:
+    for name in chosen:
         rows.extend(importlib.import_module(name).run())
     width = max(len(r.what) for r in rows)
     print(f"{'area':<12} {'what':<{width}} {'value':>12} {'unit':<9} {'target':<10} ok")
@@ -30,4 +36,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
