@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -157,6 +158,31 @@ def _codepoints_of_file(font_file: str) -> frozenset[int]:
     return cached
 
 
+Runs = tuple[tuple[str, str, float], ...]
+
+
+@lru_cache(maxsize=4096)
+def _measure(logical: str, size: int, bold: bool) -> tuple[Runs, float]:
+    """The line cut into runs by font, each with its width, and the total width.
+
+    Memoised per process: labels are the same on every card and a long line is
+    measured at several sizes while it is fitted.
+    """
+    arabic_line = arabic_text.has_arabic(logical)
+    arabic_role = "arabic_bold" if bold else "arabic"
+    latin_role = "latin_bold" if bold else "latin"
+    # Digits and spaces inside an Arabic line come from the Arabic font, so the
+    # line keeps one rhythm; anything a font lacks falls back to the other font.
+    order = [arabic_role, latin_role] if arabic_line else [latin_role, arabic_role]
+    visual = arabic_text.to_visual(logical, _codepoints(arabic_role))
+    fonts = {role: _codepoints(role) for role in order}
+    runs = tuple(
+        (role, chunk, font(role, size).getlength(chunk))
+        for role, chunk in arabic_text.split_by_font(visual, fonts, order)
+    )
+    return runs, sum(width for _role, _chunk, width in runs)
+
+
 class _Card:
     """A canvas that draws bilingual text lines and remembers every run it drew."""
 
@@ -188,13 +214,13 @@ class _Card:
 
     def _fit(
         self, logical: str, size: int, bold: bool, max_width: float | None
-    ) -> tuple[list[tuple[str, str, float]], float, int]:
-        runs, width = self._measure(logical, size, bold)
+    ) -> tuple[Runs, float, int]:
+        runs, width = _measure(logical, size, bold)
         if max_width is None or width <= max_width:
             return runs, width, size
         # Shrink down to 80 % first: a smaller whole name beats a truncated one.
         for smaller in range(size - 1, int(size * 0.8) - 1, -1):
-            runs, width = self._measure(logical, smaller, bold)
+            runs, width = _measure(logical, smaller, bold)
             if width <= max_width:
                 return runs, width, smaller
         size = int(size * 0.8)
@@ -203,7 +229,7 @@ class _Card:
         keep, drop = 0, len(logical)
         while keep < drop:
             middle = (keep + drop + 1) // 2
-            if self._measure(logical[:middle].rstrip() + "…", size, bold)[1] <= max_width:
+            if _measure(logical[:middle].rstrip() + "…", size, bold)[1] <= max_width:
                 keep = middle
             else:
                 drop = middle - 1
@@ -211,23 +237,8 @@ class _Card:
         space = logical.rfind(" ", 0, keep + 1)
         if space >= keep * 0.6:
             keep = space
-        runs, width = self._measure(logical[:keep].rstrip() + "…", size, bold)
+        runs, width = _measure(logical[:keep].rstrip() + "…", size, bold)
         return runs, width, size
-
-    def _measure(self, logical: str, size: int, bold: bool) -> tuple[list[tuple[str, str, float]], float]:
-        arabic_line = arabic_text.has_arabic(logical)
-        arabic_role = "arabic_bold" if bold else "arabic"
-        latin_role = "latin_bold" if bold else "latin"
-        # Digits and spaces inside an Arabic line come from the Arabic font, so the
-        # line keeps one rhythm; anything a font lacks falls back to the other font.
-        order = [arabic_role, latin_role] if arabic_line else [latin_role, arabic_role]
-        visual = arabic_text.to_visual(logical, _codepoints(arabic_role))
-        fonts = {role: _codepoints(role) for role in order}
-        runs = [
-            (role, chunk, font(role, size).getlength(chunk))
-            for role, chunk in arabic_text.split_by_font(visual, fonts, order)
-        ]
-        return runs, sum(width for _role, _chunk, width in runs)
 
     def bilingual(
         self,
@@ -243,8 +254,8 @@ class _Card:
         """English flush left at `left`, Arabic flush right at `right`, sharing the width."""
         gap = 16
         room = right - left - gap
-        en_width = self._measure(text.en, size, bold)[1]
-        ar_width = self._measure(text.ar, size, bold)[1]
+        en_width = _measure(text.en, size, bold)[1]
+        ar_width = _measure(text.ar, size, bold)[1]
         # Each language gets room in proportion to its natural width: a short side
         # lends what it does not need, and when both are long both shrink alike
         # (only past 80 % of the size is anything cut).

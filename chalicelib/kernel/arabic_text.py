@@ -94,8 +94,14 @@ def shape_arabic(text: str, codepoints: frozenset[int]) -> str:
     return str(_reshaper_for(codepoints).reshape(text))  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=4096)
 def to_visual(text: str, codepoints: frozenset[int]) -> str:
-    """The line as basic layout must draw it: shaped, reordered left to right, no marks."""
+    """The line as basic layout must draw it: shaped, reordered left to right, no marks.
+
+    Memoised: a card draws the same labels every time and measures a line at several
+    sizes, and the reshaper re-reads its configuration on every call. The bound keeps
+    a long-lived process from growing with every name it has drawn.
+    """
     # NFC first: names typed as letter + combining mark (e + U+0301, alef + U+0654)
     # become the precomposed letters the fonts and the reshaper know.
     text = unicodedata.normalize("NFC", text)
