@@ -91,8 +91,11 @@ def render_png(content: CardContent, qr_text: str) -> bytes:
     """The card as a PNG of exactly 1012x638 pixels."""
     image, _runs = _draw_card(content, qr_text)
     out = io.BytesIO()
-    # zlib level 6 (the default) is within 3 % of level 9's size here at a sixth of the time.
-    image.save(out, format="PNG", compress_level=6, dpi=(DPI, DPI))
+    # zlib level 3: measured on the sample card, levels 1 to 3 cost the same (the
+    # per-row filter choice Pillow makes dominates) and level 3 is the smallest of
+    # them, 95 KB; level 6 saves 4 % more for half again the encode time (+15 ms),
+    # and level 9 3 % more for five times it. Cards are drawn once and stored.
+    image.save(out, format="PNG", compress_level=3, dpi=(DPI, DPI))
     return out.getvalue()
 
 
