@@ -4,10 +4,18 @@ Validity is always checked where a link, code or password is used; these jobs cl
 mark states people and HR can see (invite_expired, password expired), and send the one
 password reminder. Running a job twice, or two at once, does nothing twice: every action is
 a write conditioned on the state that made the item due.
+
+At a million members an hour's due items run to thousands, so the writes go out `WORKERS` at a
+time (platform/jobs.run_due) and the reminders ten to an SQS request. The conditional writes stay
+one item per request: BatchWriteItem takes no conditions (a batch delete would remove a session a
+refresh had just moved on), and TransactWriteItems is all or nothing (one item changed by the
+person, or by another run, would cancel the other 99 and cost twice the write capacity). Side by
+side single-item writes keep each item's own condition and its own outcome.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -15,20 +23,60 @@ from datetime import datetime
 from chalicelib.accounts.password_policy import REMINDER_BEFORE, password_expires_at
 from chalicelib.accounts.ports import DueStorePort, Job
 from chalicelib.accounts.values import Account
+from chalicelib.logs import log_error
 from chalicelib.platform import messages
-from chalicelib.platform.jobs import JobRun, run_due
+from chalicelib.platform.jobs import WORKERS, JobRun, run_due
 
 __all__ = ["JobRun", "expire_invites", "password_lifecycle", "purge_sessions", "purge_tokens"]
 
 
 def expire_invites(store: DueStorePort, now: datetime, run: JobRun) -> JobRun:
     """Invited accounts whose welcome link died unused become invite_expired (HR can see who never came)."""
-    return run_due(run, lambda shard: store.due_invites(shard, now), lambda key: store.expire_invite(key, now))
+    return run_due(run, lambda shard: store.due_invites(shard, now), lambda key: store.expire_invite(key, now),
+                   workers=WORKERS)
+
+
+# SQS's SendMessageBatch takes ten messages a request.
+SQS_BATCH = 10
+
+
+class _Reminders:
+    """Reminder jobs gathered from the job's threads and queued ten to a request.
+
+    A reminder is queued after its conditional write, as before; only up to nine wait for company,
+    and the run sends what is left before it ends (also when it stops early), well inside its margin.
+    """
+
+    def __init__(self, enqueue: Callable[[list[Job]], object], run: JobRun) -> None:
+        self._enqueue, self._run = enqueue, run
+        self._jobs: list[Job] = []
+        self._lock = threading.Lock()
+
+    def add(self, job: Job) -> None:
+        with self._lock:
+            self._jobs.append(job)
+            full = len(self._jobs) >= SQS_BATCH
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            jobs, self._jobs = self._jobs, []
+        if not jobs:
+            return
+        try:
+            self._enqueue(jobs)
+        except Exception:
+            # Their writes are done and will not be repeated: say how many reminders never left.
+            log_error("job_messages_not_queued", job=self._run.name, messages=len(jobs))
+            with self._lock:
+                self._run.count("reminders_not_queued", len(jobs))
 
 
 def password_lifecycle(store: DueStorePort, now: datetime, run: JobRun, *, max_age_days: int, temporary_days: int,
                        enqueue: Callable[[list[Job]], object]) -> JobRun:
     """Temporary passwords die after 7 days; a permanent one gets one reminder 7 days ahead, then expires."""
+    reminders = _Reminders(enqueue, run)
 
     def act(account: Account) -> bool:
         kind, set_at = account.password_kind, account.password_set_at
@@ -51,17 +99,22 @@ def password_lifecycle(store: DueStorePort, now: datetime, run: JobRun, *, max_a
         message = messages.password_expiry_reminder(account.email, account.language, days) if account.email \
             else None
         if message is not None:
-            enqueue([{"kind": "message", "message": asdict(message)}])
+            reminders.add({"kind": "message", "message": asdict(message)})
         return True
 
-    return run_due(run, lambda shard: store.due_passwords(shard, now), act)
+    try:
+        return run_due(run, lambda shard: store.due_passwords(shard, now), act, workers=WORKERS)
+    finally:
+        reminders.flush()
 
 
 def purge_tokens(store: DueStorePort, now: datetime, run: JobRun) -> JobRun:
     """Codes, challenges, registrations and links past their life are deleted (TTL may lag for days)."""
-    return run_due(run, lambda shard: store.due_tokens(shard, now), lambda key: store.delete_due_token(key, now))
+    return run_due(run, lambda shard: store.due_tokens(shard, now), lambda key: store.delete_due_token(key, now),
+                   workers=WORKERS)
 
 
 def purge_sessions(store: DueStorePort, now: datetime, run: JobRun) -> JobRun:
     """Sessions unused past their sliding or absolute lifetime are deleted."""
-    return run_due(run, lambda shard: store.due_sessions(shard, now), lambda key: store.delete_due_session(key, now))
+    return run_due(run, lambda shard: store.due_sessions(shard, now), lambda key: store.delete_due_session(key, now),
+                   workers=WORKERS)

@@ -11,25 +11,39 @@ from chalicelib.logs import log_event
 from chalicelib.platform.jobs import JobRun
 from chalicelib.platform.middleware import event_log
 
-# Stop with this much of the function's time left: the item in hand finishes, the rest stays due.
-MARGIN_MS = 15_000
+# Stop with a tenth of the function's time left, and never less than 10 s: the writes in flight
+# finish (a DynamoDB call may take up to 3 tries of a 10 s read timeout in the worst case, usually
+# ms), queued messages go out, the summary line is written, and the rest stays due. A fraction
+# grows with the timeout a job is given: 30 s of 300, 90 s of 900.
+MARGIN_FRACTION = 0.1
+MIN_MARGIN_MS = 10_000
 
 
-def out_of_time(event: Any, margin_ms: int = MARGIN_MS) -> Callable[[], bool]:
-    """Whether the invocation is within `margin_ms` of its limit (never, outside Lambda)."""
+def margin_for(limit_ms: int) -> int:
+    """The margin of an invocation that has `limit_ms` in all."""
+    return max(MIN_MARGIN_MS, int(limit_ms * MARGIN_FRACTION))
+
+
+def out_of_time(event: Any, margin_ms: int | None = None) -> Callable[[], bool]:
+    """Whether the invocation is within its margin of its limit (never, outside Lambda).
+
+    Without `margin_ms` the margin is `margin_for` the time left when the run starts, which is the
+    function's timeout less its start-up: the schedule needs no copy of the declared timeout.
+    """
     context = getattr(event, "context", None)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return lambda: False
-    return lambda: remaining() < margin_ms
+    margin = margin_ms if margin_ms is not None else margin_for(int(remaining()))
+    return lambda: remaining() < margin
 
 
 Work = Callable[[JobRun], dict[str, Any] | None]
 
 
-def scheduled(blueprint: Blueprint, expression: Any, *, margin_ms: int = MARGIN_MS
+def scheduled(blueprint: Blueprint, expression: Any, *, margin_ms: int | None = None
               ) -> Callable[[Work], Callable[[Any], dict[str, Any]]]:
-    """Register `work(run)` as the scheduled function named after it.
+    """Register `work(run)` as the scheduled function named after it (`margin_ms`: a fixed margin instead).
 
     The function answers what `work` returns (a job's own outcome counts) or else the run's summary.
     """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -165,12 +167,14 @@ def test_two_runs_at_once_do_nothing_twice(clock, client, many_invites):
 
     clock.shift(timedelta(days=15))
     second_summary = {}
+    first_write = threading.Lock()  # this run's writes go out side by side: the first one lets the other run in
 
     class RacingStore(DueStore):
         def expire_invite(self, record, at):
-            if not second_summary:
-                # The other run does everything between this run's read and its first write.
-                second_summary.update(expire_invites(DueStore(), at, JobRun("b", lambda: False)).summary())
+            with first_write:
+                if not second_summary:
+                    # The other run does everything between this run's read and its first write.
+                    second_summary.update(expire_invites(DueStore(), at, JobRun("b", lambda: False)).summary())
             return super().expire_invite(record, at)
 
     first = expire_invites(RacingStore(page_size=2), now(), JobRun("a", out_of_time=lambda: False))
@@ -222,3 +226,77 @@ def test_operations_can_list_who_never_activated(clock, client, invite, capsys):
     assert lines[0] == "expired_at,email,name"
     assert sorted(line.split(",")[1] for line in lines[1:]) == ["early@acme.example", "late@acme.example"]
     assert run(client, "expire_invites")["due"] == 0  # listed, never re-read by the job
+
+
+def test_reminders_go_out_ten_to_a_queue_request_and_the_rest_when_the_run_ends():
+    from chalicelib.accounts.expiry import JobRun, password_lifecycle
+    from tests.accounts.fakes import FakeAccountStore
+    from tests.contract.test_account_store_contract import NOW, account, shard_of
+
+    store = FakeAccountStore()
+    set_at = NOW - timedelta(days=84)  # 6 days before its 90
+    for n in range(23):
+        store.create_account(account(f"acc{n}", password_set_at=set_at, password_shard=shard_of(f"acc{n}"),
+                                     password_due_at=NOW - timedelta(hours=1)), {"email": f"acc{n}@example.com"})
+    requests = []
+
+    def lifecycle():
+        return password_lifecycle(store, NOW, JobRun("expire_passwords", lambda: False), max_age_days=90,
+                                  temporary_days=7, enqueue=requests.append)
+
+    assert lifecycle().done == 23
+    assert sorted(len(jobs) for jobs in requests) == [3, 10, 10]
+    assert len({job["message"]["to"] for jobs in requests for job in jobs}) == 23
+    assert lifecycle().due == 0 and len(requests) == 3  # one reminder per password
+
+
+def test_a_reminder_batch_that_cannot_be_queued_is_counted_and_logged_not_raised():
+    from chalicelib.accounts.expiry import JobRun, password_lifecycle
+    from tests.accounts.fakes import FakeAccountStore
+    from tests.contract.test_account_store_contract import NOW, account, shard_of
+
+    store = FakeAccountStore()
+    for n in range(3):
+        store.create_account(account(f"acc{n}", password_set_at=NOW - timedelta(days=84),
+                                     password_shard=shard_of(f"acc{n}"), password_due_at=NOW - timedelta(hours=1)),
+                             {"email": f"acc{n}@example.com"})
+
+    def broken_queue(jobs):
+        raise RuntimeError("SQS is down")
+
+    summary = password_lifecycle(store, NOW, JobRun("expire_passwords", lambda: False), max_age_days=90,
+                                 temporary_days=7, enqueue=broken_queue).summary()
+    assert (summary["done"], summary["failed"], summary["reminders_not_queued"]) == (3, 0, 3)
+
+
+def test_two_purges_at_once_delete_each_session_once(client):
+    from datetime import UTC, datetime
+
+    from chalicelib.accounts.expiry import JobRun, purge_sessions
+    from chalicelib.accounts.models import SessionRecord
+    from chalicelib.accounts.store import DueStore
+    from chalicelib.platform.jobs import shard_of
+
+    now = datetime.now(UTC)
+    past = now - timedelta(minutes=1)
+    with SessionRecord.batch_write() as batch:
+        for n in range(60):
+            key = f"s{n:03d}"
+            batch.save(SessionRecord(key, account_id="a", created_at=now.isoformat(), device_id="d", device_name="d",
+                                     refresh_hash="h", last_used_at=past, idle_expires_at=past,
+                                     absolute_expires_at=now + timedelta(days=90), expires_ttl=past,
+                                     due_shard=shard_of(key), due_at=past))
+    atomic = threading.Lock()
+
+    class AtomicStore(DueStore):
+        # DynamoDB checks a condition and writes as one step; moto in-process does not under threads.
+        def delete_due_session(self, session, at):
+            with atomic:
+                return super().delete_due_session(session, at)
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda name: purge_sessions(AtomicStore(page_size=5), now, JobRun(name, lambda: False)),
+                             ["a", "b"]))
+    assert sum(run.done for run in runs) == 60  # each delete is conditional: one run wins each session
+    assert all(run.done + run.skipped == run.due and run.failed == 0 for run in runs)
+    assert list(SessionRecord.scan()) == []
