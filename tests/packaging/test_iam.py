@@ -178,6 +178,16 @@ def test_every_deployed_function_has_its_own_committed_policy_file(stage):
     assert all(set(_listed(s["Action"])) <= TELEMETRY for s in fallback["Statement"])
 
 
+def test_the_api_function_gets_the_memory_its_logins_were_sized_for():
+    from chalicelib.platform.functions import API_MEMORY_MB
+
+    # The API function has no limits of its own in config.json: the app default is its memory.
+    assert CONFIG["lambda_memory_size"] == API_MEMORY_MB
+    for stage in STAGES:
+        assert "lambda_memory_size" not in CONFIG["stages"][stage]
+        assert "lambda_memory_size" not in CONFIG["stages"][stage]["lambda_functions"]["api_handler"]
+
+
 def test_a_cached_token_is_accepted_at_most_fifteen_minutes_after_it_was_issued():
     from app import app
     from chalicelib.settings import get_settings
