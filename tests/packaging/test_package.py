@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -16,7 +17,7 @@ import pytest
 
 from devstack import gen_resources
 from devstack.provision import Resolver
-from devstack.slim_package import SERVICES_USED, slim
+from devstack.slim_package import SERVICES_USED, pyc_name, slim
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -65,14 +66,19 @@ def host_package(package, tmp_path_factory):
     """
     if HOST_ARCHITECTURE == ARCHITECTURE:
         return package
-    project = tmp_path_factory.mktemp("host-project")
+    project = copy_project(tmp_path_factory.mktemp("host-project"), HOST_ARCHITECTURE)
+    return chalice_package(project, tmp_path_factory.mktemp("host-build"))
+
+
+def copy_project(project: Path, architecture: str) -> Path:
+    """What chalice packages, copied (fresh mtimes, no __pycache__), for the given architecture."""
     for name in ("app.py", "requirements.txt", "resources.json"):
         shutil.copy2(ROOT / name, project / name)
     shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / ".chalice", project / ".chalice", ignore=shutil.ignore_patterns("deployments", "venv"))
-    config = dict(CONFIG, lambda_architecture=HOST_ARCHITECTURE)
+    config = dict(CONFIG, lambda_architecture=architecture)
     (project / ".chalice" / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    return chalice_package(project, tmp_path_factory.mktemp("host-build"))
+    return project
 
 
 def elf_machines(zip_path: Path) -> dict[str, int]:
@@ -250,8 +256,39 @@ def test_the_slimmed_zip_imports_the_app_and_builds_every_client_it_uses(host_pa
     assert (package / "deployment.zip").stat().st_size < 30 * 1024 * 1024
 
 
-def test_the_zip_carries_no_stray_bytecode_from_the_working_tree(package):
-    # The suite imports chalicelib before it packages, so the working tree has __pycache__ folders.
+def test_every_module_of_the_app_and_its_dependencies_ships_its_bytecode_and_no_other(package):
+    # Lambda can't write __pycache__ into /var/task: without these, each cold start compiles what it imports.
+    # The suite imports chalicelib before it packages, so the working tree has __pycache__ folders of its own:
+    # every .pyc in the zip is the one compiled at packaging for a .py beside it, none is copied from there.
     with zipfile.ZipFile(package / "deployment.zip") as zf:
-        stray = [n for n in zf.namelist() if "__pycache__" in n.split("/") or n.endswith(".pyc")]
-    assert stray == []
+        names = zf.namelist()
+        sources = {n: zf.read(n) for n in names if n.endswith(".py")}
+        compiled = {n: zf.read(n) for n in names if n.endswith(".pyc")}
+    assert pyc_name("app.py") == "__pycache__/app.cpython-313.pyc"
+    assert pyc_name("chalicelib/accounts/api.py") == "chalicelib/accounts/__pycache__/api.cpython-313.pyc"
+    assert len(sources) > 500
+    assert [n for n in sources if pyc_name(n) not in compiled] == []
+    assert set(compiled) == {pyc_name(n) for n in sources}
+    for name, source in sources.items():
+        pyc = compiled[pyc_name(name)]
+        assert pyc[:4] == importlib.util.MAGIC_NUMBER, name  # this Python's (3.13, the runtime's) bytecode
+        # Hash-based and unchecked (flags 0b01): no mtime inside, the runtime loads it without reading the source.
+        assert int.from_bytes(pyc[4:8], "little") == 0b01, name
+        assert pyc[8:16] == importlib.util.source_hash(source), name
+
+
+def test_two_packagings_of_one_commit_are_byte_identical(tmp_path_factory):
+    # One snapshot of the project, copied again (other mtimes, another directory order), each packaged
+    # in a folder of its own: the same bytes.
+    project = copy_project(tmp_path_factory.mktemp("project"), ARCHITECTURE)
+    copy = tmp_path_factory.mktemp("copy") / "project"
+    shutil.copytree(project, copy)
+    first, again = (chalice_package(p, tmp_path_factory.mktemp("build")) / "deployment.zip" for p in (project, copy))
+    with zipfile.ZipFile(first) as one, zipfile.ZipFile(again) as other:
+        assert one.namelist() == other.namelist()
+        assert [n for n in one.namelist() if one.read(n) != other.read(n)] == []
+    assert first.read_bytes() == again.read_bytes()
+    with zipfile.ZipFile(first) as zf:
+        infos = zf.infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
