@@ -8,7 +8,8 @@ import sys
 from bench.rows import Row
 
 # Each module has run() -> list[Row]; later areas add their module here.
-MODULES = ["bench.foundation", "bench.auth", "bench.enrolment", "bench.jobs", "bench.cards", "bench.premiums"]
+MODULES = ["bench.foundation", "bench.cold_start", "bench.auth", "bench.enrolment", "bench.jobs", "bench.cards",
+           "bench.premiums"]
 
 
 def fmt(value: float, unit: str) -> str:
