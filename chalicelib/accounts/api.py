@@ -1,4 +1,9 @@
-"""The built-in authorizer and the /v1/auth and /v1/me routes."""
+"""The built-in authorizer and the /v1/auth and /v1/me routes.
+
+The authorizer is a Lambda of its own whose handler lives here, and the API handler answers a
+login first after a cold start: each view imports its use cases when it runs, so loading this
+module (the authorizer's cold start, and the app's) costs none of them.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,6 @@ from typing import Any
 
 from chalice import AuthResponse, Blueprint, Response
 
-from chalicelib.accounts import passwords, registration, sessions
-from chalicelib.accounts.credentials import password_expiry
 from chalicelib.accounts.errors import AccessTokenRejected
 from chalicelib.accounts.wiring import auth_deps, verify_access_token
 from chalicelib.errors import FieldErrors, NotFound
@@ -59,6 +62,7 @@ def _device(body: dict[str, Any]) -> tuple[str, str]:
 
 @auth.route("/v1/auth/register", methods=["POST"])
 def register() -> Response:
+    from chalicelib.accounts import registration
     request = auth.current_request
     source = ((request.context or {}).get("identity") or {}).get("sourceIp")
     return json_response(registration.start_registration(auth_deps(), json_body(request), source), 201)
@@ -66,6 +70,7 @@ def register() -> Response:
 
 @auth.route("/v1/auth/register/verify", methods=["POST"])
 def register_verify() -> Response:
+    from chalicelib.accounts import registration
     body = json_body(auth.current_request)
     _required(body, "registration_id", "code")
     return json_response(registration.verify_registration(auth_deps(), body["registration_id"], body["code"]), 201)
@@ -73,6 +78,7 @@ def register_verify() -> Response:
 
 @auth.route("/v1/auth/register/resend", methods=["POST"])
 def register_resend() -> Response:
+    from chalicelib.accounts import registration
     body = json_body(auth.current_request)
     _required(body, "registration_id")
     return json_response(registration.resend_code(auth_deps(), body["registration_id"]))
@@ -80,6 +86,7 @@ def register_resend() -> Response:
 
 @auth.route("/v1/auth/login", methods=["POST"])
 def login() -> Response:
+    from chalicelib.accounts import sessions
     body = json_body(auth.current_request)
     _required(body, "username", "password")
     result = sessions.login(auth_deps(), body["username"], body["password"], *_device(body))
@@ -88,6 +95,7 @@ def login() -> Response:
 
 @auth.route("/v1/auth/challenge", methods=["POST"])
 def challenge() -> Response:
+    from chalicelib.accounts import sessions
     body = json_body(auth.current_request)
     _required(body, "challenge_token", "new_password")
     device_id, device_name = _device(body)
@@ -98,6 +106,7 @@ def challenge() -> Response:
 
 @auth.route("/v1/auth/refresh", methods=["POST"])
 def refresh() -> Response:
+    from chalicelib.accounts import sessions
     body = json_body(auth.current_request)
     _required(body, "refresh_token")
     return json_response(sessions.refresh(auth_deps(), body["refresh_token"]).body())
@@ -105,6 +114,7 @@ def refresh() -> Response:
 
 @auth.route("/v1/auth/logout", methods=["POST"], authorizer=jwt_authorizer)
 def logout() -> Response:
+    from chalicelib.accounts import sessions
     who = caller()
     sessions.logout(auth_deps(), who["account_id"], who["session_id"])
     return Response(body="", status_code=204)
@@ -112,24 +122,28 @@ def logout() -> Response:
 
 @auth.route("/v1/auth/sessions", methods=["GET"], authorizer=jwt_authorizer)
 def list_sessions() -> Response:
+    from chalicelib.accounts import sessions
     who = caller()
     return json_response({"sessions": sessions.list_sessions(auth_deps(), who["account_id"], who["session_id"])})
 
 
 @auth.route("/v1/auth/sessions/{session_id}", methods=["DELETE"], authorizer=jwt_authorizer)
 def revoke_session(session_id: str) -> Response:
+    from chalicelib.accounts import sessions
     sessions.revoke_session(auth_deps(), caller()["account_id"], session_id)
     return Response(body="", status_code=204)
 
 
 @auth.route("/v1/auth/sessions", methods=["DELETE"], authorizer=jwt_authorizer)
 def revoke_all_sessions() -> Response:
+    from chalicelib.accounts import sessions
     sessions.revoke_all_sessions(auth_deps(), caller()["account_id"])
     return Response(body="", status_code=204)
 
 
 @auth.route("/v1/auth/password/forgot", methods=["POST"])
 def forgot_password() -> Response:
+    from chalicelib.accounts import passwords
     body = json_body(auth.current_request)
     passwords.forgot_password(auth_deps(), body.get("username") or body.get("email"))
     # The same answer whether or not the account exists.
@@ -138,6 +152,7 @@ def forgot_password() -> Response:
 
 @auth.route("/v1/auth/password/reset", methods=["POST"])
 def reset_password() -> Response:
+    from chalicelib.accounts import passwords
     body = json_body(auth.current_request)
     _required(body, "token", "new_password")
     passwords.reset_password(auth_deps(), body["token"], body["new_password"])
@@ -146,6 +161,7 @@ def reset_password() -> Response:
 
 @auth.route("/v1/auth/password/change", methods=["POST"], authorizer=jwt_authorizer)
 def change_password() -> Response:
+    from chalicelib.accounts import passwords
     body = json_body(auth.current_request)
     _required(body, "current_password", "new_password")
     who = caller()
@@ -156,6 +172,7 @@ def change_password() -> Response:
 
 @auth.route("/v1/me", methods=["GET"], authorizer=jwt_authorizer)
 def me() -> Response:
+    from chalicelib.accounts.credentials import password_expiry
     deps = auth_deps()
     account = deps.store.account(caller()["account_id"])
     if account is None:

@@ -1,4 +1,8 @@
-"""The /v1/cards routes (signed in) and the providers' /v1/verify routes (public)."""
+"""The /v1/cards routes (signed in) and the providers' /v1/verify routes (public).
+
+Each view imports its use cases and wiring when it runs: the API handler's cold start (a login)
+loads none of them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,6 @@ from collections.abc import Mapping
 from chalice import Response
 
 from chalicelib.accounts import caller, jwt_authorizer
-from chalicelib.cards import use_cases as cards
-from chalicelib.cards.wiring import card_deps
 from chalicelib.platform.http import ApiBlueprint, json_body, json_response
 
 cards_api = ApiBlueprint(__name__)
@@ -16,12 +18,16 @@ cards_api = ApiBlueprint(__name__)
 
 @cards_api.route("/v1/cards", methods=["GET"], authorizer=jwt_authorizer)
 def list_cards() -> Response:
+    from chalicelib.cards import use_cases as cards
+    from chalicelib.cards.wiring import card_deps
     return json_response({"cards": cards.list_cards(card_deps(), caller()["account_id"])},
                          headers={"Cache-Control": "private, no-store"})
 
 
 @cards_api.route("/v1/cards/{member_id}", methods=["GET"], authorizer=jwt_authorizer)
 def get_card(member_id: str) -> Response:
+    from chalicelib.cards import use_cases as cards
+    from chalicelib.cards.wiring import card_deps
     query: Mapping[str, str] = cards_api.current_request.query_params or {}
     body = cards.card_url(card_deps(), caller()["account_id"], member_id, query.get("format"))
     # The URL is a bearer credential for 5 minutes: no cache may keep it.
@@ -32,6 +38,8 @@ def get_card(member_id: str) -> Response:
 # talks about the person on a genuine card, to whoever holds that card (see cards/use_cases.py).
 @cards_api.route("/v1/verify", methods=["POST"])
 def verify() -> Response:
+    from chalicelib.cards import use_cases as cards
+    from chalicelib.cards.wiring import card_deps
     body = json_body(cards_api.current_request)
     return json_response(cards.verify_card(card_deps(), body.get("payload")),
                          headers={"Cache-Control": "no-store"})
@@ -39,5 +47,7 @@ def verify() -> Response:
 
 @cards_api.route("/v1/verify/keys", methods=["GET"])
 def verify_keys() -> Response:
+    from chalicelib.cards import use_cases as cards
+    from chalicelib.cards.wiring import card_deps
     # Five minutes, like the key ring's own cache: a rotated key reaches verifiers within that.
     return json_response(cards.verification_keys(card_deps()), headers={"Cache-Control": "public, max-age=300"})

@@ -1,4 +1,8 @@
-"""Residence premiums over HTTP: categories, quotes, applications, payments, the gateway callback, policies."""
+"""Residence premiums over HTTP: categories, quotes, applications, payments, the gateway callback, policies.
+
+Each view imports its use cases and wiring when it runs: the API handler's cold start (a login)
+loads none of them.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,6 @@ from chalice.app import Request
 
 from chalicelib.accounts import caller, jwt_authorizer
 from chalicelib.platform.http import ApiBlueprint, json_body, json_response, language_of, text_fields
-from chalicelib.premiums import applications as premiums
-from chalicelib.premiums import payments, refunds
-from chalicelib.premiums.wiring import premium_deps
 
 premiums_api = ApiBlueprint(__name__)
 
@@ -41,40 +42,54 @@ def _application_body() -> dict[str, Any]:
 
 @premiums_api.route("/v1/premiums/categories", methods=["GET"])
 def list_categories() -> Response:
+    from chalicelib.premiums import applications as premiums
+    from chalicelib.premiums.wiring import premium_deps
     body = premiums.categories(premium_deps(), _query())
     return json_response(body, headers={"Cache-Control": "public, max-age=300"})
 
 
 @premiums_api.route("/v1/premiums/quote", methods=["GET"])
 def get_quote() -> Response:
+    from chalicelib.premiums import applications as premiums
+    from chalicelib.premiums.wiring import premium_deps
     return json_response(premiums.quote_premium(premium_deps(), _query()))
 
 
 @premiums_api.route("/v1/applications", methods=["POST"], authorizer=jwt_authorizer)
 def create_application() -> Response:
+    from chalicelib.premiums import applications as premiums
+    from chalicelib.premiums.wiring import premium_deps
     body = _application_body()
     return json_response(premiums.create_application(premium_deps(), _account(), body), 201)
 
 
 @premiums_api.route("/v1/applications/{application_id}", methods=["GET"], authorizer=jwt_authorizer)
 def get_application(application_id: str) -> Response:
+    from chalicelib.premiums import applications as premiums
+    from chalicelib.premiums.wiring import premium_deps
     return json_response(premiums.get_application(premium_deps(), _account(), application_id))
 
 
 @premiums_api.route("/v1/applications/{application_id}", methods=["PUT"], authorizer=jwt_authorizer)
 def change_application(application_id: str) -> Response:
+    from chalicelib.premiums import applications as premiums
+    from chalicelib.premiums.wiring import premium_deps
     body = _application_body()
     return json_response(premiums.change_application(premium_deps(), _account(), application_id, body))
 
 
 @premiums_api.route("/v1/applications/{application_id}/confirm", methods=["POST"], authorizer=jwt_authorizer)
 def confirm_application(application_id: str) -> Response:
+    from chalicelib.premiums import applications as premiums
+    from chalicelib.premiums.wiring import premium_deps
     body = json_body(_request())
     return json_response(premiums.confirm_application(premium_deps(), _account(), application_id, body))
 
 
 @premiums_api.route("/v1/applications/{application_id}/pay", methods=["POST"], authorizer=jwt_authorizer)
 def pay_application(application_id: str) -> Response:
+    from chalicelib.premiums import payments
+    from chalicelib.premiums.wiring import premium_deps
     request = _request()
     view, created = payments.start_payment(
         premium_deps(), account_id=_account(), application_id=application_id,
@@ -85,6 +100,8 @@ def pay_application(application_id: str) -> Response:
 
 @premiums_api.route("/v1/payments/callback", methods=["POST"], content_types=CALLBACK_TYPES)
 def payment_callback() -> Response:
+    from chalicelib.premiums import payments
+    from chalicelib.premiums.wiring import premium_deps
     request = _request()
     raw = request.raw_body or b""  # bytes at runtime; Chalice's annotation also allows str
     body = raw.encode("utf-8") if isinstance(raw, str) else raw
@@ -94,20 +111,28 @@ def payment_callback() -> Response:
 
 @premiums_api.route("/v1/payments", methods=["GET"], authorizer=jwt_authorizer)
 def list_payments() -> Response:
+    from chalicelib.premiums import payments
+    from chalicelib.premiums.wiring import premium_deps
     return json_response({"payments": payments.list_payments(premium_deps(), _account())})
 
 
 @premiums_api.route("/v1/payments/{payment_id}", methods=["GET"], authorizer=jwt_authorizer)
 def get_payment(payment_id: str) -> Response:
+    from chalicelib.premiums import payments
+    from chalicelib.premiums.wiring import premium_deps
     return json_response(payments.get_payment(premium_deps(), _account(), payment_id))
 
 
 @premiums_api.route("/v1/payments/{payment_id}/refund", methods=["POST"], authorizer=jwt_authorizer)
 def refund_payment(payment_id: str) -> Response:
+    from chalicelib.premiums import refunds
+    from chalicelib.premiums.wiring import premium_deps
     view, status = refunds.request_refund(premium_deps(), _account(), payment_id, json_body(_request()))
     return json_response(view, status)
 
 
 @premiums_api.route("/v1/policies", methods=["GET"], authorizer=jwt_authorizer)
 def list_policies() -> Response:
+    from chalicelib.premiums import payments
+    from chalicelib.premiums.wiring import premium_deps
     return json_response({"policies": payments.list_policies(premium_deps(), _account())})
