@@ -1,0 +1,30 @@
+"""The card's QR code is the symbol a standard encoder makes, and a card draws the same twice."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import segno
+from PIL import Image, ImageChops
+
+from chalicelib.cards import render as card_render
+from chalicelib.cards.payload import sign_payload
+
+
+# Lengths reaching versions 1 to 18 and all eight masks: small symbols, those with
+# version information (7 and up) and the card's own payload sizes (11-13).
+@pytest.mark.parametrize("length", [5, 30, 60, 100, 140, 200, 260, 330, 400, 480, 560])
+def test_the_qr_is_module_for_module_the_symbol_segno_makes(length):
+    for text in ("EC1:" + "K4Q$-./ :9" * 60, "mixed Case text, with bytes ü" * 30):
+        payload = text[:length]
+        expected = segno.make(payload, error=card_render.QR_ERROR_LEVEL, micro=False)
+        assert card_render.qr_matrix(payload) == tuple(bytes(row) for row in expected.matrix)
+
+
+def test_the_same_card_draws_the_same_pixels_every_time(keypair, group_card, claims_for):
+    card = group_card()
+    qr_text = sign_payload(claims_for(card), keypair.private_key_pem, keypair.kid)
+    first, second = (card_render.render_png(card, qr_text) for _ in range(2))
+    with Image.open(io.BytesIO(first)) as a, Image.open(io.BytesIO(second)) as b:
+        assert ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox() is None
