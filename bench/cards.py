@@ -1,4 +1,9 @@
-"""E-card drawing: time to draw a PNG and a PDF card, the first card of a new process, PNG size."""
+"""E-card drawing: time to draw a PNG and a PDF card, also with a core busy, the first card of a new process, PNG size.
+
+Each timed draw is of a card this process has not drawn yet (its own name, member id
+and signed QR), as a Lambda drawing one member after another does: what the renderer
+keeps per process (fonts, the shaped labels) helps, a repeat of the same card does not.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,8 @@ from chalicelib.kernel.relationship import Relationship
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 9
-TARGET_MS = 150
+Draw = Callable[[CardContent, str], bytes]
+TARGET_MS = 100
 
 _COLD_FIRST_CARD = (
     "import time\n"
@@ -31,13 +37,28 @@ _COLD_FIRST_CARD = (
 )
 
 
-def sample_card() -> CardContent:
-    """A dependent's card with long bilingual names, the heavier case to draw."""
+# Four-part names in both languages, as long as the card usually meets.
+NAMES = (
+    Text("Mohammed Abdullah Fahad Al-Mutairi", "محمد عبدالله فهد المطيري"),
+    Text("Fatima Khalid Saad Al-Ajmi", "فاطمة خالد سعد العجمي"),
+    Text("Yousef Ahmad Nasser Al-Enezi", "يوسف أحمد ناصر العنزي"),
+    Text("Noura Hamad Mubarak Al-Hajri", "نورة حمد مبارك الهاجري"),
+    Text("Abdulaziz Saleh Faisal Al-Rashidi", "عبدالعزيز صالح فيصل الرشيدي"),
+    Text("Maryam Jassim Ali Al-Kandari", "مريم جاسم علي الكندري"),
+    Text("Hussain Abbas Mahdi Al-Shammari", "حسين عباس مهدي الشمري"),
+    Text("Dana Waleed Bader Al-Azmi", "دانة وليد بدر العازمي"),
+    Text("Omar Talal Mishari Al-Dosari", "عمر طلال مشاري الدوسري"),
+    Text("Sara Nawaf Hamoud Al-Otaibi", "سارة نواف حمود العتيبي"),
+)
+
+
+def sample_card(number: int = 0) -> CardContent:
+    """A dependent's card with long bilingual names, the heavier case to draw; `number` picks the person."""
     born = date(2013, 2, 11)
     return CardContent(
         insurer=Text("Gulf Mutual Health", "الخليج للتأمين الصحي"),
-        member_id="GP-ACME-2026-0042-03",
-        name=Text("Mohammed Abdullah Fahad Al-Mutairi", "محمد عبدالله فهد المطيري"),
+        member_id=f"GP-ACME-2026-{42 + number:04d}-03",
+        name=NAMES[number % len(NAMES)],
         date_of_birth=born,
         cover=GroupCover("GP-ACME-2026", Text("Acme Logistics Co. W.L.L.", "شركة أكمي للخدمات اللوجستية")),
         plan=Text("Gold", "الذهبية"),
@@ -59,13 +80,25 @@ def sample_qr_text(content: CardContent) -> str:
     return sign_payload(claims, keypair.private_key_pem, keypair.kid)
 
 
-def _median_ms(draw: Callable[[], bytes]) -> float:
+def _median_ms(draw: Draw, cards: list[tuple[CardContent, str]]) -> float:
+    """Median wall time of drawing each card once."""
     times = []
-    for _ in range(RUNS):
+    for content, qr_text in cards:
         start = time.perf_counter()
-        draw()
+        draw(content, qr_text)
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
+
+
+def _median_ms_with_a_core_busy(draw: Draw, cards: list[tuple[CardContent, str]]) -> float:
+    """The same while another process spins on a core: a card drawn on a busy machine."""
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)  # let it start spinning
+        return _median_ms(draw, cards)
+    finally:
+        burner.kill()
+        burner.wait()
 
 
 def _cold_first_card_ms() -> float:
@@ -149,8 +182,10 @@ def run() -> list[Row]:
     qr_text = sample_qr_text(content)
     png = render_png(content, qr_text)  # warm: fonts and libraries loaded once per process
     render_pdf(content, qr_text)
-    png_ms = _median_ms(lambda: render_png(content, qr_text))
-    pdf_ms = _median_ms(lambda: render_pdf(content, qr_text))
+    cards = [(card, sample_qr_text(card)) for card in map(sample_card, range(1, 3 * RUNS + 1))]
+    png_ms = _median_ms(render_png, cards[:RUNS])
+    pdf_ms = _median_ms(render_pdf, cards[RUNS : 2 * RUNS])
+    busy_ms = _median_ms_with_a_core_busy(render_png, cards[2 * RUNS :])
     target = f"< {TARGET_MS}"
     cold_ms = _cold_first_card_ms()
     cached_ms, cached_requests, draws = _cached_card_through_the_api()
@@ -162,6 +197,7 @@ def run() -> list[Row]:
         Row("cards", f"cards drawn for 1 + {RUNS} requests of one card", draws, "cards", "1", draws == 1),
         Row("cards", f"draw a PNG card (median of {RUNS})", png_ms, "ms", target, png_ms < TARGET_MS),
         Row("cards", f"draw a PDF card (median of {RUNS})", pdf_ms, "ms", target, pdf_ms < TARGET_MS),
+        Row("cards", f"draw a PNG card, another process busy on a core (median of {RUNS})", busy_ms, "ms", "", None),
         Row("cards", "first PNG card in a new process (imports, fonts)", cold_ms, "ms", "", None),
         Row("cards", "PNG card size", len(png), "bytes", "", None),
     ]
