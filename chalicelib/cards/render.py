@@ -10,6 +10,7 @@ life of the process: loading them costs more than drawing a card.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -186,6 +187,28 @@ def _measure(logical: str, size: int, bold: bool) -> tuple[Runs, float]:
     return runs, sum(width for _role, _chunk, width in runs)
 
 
+@lru_cache(maxsize=1024)
+def _glyph_mask(role: str, size: int, chunk: str, start_x: float, start_y: float) -> tuple[Image, tuple[int, int]]:
+    """One run of text drawn white on black, with where its top left goes relative to
+    the whole-pixel part of the baseline-left point it is drawn at.
+
+    Rasterising is most of a card's text cost and the labels are the same on every
+    card (in the same places, so at the same sub-pixel starts): kept per process,
+    bounded, so a long-lived process does not grow with every name it draws.
+    """
+    from PIL import Image as PILImage
+    from PIL import ImageDraw as PILImageDraw
+
+    face = font(role, size)
+    left, top, right, bottom = face.getbbox(chunk, anchor="ls")
+    # A margin of 2 pixels round the ink box, and the drawing point moved by whole
+    # pixels only, so the glyphs are rasterised from the same sub-pixel start.
+    shift_x, shift_y = 2 - math.floor(left), 2 - math.floor(top)
+    mask = PILImage.new("L", (math.ceil(right) + shift_x + 2, math.ceil(bottom) + shift_y + 2), 0)
+    PILImageDraw.Draw(mask).text((shift_x + start_x, shift_y + start_y), chunk, font=face, fill=255, anchor="ls")
+    return mask, (-shift_x, -shift_y)
+
+
 class _Card:
     """A canvas that draws bilingual text lines and remembers every run it drew."""
 
@@ -210,7 +233,12 @@ class _Card:
         runs, width, size = self._fit(logical, size, bold, max_width)
         left = {"left": x, "right": x - width, "center": x - width / 2}[align]
         for role, chunk, chunk_width in runs:
-            self.draw.text((left, baseline), chunk, font=font(role, size), fill=fill, anchor="ls")
+            # The run's glyphs as a mask (drawn once per process for the same text,
+            # size and sub-pixel start), laid on the card in the fill colour: the same
+            # pixels ImageDraw.text gives, as both blend the ink through the mask.
+            mask, (mask_left, mask_top) = _glyph_mask(role, size, chunk, math.modf(left)[0], math.modf(baseline)[0])
+            x0, y0 = int(left) + mask_left, int(baseline) + mask_top
+            self.image.paste(fill, (x0, y0, x0 + mask.width, y0 + mask.height), mask)
             self.runs.append(TextRun(FONT_FILES[role], chunk))
             left += chunk_width
         return width
