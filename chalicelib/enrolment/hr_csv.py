@@ -42,6 +42,12 @@ so the rest of the file stops with `HrFileError`. An oversized cell is cut and n
 
 Row numbers are spreadsheet row numbers (the header is row 1; a quoted line break does not
 start a new row), which is what HR sees when opening the file in Excel.
+
+Resuming: between two rows, `HrCsv.position()` says where the next unread row starts (its byte
+offset, counted from the text handed on, which re-encodes to the bytes read) and what reading
+decided so far (encoding, delimiter, header, row number, the Windows-1256 judge's counts).
+`resume_hr_csv` reads on from there over a stream that starts at that byte (a ranged GET), so a
+file too big for one invocation is read in several, each row once.
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from chalicelib.enrolment.ports import ByteStream
 from chalicelib.enrolment.rules import (
@@ -201,7 +208,7 @@ def normalize_header(name: str) -> str:
 class _Decoder:
     """Turns the byte stream into text chunks, choosing the encoding by the rule above."""
 
-    def __init__(self, stream: ByteStream, chunk_size: int) -> None:
+    def __init__(self, stream: ByteStream, chunk_size: int, *, resumed: Mapping[str, Any] | None = None) -> None:
         self._stream = stream
         self._chunk_size = chunk_size
         self._eof = False
@@ -209,7 +216,20 @@ class _Decoder:
         # None while everything read so far is ASCII.
         self.encoding: str | None = None
         self.bytes_read = 0
+        self.bom_bytes = 0
         self._judge = _Cp1256Judge()
+        self._resumed = resumed is not None
+        if resumed is not None:
+            # Mid-file: no BOM or signature to look for, the encoding as decided before.
+            self._started = True
+            self.encoding = resumed["encoding"]
+            self._judge.non_ascii, self._judge.suspicious = resumed["judge"]
+
+    def byte_length(self, text: str) -> int:
+        """How many bytes of the file this text was decoded from (valid text re-encodes to them)."""
+        if self.encoding == "cp1256" or text.isascii():
+            return len(text)
+        return len(text.encode("utf-8"))
 
     def _read(self) -> bytes:
         if self._eof:
@@ -225,7 +245,7 @@ class _Decoder:
         return data
 
     def chunks(self) -> Iterator[str]:
-        pending = self._read_start()
+        pending = self._read() if self._resumed else self._read_start()
         while self.encoding is None:
             found = _NON_ASCII.search(pending)
             if found is None:
@@ -240,7 +260,9 @@ class _Decoder:
             window = pending[start : start + _LOOKAHEAD]
             at_end = self._eof and start + _LOOKAHEAD >= len(pending)
             self.encoding = "utf-8" if _looks_utf8(window, at_end=at_end) else "cp1256"
-        decoder = codecs.getincrementaldecoder(self.encoding)()
+        # Resumed after the BOM: the rest of the file is plain UTF-8.
+        decoder = codecs.getincrementaldecoder("utf-8" if self.encoding == "utf-8-sig" and self._resumed
+                                               else self.encoding)()
         while pending:
             held = decoder.getstate()[0]
             try:
@@ -264,6 +286,7 @@ class _Decoder:
             first += self._read()
         if first.startswith(codecs.BOM_UTF8):
             self.encoding = "utf-8-sig"
+            self.bom_bytes = len(codecs.BOM_UTF8)
             return first[len(codecs.BOM_UTF8) :]
         if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise _utf16()
@@ -375,6 +398,13 @@ class _Lines:
         self.record_chars = 0
         self.scanned = 0
         self.handed = 0
+        # Bytes of the file behind the text taken in so far (see `HrCsv.position`).
+        self.bytes_passed = 0
+        self.byte_length: Callable[[str], int] = len
+
+    def skip_to_line_end(self) -> None:
+        """Resumed inside a line too long to read: its rest is skipped as it arrives."""
+        self._skipping = True
 
     def __iter__(self) -> _Lines:
         return self
@@ -458,6 +488,8 @@ class _Lines:
         return False
 
     def _hold(self, piece: str, *, ends_line: bool) -> None:
+        # Every character of the text passes here exactly once.
+        self.bytes_passed += self.byte_length(piece)
         if self._skipping:
             if ends_line:
                 self._skipping = False
@@ -502,10 +534,16 @@ class HrCsv:
     yielded before it stand.
     """
 
-    def __init__(self, stream: ByteStream, *, chunk_size: int = CHUNK_SIZE) -> None:
-        self._decoder = _Decoder(stream, chunk_size)
+    def __init__(self, stream: ByteStream, *, chunk_size: int = CHUNK_SIZE,
+                 resumed: Mapping[str, Any] | None = None) -> None:
+        self._decoder = _Decoder(stream, chunk_size, resumed=resumed)
         self._lines = _Lines(self._decoder.chunks())
+        self._lines.byte_length = self._decoder.byte_length
         self.line = 0
+        self._start = 0
+        if resumed is not None:
+            self._resume(resumed)
+            return
         try:
             # Sniff the delimiter on the first line with text; blank lines before it still count.
             leading: list[str] = []
@@ -531,6 +569,33 @@ class HrCsv:
         self._index, self.unknown_columns = self._read_header(header)
         self._width = len(header)
         self.columns = tuple(self._index)
+
+    def _resume(self, at: Mapping[str, Any]) -> None:
+        self._start = at["offset"]
+        self.line = at["line"]
+        self.delimiter = at["delimiter"]
+        self._index = dict(at["columns"])
+        self._width = at["width"]
+        self.unknown_columns = tuple(at["unknown_columns"])
+        self.columns = tuple(self._index)
+        self._records = csv.reader(self._lines, delimiter=self.delimiter)
+        if at["skipping"]:
+            self._lines.skip_to_line_end()
+
+    def position(self) -> dict[str, Any]:
+        """Where the next unread row starts and what reading decided so far (JSON); valid between rows."""
+        return {
+            "offset": self._start + self._decoder.bom_bytes + self._lines.bytes_passed,
+            "line": self.line,
+            "encoding": self._decoder.encoding,
+            "judge": [self._decoder._judge.non_ascii, self._decoder._judge.suspicious],
+            "delimiter": self.delimiter,
+            "columns": list(self._index.items()),
+            "width": self._width,
+            "unknown_columns": list(self.unknown_columns),
+            # After a line too long to read, the rest of it is still to be skipped.
+            "skipping": self._lines._skipping,
+        }
 
     @property
     def encoding(self) -> str:
@@ -645,3 +710,8 @@ class HrCsv:
 def open_hr_csv(stream: ByteStream, *, chunk_size: int = CHUNK_SIZE) -> HrCsv:
     """Read the header of an HR CSV stream; raises `HrFileError` for a file that can't be enrolled."""
     return HrCsv(stream, chunk_size=chunk_size)
+
+
+def resume_hr_csv(stream: ByteStream, position: Mapping[str, Any], *, chunk_size: int = CHUNK_SIZE) -> HrCsv:
+    """Read on from `position` (an earlier `HrCsv.position()`) over a stream starting at its offset."""
+    return HrCsv(stream, chunk_size=chunk_size, resumed=position)
