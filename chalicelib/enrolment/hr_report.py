@@ -9,6 +9,11 @@ JSON: the run's facts known at the start, then `rows`, then what is only known a
 to a JSON reader and lets the rows stream. CSV: UTF-8 with a BOM (without it Excel reads
 UTF-8 as the local code page and the Arabic turns to mojibake), CRLF, one line per input
 row, file-level problems as lines with outcome `file_error`.
+
+A file enrolled in several invocations has one report: each invocation but the last hands over
+what it wrote as a part (`take_part`), saves `state()` with its checkpoint, and the next one
+goes on with `ReportWriter.resumed(state)`; the report is the parts in order, then the last
+invocation's bodies (the store joins them).
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from chalicelib.enrolment.report_rules import REPORT_VERSION, Outcome, ReportLine, Totals
 from chalicelib.enrolment.rules import FileProblem, RowError
@@ -126,11 +131,13 @@ class ReportWriter:
     _problems: list[FileProblem] = field(default_factory=list, init=False)
     _counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0), init=False)
 
+    resumed_rows: int | None = None  # set by `resumed`: a later part, with no head of its own
+
     def __post_init__(self) -> None:
-        self._json = _TextSpool(self.spool_bytes, self.spool_dir)
-        self._csv = _TextSpool(self.spool_bytes, self.spool_dir)
-        self._cells = csv.writer(self._csv)  # CRLF line ends, as Excel expects
-        self._rows = 0
+        self._new_spools()
+        self._rows = self.resumed_rows or 0
+        if self.resumed_rows is not None:
+            return
         head = {
             "report_version": REPORT_VERSION,
             "file": self.file_name,
@@ -141,6 +148,36 @@ class ReportWriter:
         self._json.write(_to_json(head)[:-1] + ', "rows": [')
         self._csv.write("\ufeff")
         self._write_csv(CSV_HEADER)
+
+    def _new_spools(self) -> None:
+        self._json = _TextSpool(self.spool_bytes, self.spool_dir)
+        self._csv = _TextSpool(self.spool_bytes, self.spool_dir)
+        self._cells = csv.writer(self._csv)  # CRLF line ends, as Excel expects
+
+    @classmethod
+    def resumed(cls, state: Mapping[str, Any], *, spool_bytes: int = SPOOL_BYTES,
+                spool_dir: str | None = None) -> ReportWriter:
+        """Goes on with a report whose earlier parts were handed over (`state()` of the writer before)."""
+        writer = cls(state["file_name"], state["policy_no"], datetime.fromisoformat(state["received_at"]),
+                     spool_bytes=spool_bytes, spool_dir=spool_dir, encoding=state["encoding"],
+                     unknown_columns=tuple(state["unknown_columns"]), resumed_rows=state["rows"])
+        writer._counts = {outcome: state["counts"][outcome.value] for outcome in Outcome}
+        return writer
+
+    def state(self) -> dict[str, Any]:
+        """What `resumed` needs (JSON); only between rows, before any file problem."""
+        if self._problems:
+            raise ValueError("a report with a file problem is finished, not continued")
+        return {"file_name": self.file_name, "policy_no": self.policy_no,
+                "received_at": self.received_at.isoformat(), "encoding": self.encoding,
+                "unknown_columns": list(self.unknown_columns), "rows": self._rows,
+                "counts": {outcome.value: n for outcome, n in self._counts.items()}}
+
+    def take_part(self) -> tuple[BinaryIO, BinaryIO]:
+        """The JSON and CSV written since the last part (rewound; the caller closes them); writing goes on."""
+        part = self._json.done(), self._csv.done()
+        self._new_spools()
+        return part
 
     def _write_csv(self, cells: Iterable[object]) -> None:
         self._cells.writerow([_safe_cell(c) for c in cells])

@@ -217,3 +217,36 @@ def test_no_key_or_policy_folder_lets_a_report_leave_its_policys_report_folder(p
         rest = written[len(folder):]
         assert "/" not in rest.removeprefix("index/") and ".." not in rest and "\\" not in rest
         assert rest.isprintable()
+
+
+def test_a_report_written_in_parts_by_resumed_writers_is_byte_for_byte_the_report_written_in_one_go() -> None:
+    lines = [ReportLine(line=n, employee_no=f"E{n}", relationship="principal", member_id=f"M{n}",
+                        outcome=Outcome.CREATED if n % 3 else Outcome.UNCHANGED) for n in range(2, 40)]
+    lines[5] = ReportLine.rejected(7, {"employee_no": "=E7", "relationship": "spouse"}, [])
+
+    one_go = writer()
+    one_go.encoding, one_go.unknown_columns = "utf-8-sig", ("Department",)
+    for line in lines:
+        one_go.add(line)
+    expected = one_go.finish(finished_at=FINISHED)
+
+    current = writer()
+    current.encoding, current.unknown_columns = "utf-8-sig", ("Department",)
+    json_parts: list[bytes] = []
+    csv_parts: list[bytes] = []
+    for start, stop in ((0, 1), (1, 13), (13, 13), (13, len(lines))):
+        for line in lines[start:stop]:
+            current.add(line)
+        if stop < len(lines):
+            part_json, part_csv = current.take_part()
+            json_parts.append(part_json.read())
+            csv_parts.append(part_csv.read())
+            part_json.close()
+            part_csv.close()
+            current = ReportWriter.resumed(json.loads(json.dumps(current.state())))
+    last = current.finish(finished_at=FINISHED)
+
+    assert b"".join(json_parts) + last.json.read() == expected.json.read()
+    assert b"".join(csv_parts) + last.csv.read() == expected.csv.read()
+    assert last.totals == expected.totals
+    assert last.status == expected.status
