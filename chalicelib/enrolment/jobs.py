@@ -1,4 +1,9 @@
-"""The HR drop: S3 ObjectCreated -> SQS -> this handler (chalice package refuses on_s3_event)."""
+"""The HR drop: S3 ObjectCreated -> SQS -> this handler (chalice package refuses on_s3_event).
+
+A file too big for one invocation is handed over (continuation.py): the invocation that runs out
+of time drops a token under hr/incoming/<POLICY_NO>/_continue/, which S3 queues like a file, and
+the invocation it starts goes on from the checkpoint the token names.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from chalice import Blueprint
@@ -14,6 +19,9 @@ from chalice import Blueprint
 from chalicelib.logs import log_event
 from chalicelib.platform.middleware import event_log
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.enrolment.continuation import Budget
 
 hr_files = Blueprint(__name__)
 
@@ -67,16 +75,53 @@ def upload(dropped: DroppedFile) -> Any:
                      uploaded_at=dropped.event_time, now=enrolment_deps().now())
 
 
-def handle_hr_file(dropped: DroppedFile) -> dict[str, Any]:
-    """Enrol one dropped file; its report lands under hr/reports/<POLICY_NO>/."""
+def invocation_budget(context: Any) -> Budget:
+    """The time this invocation may use: what Lambda says remains, less the hand-over margin."""
+    from chalicelib.enrolment.continuation import Budget
+
+    return Budget(lambda: float(context.get_remaining_time_in_millis()) / 1000.0)
+
+
+def _is_continuation(key: str) -> bool:
+    from chalicelib.enrolment.report_rules import CONTINUE_FOLDER
+
+    parts = key.split("/")
+    return len(parts) == 5 and parts[3] + "/" == CONTINUE_FOLDER
+
+
+def handle_hr_file(dropped: DroppedFile, budget: Budget | None = None) -> dict[str, Any]:
+    """Enrol a dropped file (whole, or until `budget` runs out); its report lands under hr/reports/<POLICY_NO>/."""
+    from chalicelib.enrolment.continuation import start_file
     from chalicelib.enrolment.use_cases import enrol_file
     from chalicelib.enrolment.wiring import enrolment_deps
 
     if not dropped.key.startswith(INCOMING_PREFIX):
         log_event("hr_file_ignored", key=dropped.key)
         return {"key": dropped.key, "outcome": "ignored"}
+    if _is_continuation(dropped.key):
+        return _continue(dropped, budget)
     log_event("hr_file_received", bucket=dropped.bucket, key=dropped.key, size=dropped.size)
-    result = enrol_file(enrolment_deps(), dropped.bucket, dropped.key, dropped.version_id, upload=upload(dropped))
+    if budget is None:
+        result = enrol_file(enrolment_deps(), dropped.bucket, dropped.key, dropped.version_id,
+                            upload=upload(dropped))
+    else:
+        found = start_file(enrolment_deps(), dropped.bucket, dropped.key, dropped.version_id, upload(dropped),
+                           budget)
+        if found is None:
+            return {"key": dropped.key, "outcome": "handed_over"}
+        result = found
+    return {"key": dropped.key, "outcome": result.status, **result.totals}
+
+
+def _continue(dropped: DroppedFile, budget: Budget | None) -> dict[str, Any]:
+    """A token: go on with the run it names (a redelivery finds it gone, or stale)."""
+    from chalicelib.enrolment.continuation import Budget, continue_from_token
+    from chalicelib.enrolment.wiring import enrolment_deps
+
+    result = continue_from_token(enrolment_deps(), dropped.bucket, dropped.key,
+                                 budget or Budget(lambda: float("inf")))
+    if result is None:
+        return {"key": dropped.key, "outcome": "handed_over"}
     return {"key": dropped.key, "outcome": result.status, **result.totals}
 
 
@@ -84,9 +129,14 @@ def handle_hr_file(dropped: DroppedFile) -> dict[str, Any]:
 @event_log("hr_file_arrived")
 def hr_file_arrived(event: Any) -> None:
     # An exception leaves the message on the queue: SQS retries it, then dead-letters it.
+    budget = budget_for(event.context)
     for record in event:
         for dropped in dropped_files(record.body):
-            handle_hr_file(dropped)
+            handle_hr_file(dropped, budget)
+
+
+# The budget of an invocation; tests put a small one here to force hand-overs without waiting.
+budget_for = invocation_budget
 
 
 @hr_files.on_sqs_message(queue=get_settings().hr_dead_letter_queue, batch_size=1)

@@ -22,6 +22,8 @@ Stored = object
 Condition = object
 # An outbound job as the sender's queue takes it ({"kind": "welcome", ...}).
 Job = dict[str, object]
+# What a checkpoint holds, as JSON: each adapter reads back what it wrote there.
+JsonObject = dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,36 @@ class EnrolmentStorage(Protocol):
         """All rows or, per transaction, none; a lost condition or a concurrent change raises StaleState."""
         ...
 
-    def open_file(self, bucket: str, key: str, version_id: str | None) -> ByteStream: ...
+    def open_file(self, bucket: str, key: str, version_id: str | None, start: int = 0) -> ByteStream:
+        """The file's bytes from `start` on (a ranged read); empty when `start` is its end."""
+        ...
 
-    def put_report(self, key: str, body: BinaryIO, content_type: str) -> None: ...
+    def put_report(self, key: str, body: BinaryIO, content_type: str, parts: Sequence[str] = ()) -> None:
+        """Store `body` under `key`, preceded by the run objects `parts` in order (a report written in parts)."""
+        ...
+
+    # --- a file enrolled in several invocations (see continuation.py) ---
+    def load_checkpoint(self, key: str) -> tuple[JsonObject, str] | None:
+        """The checkpoint and its version tag, or None when there is none."""
+        ...
+
+    def save_checkpoint(self, key: str, body: Mapping[str, object], expected: str | None) -> str | None:
+        """Write it only if the stored one still has the tag `expected` (None: only if there is none yet).
+
+        The new tag, or None when the condition failed (another invocation got there first)."""
+        ...
+
+    def put_run_object(self, key: str, body: BinaryIO) -> None: ...
+
+    def run_object(self, key: str) -> bytes: ...
+
+    def delete_run_objects(self, keys: Sequence[str]) -> None: ...
+
+    def continuation_token(self, bucket: str, key: str) -> tuple[str, int] | None:
+        """(checkpoint key, sequence number) a token names; None when it is gone or is no token."""
+        ...
+
+    def delete_continuation_token(self, bucket: str, key: str) -> None: ...
 
 
 class PolicyStorage(Protocol):
@@ -155,6 +184,9 @@ class HrRows(Protocol):
     @property
     def unknown_columns(self) -> Sequence[str]: ...
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]: ...
+    def position(self) -> JsonObject:
+        """Where the next unread row starts, for `EnrolmentDeps.resume_csv` (JSON); valid between rows."""
+        ...
 
 
 class FinishedReport(Protocol):
@@ -180,6 +212,12 @@ class Report(Protocol):
     def add(self, line: ReportLine) -> None: ...
     def add_file_problem(self, problem: FileProblem) -> None: ...
     def finish(self, *, finished_at: datetime) -> FinishedReport: ...
+    def state(self) -> JsonObject:
+        """What `EnrolmentDeps.resume_report` needs to go on with this report (JSON)."""
+        ...
+    def take_part(self) -> tuple[BinaryIO, BinaryIO]:
+        """The JSON and CSV written since the last part; writing goes on."""
+        ...
 
 
 class NewReport(Protocol):
@@ -194,3 +232,8 @@ class EnrolmentDeps:
     open_csv: Callable[[ByteStream], HrRows]
     new_report: NewReport
     now: Callable[[], datetime]
+    # A file enrolled in several invocations: reading and reporting resumed where they stopped,
+    # and the token that starts the next invocation.
+    resume_csv: Callable[[ByteStream, Mapping[str, object]], HrRows] | None = None
+    resume_report: Callable[[Mapping[str, object]], Report] | None = None
+    continue_later: Callable[[str, int], None] | None = None  # (checkpoint key, sequence number)

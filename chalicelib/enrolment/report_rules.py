@@ -155,3 +155,17 @@ def index_entry(upload: Upload, policy_no: str, keys: tuple[str, str], status: s
         "report_json": keys[0],
         "report_csv": keys[1],
     }).encode()
+
+
+def run_folder(policy_no: str, upload: Upload) -> str:
+    """Where a file enrolled in several invocations keeps its checkpoint, report parts and state until done."""
+    return f"hr/runs/{report_folder(policy_no).split('/')[2]}/{report_id(upload)}/"
+
+
+def continuation_key(checkpoint_key: str, seq: int) -> str:
+    """The token that starts invocation `seq` of a run: a .csv under hr/incoming/, so S3 queues it like a file."""
+    _, _, policy, run = checkpoint_key.split("/")[:4]
+    return f"hr/incoming/{policy}/{CONTINUE_FOLDER}{run}.{seq:04d}.csv"
+
+
+CONTINUE_FOLDER = "_continue/"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chalicelib.errors import FieldErrors, Text
 from chalicelib.kernel.civil_id import ascii_digits, check_civil_id
@@ -467,6 +467,19 @@ class FamilyCheck:
         elif row.employee_no not in self._principals:
             self._waiting.append((row.line, row.employee_no))
         return None
+
+    def state(self) -> dict[str, list[Any]]:
+        """What it knows, as JSON, for a file read in several invocations (`restored`)."""
+        return {"seen": [[list(key), line] for key, line in self._seen.items()],
+                "principals": sorted(self._principals), "waiting": [list(w) for w in self._waiting]}
+
+    @classmethod
+    def restored(cls, state: Mapping[str, Any]) -> FamilyCheck:
+        check = cls()
+        check._seen = {tuple(key): line for key, line in state["seen"]}
+        check._principals = set(state["principals"])
+        check._waiting = [(line, no) for line, no in state["waiting"]]
+        return check
 
     def missing_principals(
         self,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, BinaryIO
 
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
@@ -16,7 +18,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.accounts import AccountRecord, UsernameRecord
 from chalicelib.enrolment.models import GroupPolicyRecord, MemberRecord
 from chalicelib.enrolment.ports import ByteStream, GroupPolicy, RowWrite
-from chalicelib.enrolment.report_rules import INDEX_FOLDER, report_folder
+from chalicelib.enrolment.report_rules import INDEX_FOLDER, continuation_key, report_folder
 from chalicelib.errors import StaleState
 from chalicelib.platform.aws import client
 from chalicelib.platform.dynamo import cancellation, connection
@@ -82,17 +84,63 @@ class EnrolmentStore:
             raise
 
     # --- S3 ----------------------------------------------------------------------------------
-    def open_file(self, bucket: str, key: str, version_id: str | None) -> ByteStream:
+    def open_file(self, bucket: str, key: str, version_id: str | None, start: int = 0) -> ByteStream:
         args = {"Bucket": bucket, "Key": key}
         if version_id:
             args["VersionId"] = version_id
-        body: ByteStream = client("s3").get_object(**args)["Body"]  # botocore's StreamingBody
+        if start:
+            args["Range"] = f"bytes={start}-"  # a file read in several invocations: from the next unread row
+        try:
+            body: ByteStream = client("s3").get_object(**args)["Body"]  # botocore's StreamingBody
+        except ClientError as exc:
+            if start and exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return io.BytesIO(b"")  # the last invocation stopped right at the end of the file
+            raise
         return body
 
-    def put_report(self, key: str, body: BinaryIO, content_type: str) -> None:
-        # Streamed in parts: a 50,000-row report never sits whole in memory.
-        client("s3").upload_fileobj(body, get_settings().hr_bucket, key,
+    def put_report(self, key: str, body: BinaryIO, content_type: str, parts: Sequence[str] = ()) -> None:
+        # Streamed in parts: a 50,000-row report never sits whole in memory. The parts of earlier
+        # invocations are streamed from S3 in front of it, one at a time.
+        source: BinaryIO | _Joined = _Joined([_S3Reader(part) for part in parts], body) if parts else body
+        client("s3").upload_fileobj(source, get_settings().hr_bucket, key,
                                     ExtraArgs={"ContentType": content_type, "ServerSideEncryption": "AES256"})
+
+    # --- runs of several invocations (continuation.py) --------------------------------------
+    def load_checkpoint(self, key: str) -> tuple[dict[str, Any], str] | None:
+        try:
+            found = client("s3").get_object(Bucket=get_settings().hr_bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return json.loads(found["Body"].read()), found["ETag"]
+
+    def save_checkpoint(self, key: str, body: Mapping[str, Any], expected: str | None) -> str | None:
+        """S3's conditional write: If-Match the tag read, or If-None-Match * for the first."""
+        condition = {"IfMatch": expected} if expected is not None else {"IfNoneMatch": "*"}
+        try:
+            put = client("s3").put_object(Bucket=get_settings().hr_bucket, Key=key, Body=json.dumps(body).encode(),
+                                          ContentType="application/json", ServerSideEncryption="AES256", **condition)
+        except ClientError as exc:
+            # 412: the tag moved on; 409: a concurrent conditional write to the same key won.
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return None
+            raise
+        tag: str = put["ETag"]
+        return tag
+
+    def put_run_object(self, key: str, body: BinaryIO) -> None:
+        client("s3").upload_fileobj(body, get_settings().hr_bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"})
+
+    def run_object(self, key: str) -> bytes:
+        data: bytes = client("s3").get_object(Bucket=get_settings().hr_bucket, Key=key)["Body"].read()
+        return data
+
+    def delete_run_objects(self, keys: Sequence[str]) -> None:
+        keys = list(keys)
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys a call
+            client("s3").delete_objects(Bucket=get_settings().hr_bucket, Delete={
+                "Objects": [{"Key": k} for k in keys[start:start + 1000]], "Quiet": True})
 
     def report_index(self, policy_no: str) -> list[dict[str, Any]]:
         """A policy's report index, oldest upload first: one entry per report (see report_rules.index_entry)."""
@@ -101,6 +149,65 @@ class EnrolmentStore:
                                                               Prefix=report_folder(policy_no) + INDEX_FOLDER)
         keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
         return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
+
+    def continuation_token(self, bucket: str, key: str) -> tuple[str, int] | None:
+        """The run and invocation a token names; None when it is gone (used before) or is no token."""
+        try:
+            token = json.loads(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+            checkpoint, seq = str(token["checkpoint"]), int(token["seq"])
+            expected = continuation_key(checkpoint, seq)
+        except ClientError as exc:
+            # Gone: used and deleted before (a redelivery). The role may not list the bucket, so S3
+            # answers a missing key with AccessDenied, not NoSuchKey.
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
+                return None
+            raise
+        except (ValueError, KeyError, TypeError):
+            return None
+        # Only a token where its own run would drop it: an upload under _continue/ names no other object.
+        if not checkpoint.startswith("hr/runs/") or expected != key:
+            return None
+        return checkpoint, seq
+
+    def delete_continuation_token(self, bucket: str, key: str) -> None:
+        client("s3").delete_object(Bucket=bucket, Key=key)
+
+
+class _S3Reader(io.RawIOBase):
+    """A run object, opened when first read (so only one part's response is open at a time)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._body: Any = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._body is None:
+            self._body = client("s3").get_object(Bucket=get_settings().hr_bucket, Key=self.key)["Body"]
+        data: bytes = self._body.read(None if size is None or size < 0 else size)
+        return data
+
+
+class _Joined(io.RawIOBase):
+    """The parts, then the body: one stream for upload_fileobj."""
+
+    def __init__(self, parts: list[_S3Reader], body: BinaryIO) -> None:
+        self._sources: list[Any] = [*parts, body]
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1, /) -> bytes:
+        out = bytearray()
+        while self._sources and (size is None or size < 0 or len(out) < size):
+            data = self._sources[0].read(-1 if size is None or size < 0 else size - len(out))
+            if not data:
+                self._sources.pop(0)
+                continue
+            out += data
+        return bytes(out)
 
 
 def _model(record: object) -> Model:
@@ -114,3 +221,10 @@ def _condition(condition: object) -> Condition | None:
     if condition is not None and not isinstance(condition, Condition):
         raise TypeError(f"not a write condition: {type(condition).__name__}")
     return condition
+
+
+def drop_continuation(checkpoint_key: str, seq: int) -> None:
+    """Start invocation `seq` of a run: a token under hr/incoming/, which S3 queues like a dropped file."""
+    client("s3").put_object(Bucket=get_settings().hr_bucket, Key=continuation_key(checkpoint_key, seq),
+                            Body=json.dumps({"checkpoint": checkpoint_key, "seq": seq}).encode(),
+                            ContentType="application/json", ServerSideEncryption="AES256")

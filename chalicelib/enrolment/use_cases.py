@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from chalicelib.accounts import welcome_job
 from chalicelib.enrolment.ports import (
@@ -113,7 +113,9 @@ def enrol_file(deps: EnrolmentDeps, bucket: str, key: str, version_id: str | Non
         return _finish(deps, report, policy_no, upload)
     report.encoding = reader.encoding
     report.unknown_columns = tuple(reader.unknown_columns)
-    stopped = _Run(deps, policy, report, received.date()).consume(reader)
+    run = _Run(deps, policy, report, received.date())
+    stopped, _ = run.consume(reader)
+    run.finish_rows()
     if stopped is not None:
         report.add_file_problem(_stopped_after_rows(stopped) if report.totals.rows else stopped)
     return _finish(deps, report, policy_no, upload)
@@ -132,12 +134,14 @@ def _stopped_after_rows(problem: FileProblem) -> FileProblem:
     return FileProblem(problem.rule, text, problem.columns, problem.line)
 
 
-def _finish(deps: EnrolmentDeps, report: Report, policy_no: str, upload: Upload) -> FileResult:
+def _finish(deps: EnrolmentDeps, report: Report, policy_no: str, upload: Upload,
+            parts: tuple[Sequence[str], Sequence[str]] = ((), ())) -> FileResult:
+    """Write the report (after `parts`, the JSON and CSV of earlier invocations), then its index entry."""
     finished = deps.now()
     bodies = report.finish(finished_at=finished)
     keys = report_keys(policy_no or "unknown", upload)
-    deps.store.put_report(keys[0], bodies.json, "application/json")
-    deps.store.put_report(keys[1], bodies.csv, "text/csv; charset=utf-8")
+    deps.store.put_report(keys[0], bodies.json, "application/json", parts[0])
+    deps.store.put_report(keys[1], bodies.csv, "text/csv; charset=utf-8", parts[1])
     bodies.close()
     # Listed last: an index entry always points at reports that exist.
     entry = index_entry(upload, policy_no, keys, bodies.status, bodies.totals, finished)
@@ -169,8 +173,32 @@ class _Run:
     principal_accounts: dict[str, str | None] = field(default_factory=dict)
     deferred: list[_Pending] = field(default_factory=list)
 
-    def consume(self, rows: Iterable[tuple[int, dict[str, str]]]) -> FileProblem | None:
-        """Apply every row read; the problem that stopped reading early, if one did."""
+    def state(self) -> dict[str, Any]:
+        """What the run knows beyond the rows applied, as JSON (see `restored`)."""
+        return {"policy_no": self.policy.policy_no, "plans": sorted(self.policy.plan_codes),
+                "today": self.today.isoformat(), "family": self.family.state(),
+                "principal_accounts": self.principal_accounts,
+                "deferred": [[p.line, p.raw] for p in self.deferred]}
+
+    @classmethod
+    def restored(cls, deps: EnrolmentDeps, report: Report, state: Mapping[str, Any]) -> _Run:
+        """The run an earlier invocation saved with `state()`, going on where it stopped."""
+        policy = GroupPolicy(state["policy_no"], frozenset(state["plans"]))
+        run = cls(deps, policy, report, date.fromisoformat(state["today"]),
+                  family=FamilyCheck.restored(state["family"]), principal_accounts=dict(state["principal_accounts"]))
+        for line, raw in state["deferred"]:
+            parsed = parse_row(line, raw, plans=policy.plan_codes, today=run.today)
+            assert isinstance(parsed, EnrolmentRow)  # it was valid when deferred
+            run.deferred.append(_Pending(line, raw, parsed, member_id_candidates(policy.policy_no, parsed)))
+        return run
+
+    def consume(self, rows: Iterable[tuple[int, dict[str, str]]],
+                stop: Callable[[], bool] | None = None) -> tuple[FileProblem | None, bool]:
+        """Apply the rows read: (the problem that stopped reading early, if one did; whether `stop` paused it).
+
+        `stop` is asked after each chunk: when it says so, every row read so far is applied and
+        reported, and the rest is left unread for a fresh invocation. Then `finish_rows` at the end.
+        """
         plans = self.policy.plan_codes
         chunk: list[_Pending] = []
         stopped: FileProblem | None = None
@@ -188,13 +216,18 @@ class _Run:
                 if len(chunk) == CHUNK:
                     self._apply(chunk)
                     chunk = []
+                    if stop is not None and stop():
+                        return None, True
         except HrFileError as error:
             # The rows read so far are as good as any: they are applied below, not dropped
             # with the unread rest (which used to lose up to a chunk of rows silently).
             stopped = error.problem
         if chunk:
             self._apply(chunk)
-        # Dependents listed before their principal: the principal may have come later.
+        return stopped, False
+
+    def finish_rows(self) -> None:
+        """At the end of the file: dependents listed before their principal (who may have come later)."""
         waiting, self.deferred = self.deferred, []
         ready = [p for p in waiting if p.row.employee_no in self.principal_accounts]
         for p in waiting:
@@ -205,7 +238,6 @@ class _Run:
                 self._report(p.line, p.raw, p.row, _Outcome(Outcome.ERROR, errors=(missing,)))
         for start in range(0, len(ready), CHUNK):
             self._apply(ready[start:start + CHUNK])
-        return stopped
 
     def _report(self, line: int, raw: dict[str, str], row: EnrolmentRow | None, outcome: _Outcome) -> None:
         if outcome.outcome is Outcome.ERROR:

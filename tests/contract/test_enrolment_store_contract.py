@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from chalicelib.enrolment.ports import EnrolmentStorage, GroupPolicy, Records, RowWrite
-from chalicelib.enrolment.report_rules import INDEX_FOLDER, report_folder
+from chalicelib.enrolment.report_rules import INDEX_FOLDER, continuation_key, report_folder
 from chalicelib.enrolment.rules import EnrolmentRow, Gender
 from chalicelib.errors import StaleState
 from chalicelib.kernel.relationship import Relationship
@@ -36,16 +36,23 @@ class Backend:
     bucket: str
     put_file: object  # (key, bytes) -> None
     report_index: object  # policy_no -> list[dict]
+    drop_token: object  # (checkpoint key, seq) -> None: what a hand-over drops
+    report_body: object  # key -> bytes
 
 
 @pytest.fixture(params=["fake", "moto"])
 def backend(request) -> Backend:
     if request.param == "fake":
         fake = FakeEnrolmentStore()
-        return Backend(fake, FakeRecords(), fake.bucket, fake.put_file, fake.report_index)
+
+        def fake_token(checkpoint: str, seq: int) -> None:
+            fake.tokens[continuation_key(checkpoint, seq)] = (checkpoint, seq)
+
+        return Backend(fake, FakeRecords(), fake.bucket, fake.put_file, fake.report_index, fake_token,
+                       lambda key: fake.objects[key][0])
     request.getfixturevalue("aws")
     from chalicelib.enrolment import records
-    from chalicelib.enrolment.store import EnrolmentStore
+    from chalicelib.enrolment.store import EnrolmentStore, drop_continuation
     from chalicelib.platform.aws import client
     from chalicelib.settings import get_settings
 
@@ -55,7 +62,11 @@ def backend(request) -> Backend:
     def put_file(key: str, body: bytes) -> None:
         client("s3").put_object(Bucket=bucket, Key=key, Body=body)
 
-    return Backend(real, records, bucket, put_file, real.report_index)
+    def report_body(key: str) -> bytes:
+        body: bytes = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+
+    return Backend(real, records, bucket, put_file, real.report_index, drop_continuation, report_body)
 
 
 def row(employee_no: str = "E1", *, email: str | None = "a@acme.example", plan: str = "GOLD") -> EnrolmentRow:
@@ -190,3 +201,54 @@ def test_the_report_index_lists_a_policys_entries_oldest_first(backend):
 
     assert [e["file"] for e in backend.report_index(POLICY_NO)] == ["first", "later"]  # type: ignore[operator]
     assert backend.report_index("GP-OTHER-2026") == []  # type: ignore[operator]
+
+
+def test_the_dropped_file_is_read_from_a_byte_offset_on_and_from_its_end_as_empty(backend):
+    backend.put_file("hr/incoming/GP-ACME-2026/staff.csv", b"employee_no,relationship\n")
+
+    rest = backend.store.open_file(backend.bucket, "hr/incoming/GP-ACME-2026/staff.csv", None, 12)
+    end = backend.store.open_file(backend.bucket, "hr/incoming/GP-ACME-2026/staff.csv", None, 25)
+
+    assert rest.read() == b"relationship\n" and end.read() == b""
+
+
+RUN = "hr/runs/GP-ACME-2026/20260301T090000000Z_abc/"
+
+
+def test_a_checkpoint_is_created_once_and_advanced_only_from_the_version_read(backend):
+    store = backend.store
+    first = store.save_checkpoint(RUN + "checkpoint.json", {"seq": 0}, None)
+    assert first is not None
+    assert store.save_checkpoint(RUN + "checkpoint.json", {"seq": 0, "other": True}, None) is None
+
+    second = store.save_checkpoint(RUN + "checkpoint.json", {"seq": 1}, first)
+
+    assert second is not None and second != first
+    assert store.save_checkpoint(RUN + "checkpoint.json", {"seq": 1, "stale": True}, first) is None
+    assert store.load_checkpoint(RUN + "checkpoint.json") == ({"seq": 1}, second)
+    assert store.load_checkpoint(RUN + "other.json") is None
+
+
+def test_run_objects_are_kept_read_back_joined_in_front_of_a_report_and_deleted(backend):
+    store = backend.store
+    store.put_run_object(RUN + "1.part.csv", io.BytesIO(b"line,a\r\n2,x\r\n"))
+    store.put_run_object(RUN + "2.part.csv", io.BytesIO(b"3,y\r\n"))
+    key = report_folder(POLICY_NO) + "r.report.csv"
+
+    store.put_report(key, io.BytesIO(b"4,z\r\n"), "text/csv", [RUN + "1.part.csv", RUN + "2.part.csv"])
+    store.delete_run_objects([RUN + "1.part.csv", RUN + "2.part.csv"])
+
+    assert backend.report_body(key) == b"line,a\r\n2,x\r\n3,y\r\n4,z\r\n"  # type: ignore[operator]
+    store.put_run_object(RUN + "state", io.BytesIO(b"{}"))
+    assert store.run_object(RUN + "state") == b"{}"
+
+
+def test_a_continuation_token_names_its_run_until_it_is_deleted(backend):
+    checkpoint = RUN + "checkpoint.json"
+    backend.drop_token(checkpoint, 3)  # type: ignore[operator]
+    key = continuation_key(checkpoint, 3)
+
+    assert key.startswith("hr/incoming/GP-ACME-2026/_continue/") and key.endswith(".csv")
+    assert backend.store.continuation_token(backend.bucket, key) == (checkpoint, 3)
+    backend.store.delete_continuation_token(backend.bucket, key)
+    assert backend.store.continuation_token(backend.bucket, key) is None

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from chalicelib.enrolment.ports import ByteStream, GroupPolicy, Job, RowWrite
 from chalicelib.enrolment.report_rules import INDEX_FOLDER, report_folder
@@ -139,6 +139,11 @@ class FakeEnrolmentStore:
         self.objects: dict[str, tuple[bytes, str]] = {}
         self.fail_writes_with: Exception | None = None
         self.transactions = 0
+        self.checkpoints: dict[str, tuple[str, str]] = {}  # key -> (JSON, version tag)
+        self.run_objects: dict[str, bytes] = {}
+        self.tags = 0
+        self.ranged_reads = 0
+        self.tokens: dict[str, tuple[str, int]] = {}  # token key -> (checkpoint key, seq)
 
     # --- reads ---------------------------------------------------------------------------------
     def policy(self, policy_no: str) -> GroupPolicy | None:
@@ -223,11 +228,41 @@ class FakeEnrolmentStore:
     def put_file(self, key: str, body: bytes) -> None:
         self.files[(self.bucket, key)] = body
 
-    def open_file(self, bucket: str, key: str, version_id: str | None) -> ByteStream:
-        return io.BytesIO(self.files[(bucket, key)])
+    def open_file(self, bucket: str, key: str, version_id: str | None, start: int = 0) -> ByteStream:
+        self.ranged_reads += bool(start)
+        return io.BytesIO(self.files[(bucket, key)][start:])
 
-    def put_report(self, key: str, body: BinaryIO, content_type: str) -> None:
-        self.objects[key] = (body.read(), content_type)
+    def put_report(self, key: str, body: BinaryIO, content_type: str, parts: Sequence[str] = ()) -> None:
+        self.objects[key] = (b"".join(self.run_objects[p] for p in parts) + body.read(), content_type)
+
+    # --- runs of several invocations -----------------------------------------------------------
+    def load_checkpoint(self, key: str) -> tuple[dict[str, Any], str] | None:
+        found = self.checkpoints.get(key)
+        return (json.loads(found[0]), found[1]) if found is not None else None
+
+    def save_checkpoint(self, key: str, body: Mapping[str, Any], expected: str | None) -> str | None:
+        found = self.checkpoints.get(key)
+        if (found[1] if found is not None else None) != expected:
+            return None
+        self.tags += 1
+        self.checkpoints[key] = (json.dumps(body), f"tag-{self.tags}")
+        return f"tag-{self.tags}"
+
+    def put_run_object(self, key: str, body: BinaryIO) -> None:
+        self.run_objects[key] = body.read()
+
+    def run_object(self, key: str) -> bytes:
+        return self.run_objects[key]
+
+    def delete_run_objects(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.run_objects.pop(key, None)
+
+    def continuation_token(self, bucket: str, key: str) -> tuple[str, int] | None:
+        return self.tokens.get(key)
+
+    def delete_continuation_token(self, bucket: str, key: str) -> None:
+        self.tokens.pop(key, None)
 
     def report_index(self, policy_no: str) -> list[dict[str, object]]:
         prefix = report_folder(policy_no) + INDEX_FOLDER

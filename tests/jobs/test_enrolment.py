@@ -11,6 +11,16 @@ from .conftest import POLICY_NO, csv_rows
 PRINCIPALS = ["ahmad.almutairi@acme.example", "rajesh.kumar@acme.example", "hessa.alshammari@acme.example"]
 
 
+@pytest.fixture(autouse=True)
+def lambdas_time(aws, monkeypatch):
+    """Lambda gives hr_file_arrived 900 s; Chalice's test client gives every function a 3-second context,
+    which would hand each file over after its first chunk. The test of hand-overs sets its own budget."""
+    from chalicelib.enrolment import jobs
+    from chalicelib.enrolment.continuation import Budget
+
+    monkeypatch.setattr(jobs, "budget_for", lambda context: Budget(lambda: 900.0))
+
+
 def members(account_id=None):
     from chalicelib.enrolment.models import MemberRecord
 
@@ -260,7 +270,9 @@ def test_a_key_climbing_out_with_dot_dot_keeps_its_report_in_the_policys_folder(
     assert entry["report_json"].startswith(f"hr/reports/{POLICY_NO}/") and ".." not in entry["report_json"]
     assert report["totals"]["created"] == 1
     listed = boto3.client("s3").list_objects_v2(Bucket=get_settings().hr_bucket, Prefix="hr/")["Contents"]
-    assert all(o["Key"].startswith(("hr/incoming/", f"hr/reports/{POLICY_NO}/")) for o in listed)
+    # The run's finished checkpoint is filed by the policy and the upload's id, as the report is.
+    assert all(o["Key"].startswith(("hr/incoming/", f"hr/reports/{POLICY_NO}/", f"hr/runs/{POLICY_NO}/"))
+               for o in listed)
 
 
 def test_rows_before_a_file_error_are_applied_and_reported_and_the_fixed_file_applies_the_rest(drop, policy):
@@ -332,3 +344,72 @@ def test_a_40000_character_line_in_a_dropped_file_is_a_row_error_and_the_rows_af
     assert rows[2]["outcome"] == "created" and rows[4]["outcome"] == "created"
     assert [(e["column"], e["rule"]) for e in rows[3]["errors"]] == [("name_en", "too_long")]
     assert rows[3]["employee_no"] == "E2"
+
+
+def chunks_per_invocation(chunks: int):
+    """An invocation's budget that runs out after `chunks` chunks of 100 rows (asked once each), no waiting."""
+    import itertools
+
+    from chalicelib.enrolment.continuation import Budget
+
+    def budget_for(context):
+        asked = itertools.count()  # the first question is the claim's deadline, then one per chunk
+        return Budget(lambda: float(chunks - next(asked)), margin_s=0.5)
+
+    return budget_for
+
+
+def test_a_file_too_big_for_one_invocation_is_handed_over_and_finished_with_one_report_every_row_once(
+        client, policy, monkeypatch):
+    import json
+
+    import boto3
+
+    from chalicelib.accounts.models import AccountRecord
+    from chalicelib.enrolment import jobs
+    from chalicelib.enrolment.store import EnrolmentStore
+    from chalicelib.settings import get_settings
+
+    monkeypatch.setattr(jobs, "budget_for", chunks_per_invocation(2))
+    settings, s3, sqs = get_settings(), boto3.client("s3"), boto3.client("sqs")
+    families = 250  # 500 rows: a principal and a child each; 200 rows an invocation
+    rows = [line for n in range(families) for line in (
+        good_row(n), f"E{n},child,Omar {chr(65 + n % 26)},عمر,2015-05-05,male,,,,GOLD,2026-01-01,2026-12-31,")]
+    s3.put_object(Bucket=settings.hr_bucket, Key=f"hr/incoming/{POLICY_NO}/big.csv", Body=csv_rows(*rows).encode())
+    url = sqs.get_queue_url(QueueName=settings.hr_queue)["QueueUrl"]
+    bodies: list[str] = []
+    invocations = 0
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            if "Records" not in json.loads(message["Body"]):
+                continue  # S3's test event
+            bodies.append(message["Body"])
+            client.lambda_.invoke("hr_file_arrived", client.events.generate_sqs_event(
+                message_bodies=[message["Body"]], queue_name=settings.hr_queue))
+            invocations += 1
+
+    assert invocations >= 3
+    (entry,) = EnrolmentStore().report_index(POLICY_NO)  # one report
+    report = json.loads(s3.get_object(Bucket=settings.hr_bucket, Key=entry["report_json"])["Body"].read())
+    assert report["status"] == "completed"
+    assert report["totals"] == entry["totals"] == {"rows": 500, "created": 500, "updated": 0, "unchanged": 0,
+                                                   "terminated": 0, "errors": 0}
+    assert [r["line"] for r in report["rows"]] == list(range(2, 502))  # every row once: none lost, none twice
+    assert len({r["member_id"] for r in report["rows"]}) == 500
+    csv_report = s3.get_object(Bucket=settings.hr_bucket, Key=entry["report_csv"])["Body"].read()
+    assert len(csv_report.decode("utf-8-sig").splitlines()) == 501
+    assert sum(1 for _ in AccountRecord.scan()) == families
+    # The run's objects are gone, and so are the tokens that started each invocation.
+    left = s3.list_objects_v2(Bucket=settings.hr_bucket, Prefix="hr/runs/").get("Contents", [])
+    assert [o["Key"] for o in left] == [k for k in (o["Key"] for o in left) if k.endswith("checkpoint.json")]
+    assert s3.list_objects_v2(Bucket=settings.hr_bucket, Prefix=f"hr/incoming/{POLICY_NO}/_continue/").get(
+        "KeyCount") == 0
+
+    # Every message delivered again (SQS is at least once): nothing is applied twice, no second report.
+    versions = {r["member_id"]: member(r["member_id"]).version for r in report["rows"][::50]}
+    for body in bodies:
+        client.lambda_.invoke("hr_file_arrived", client.events.generate_sqs_event(
+            message_bodies=[body], queue_name=settings.hr_queue))
+    assert EnrolmentStore().report_index(POLICY_NO) == [entry]
+    assert {m: member(m).version for m in versions} == versions

@@ -41,6 +41,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "t:policies": {G}, "t:members": {BG, P}, "t:accounts": {BG, P}, "t:usernames": {BG, P, D},
         "s3:hr/hr/incoming/*": {"s3:GetObject", "s3:GetObjectVersion"},
         "s3:hr/hr/reports/*": {"s3:PutObject", "s3:AbortMultipartUpload"},
+        # A file enrolled in several invocations: its run's objects, and the token starting the next one.
+        "s3:hr/hr/runs/*": {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
+        "s3:hr/hr/incoming/*/_continue/*": {"s3:PutObject", "s3:DeleteObject"},
         "sqs:hr-files": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
         "sqs:outbound": {"sqs:SendMessage", "sqs:GetQueueUrl"},
     },

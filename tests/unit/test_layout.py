@@ -39,7 +39,7 @@ ROLES: dict[str, dict[str, str]] = {
     "enrolment": {
         "rules": RULES, "report_rules": RULES,
         "ports": PORTS,
-        "use_cases": USE_CASES, "policies": USE_CASES,
+        "use_cases": USE_CASES, "policies": USE_CASES, "continuation": USE_CASES,
         "hr_csv": ADAPTERS, "hr_report": ADAPTERS, "models": ADAPTERS, "records": ADAPTERS, "store": ADAPTERS,
         "jobs": ENTRY,
         "wiring": WIRING, "functions": RULES,
