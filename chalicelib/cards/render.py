@@ -187,7 +187,8 @@ def _measure(logical: str, size: int, bold: bool) -> tuple[Runs, float]:
     return runs, sum(width for _role, _chunk, width in runs)
 
 
-@lru_cache(maxsize=1024)
+# 256 masks: the ~40 label runs, touched on every card, stay; a card's own values age out.
+@lru_cache(maxsize=256)
 def _glyph_mask(role: str, size: int, chunk: str, start_x: float, start_y: float) -> tuple[Image, tuple[int, int]]:
     """One run of text drawn white on black, with where its top left goes relative to
     the whole-pixel part of the baseline-left point it is drawn at.
