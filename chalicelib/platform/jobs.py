@@ -9,8 +9,8 @@ own loop asking `run.out_of_time()` and counting with `run.count`), and the runn
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,42 +65,51 @@ def run_due(run: JobRun, due: Callable[[str], Iterable[Any]], act: Callable[[Any
             workers: int = 1) -> JobRun:
     """Walk every shard's due items (read lazily, a page at a time); `act` is False when nothing was needed.
 
-    With `workers` > 1 the items' writes run on a small thread pool, at most `workers` at a time,
-    while this thread reads the next page: each write keeps its own condition, so running them side
-    by side changes nothing of what two runs at once may do. The time is checked before each item is
-    handed out; when it runs short the writes in flight finish and the rest stays due. Counting
-    happens here, on the calling thread, so `act` never touches the run.
+    With `workers` > 1 the items are taken `CHUNK` at a time (a page of the due index) and their
+    writes run on a small thread pool, `workers` at once; the next items are read once the chunk's
+    writes are all done, so a read never runs beside a write of the same run. Each write keeps its
+    own condition, so running them side by side changes nothing of what two runs at once may do.
+    The time is checked before each item is taken; when it runs short the items taken are finished
+    and the rest stays due. Counting happens here, on the calling thread: `act` never touches the run.
     """
     if workers <= 1:
-        for shard in all_shards():
-            for item in due(shard):
-                if run.out_of_time():
-                    # The rest stays due: the next run starts where this one stopped.
-                    run.stopped_early = True
-                    return run
-                run.due += 1
-                _record(run, _outcome(run.name, act, item))
+        for chunk in _chunks(run, due, 1):
+            _record(run, _outcome(run.name, act, chunk[0]))
         return run
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=run.name) as pool:
-        in_flight: set[Future[str]] = set()
-        try:
-            for shard in all_shards():
-                for item in due(shard):
-                    if run.out_of_time():
-                        run.stopped_early = True
-                        return run
-                    run.due += 1
-                    if len(in_flight) >= workers:
-                        finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                        for future in finished:
-                            _record(run, future.result())
-                    # A copy of this thread's context: the item's log lines carry the invocation's request id.
-                    in_flight.add(pool.submit(copy_context().run, _outcome, run.name, act, item))
-        finally:
-            # Whether done, stopped early or failing: every write handed out is waited for and counted.
-            for future in in_flight:
+        for chunk in _chunks(run, due, CHUNK):
+            # Each item runs in a copy of this thread's context: its log lines carry the invocation's request id.
+            futures = [pool.submit(copy_context().run, _outcome, run.name, act, item) for item in chunk]
+            for future in futures:
                 _record(run, future.result())
     return run
+
+
+# Items a job takes at once when it writes side by side: one page of the due index (JOB_PAGE_SIZE).
+CHUNK = 100
+
+
+def _chunks(run: JobRun, due: Callable[[str], Iterable[Any]], size: int) -> Iterator[list[Any]]:
+    """Due items `size` at a time, shard by shard; the time is checked before each item is taken.
+
+    A generator: nothing more is read while the caller works on the chunk it was given.
+    """
+    for shard in all_shards():
+        chunk: list[Any] = []
+        for item in due(shard):
+            if run.out_of_time():
+                # The rest stays due: the next run starts where this one stopped.
+                run.stopped_early = True
+                if chunk:
+                    yield chunk
+                return
+            run.due += 1
+            chunk.append(item)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
 
 def _outcome(job: str, act: Callable[[Any], bool], item: Any) -> str:

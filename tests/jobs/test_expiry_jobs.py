@@ -289,10 +289,20 @@ def test_two_purges_at_once_delete_each_session_once(client):
     atomic = threading.Lock()
 
     class AtomicStore(DueStore):
-        # DynamoDB checks a condition and writes as one step; moto in-process does not under threads.
+        # DynamoDB applies each request atomically; moto in-process does not under threads (a delete may
+        # pass its condition twice, a query may see its table change under it): one request at a time.
         def delete_due_session(self, session, at):
             with atomic:
                 return super().delete_due_session(session, at)
+
+        def _due(self, index, shard, range_attr, at):
+            rows = iter(super()._due(index, shard, range_attr, at))
+            while True:
+                with atomic:
+                    row = next(rows, None)
+                if row is None:
+                    return
+                yield row
 
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(lambda name: purge_sessions(AtomicStore(page_size=5), now, JobRun(name, lambda: False)),
@@ -300,3 +310,28 @@ def test_two_purges_at_once_delete_each_session_once(client):
     assert sum(run.done for run in runs) == 60  # each delete is conditional: one run wins each session
     assert all(run.done + run.skipped == run.due and run.failed == 0 for run in runs)
     assert list(SessionRecord.scan()) == []
+
+
+def test_side_by_side_writes_all_finish_before_more_is_read():
+    import time
+
+    from chalicelib.platform.jobs import JobRun, run_due
+
+    in_flight, lock, read_beside_a_write = set(), threading.Lock(), []
+
+    def due(shard):
+        for n in range(250):
+            read_beside_a_write.append(bool(in_flight))
+            yield f"{shard}-{n}"
+
+    def act(item):
+        with lock:
+            in_flight.add(item)
+        time.sleep(0.001)
+        with lock:
+            in_flight.discard(item)
+        return True
+
+    summary = run_due(JobRun("x", lambda: False), due, act, workers=8)
+    assert (summary.due, summary.done) == (2000, 2000)
+    assert not any(read_beside_a_write)
