@@ -91,13 +91,35 @@ class TextRun:
 def render_png(content: CardContent, qr_text: str) -> bytes:
     """The card as a PNG of exactly 1012x638 pixels."""
     image, _runs = _draw_card(content, qr_text)
-    out = io.BytesIO()
-    # zlib level 3: measured on the sample card, levels 1 to 3 cost the same (the
-    # per-row filter choice Pillow makes dominates) and level 3 is the smallest of
-    # them, 95 KB; level 6 saves 4 % more for half again the encode time (+15 ms),
-    # and level 9 3 % more for five times it. Cards are drawn once and stored.
-    image.save(out, format="PNG", compress_level=3, dpi=(DPI, DPI))
-    return out.getvalue()
+    return _png(image.tobytes(), image.width, image.height)
+
+
+# zlib level 3 on unfiltered rows. Measured on the sample card, Pillow's PNG writer
+# spends 17 ms choosing a filter for each row before compressing anything, and the
+# filters do not pay here: flat colour and anti-aliased text compress better as they
+# are. Unfiltered at level 3: 82 KB in 6 ms (Pillow at level 3: 95 KB in 26 ms);
+# level 1 is no faster, level 6 saves 7 % for three times the time.
+PNG_ZLIB_LEVEL = 3
+
+
+def _png(rgb: bytes, width: int, height: int) -> bytes:
+    """A PNG of 8-bit RGB rows (filter type 0 on every row), marked as DPI dots per inch."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    stride = 3 * width
+    rows = b"".join(b"\x00" + rgb[at : at + stride] for at in range(0, stride * height, stride))
+    per_metre = round(DPI / 0.0254)
+    return b"".join((
+        b"\x89PNG\r\n\x1a\n",
+        chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),  # 8-bit RGB, not interlaced
+        chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),  # unit: the metre
+        chunk(b"IDAT", zlib.compress(rows, PNG_ZLIB_LEVEL)),
+        chunk(b"IEND", b""),
+    ))
 
 
 def render_pdf(content: CardContent, qr_text: str) -> bytes:

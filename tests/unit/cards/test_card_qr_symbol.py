@@ -1,4 +1,4 @@
-"""The card's QR code is the symbol a standard encoder makes, and a card draws the same twice."""
+"""The card's QR code is the symbol a standard encoder makes; a card draws the same twice, at 300 dpi."""
 
 from __future__ import annotations
 
@@ -28,3 +28,12 @@ def test_the_same_card_draws_the_same_pixels_every_time(keypair, group_card, cla
     first, second = (card_render.render_png(card, qr_text) for _ in range(2))
     with Image.open(io.BytesIO(first)) as a, Image.open(io.BytesIO(second)) as b:
         assert ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox() is None
+
+
+def test_the_png_prints_at_300_dpi_the_size_of_an_id_card(keypair, group_card, claims_for):
+    card = group_card()
+    png = card_render.render_png(card, sign_payload(claims_for(card), keypair.private_key_pem, keypair.kid))
+    with Image.open(io.BytesIO(png)) as image:
+        image.load()  # decodes every row and checks each chunk's CRC
+        assert image.mode == "RGB"
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
