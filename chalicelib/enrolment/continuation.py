@@ -159,11 +159,12 @@ def _work(deps: EnrolmentDeps, ckey: str, body: dict[str, Any], tag: str, budget
         if deps.resume_csv is None or deps.resume_report is None:
             raise RuntimeError("this wiring cannot resume a file read in several invocations")
         state = json.loads(gzip.decompress(store.run_object(body["state"])))
-        position = state["reader"]
+        position, report_state, run_state = state.pop("reader"), state.pop("report"), state.pop("run")
         reader = deps.resume_csv(store.open_file(body["bucket"], key, body["version_id"], position["offset"]),
                                  position)
-        report = deps.resume_report(state["report"])
-        run = _Run.restored(deps, report, state["run"])
+        report = deps.resume_report(report_state)
+        run = _Run.restored(deps, report, run_state)
+        del run_state  # the run holds its own copy: the JSON form is not kept for the whole invocation
     stopped, paused = run.consume(reader, stop=budget.spent)
     if paused:
         _hand_over(deps, ckey, body, tag, reader, report, run)
@@ -190,8 +191,11 @@ def _hand_over(deps: EnrolmentDeps, ckey: str, body: dict[str, Any], tag: str, r
     finally:
         part_json.close()
         part_csv.close()
-    state = {"reader": reader.position(), "report": report.state(), "run": run.state()}
-    store.put_run_object(keys[2], io.BytesIO(gzip.compress(json.dumps(state, ensure_ascii=False).encode(), 6)))
+    position = reader.position()
+    state = {"reader": position, "report": report.state(), "run": run.state()}
+    packed = gzip.compress(json.dumps(state, ensure_ascii=False).encode(), 6)
+    del state
+    store.put_run_object(keys[2], io.BytesIO(packed))
     advanced = {**body, "seq": seq, "lease_until": None, "state": keys[2], "parts": [*body["parts"], keys[:2]],
                 "objects": [*body["objects"], *keys], "continued": False}
     new_tag = store.save_checkpoint(ckey, advanced, tag)
@@ -203,8 +207,8 @@ def _hand_over(deps: EnrolmentDeps, ckey: str, body: dict[str, Any], tag: str, r
     if body["state"] is not None:
         store.delete_run_objects([body["state"]])  # superseded: only the latest state is ever read
     totals = report.totals.as_dict()
-    log_event("hr_file_handed_over", key=body["key"], checkpoint=ckey, seq=seq, line=reader.position()["line"],
-              offset=state["reader"]["offset"], **totals)
+    log_event("hr_file_handed_over", key=body["key"], checkpoint=ckey, seq=seq, line=position["line"],
+              offset=position["offset"], state_bytes=len(packed), **totals)
     _hand_on(deps, ckey, advanced, new_tag)
 
 
