@@ -7,18 +7,33 @@ module (the authorizer's cold start, and the app's) costs none of them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import AuthResponse, Blueprint, Response
 
 from chalicelib.accounts.errors import AccessTokenRejected
-from chalicelib.accounts.wiring import auth_deps, verify_access_token
 from chalicelib.errors import FieldErrors, NotFound
 from chalicelib.logs import log_event
 from chalicelib.platform.http import ApiBlueprint, json_body, json_response
 
+if TYPE_CHECKING:
+    from chalicelib.accounts.ports import AuthDeps
+
 authorizer_bp = Blueprint(__name__)
 auth = ApiBlueprint(__name__)
+
+
+def auth_deps() -> AuthDeps:
+    # The wiring, and the ports it builds, load on the first view that needs them, not in the authorizer.
+    from chalicelib.accounts.wiring import auth_deps as deps
+
+    return deps()
+
+
+def verify_access_token(token: str) -> dict[str, Any]:
+    from chalicelib.accounts.wiring import verify_access_token as verify
+
+    return verify(token)
 
 
 # API Gateway caches this answer per token for 300 s, for every route (AuthResponse(routes=["*"]) is
