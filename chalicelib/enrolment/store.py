@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -25,6 +27,7 @@ from chalicelib.platform.dynamo import cancellation, connection
 from chalicelib.settings import get_settings
 
 TRANSACTION_LIMIT = 100  # DynamoDB's actions per TransactWriteItems
+_COPY_BYTES = 1024 * 1024
 
 
 class EnrolmentStore:
@@ -100,9 +103,22 @@ class EnrolmentStore:
 
     def put_report(self, key: str, body: BinaryIO, content_type: str, parts: Sequence[str] = ()) -> None:
         # Streamed in parts: a 50,000-row report never sits whole in memory. The parts of earlier
-        # invocations are streamed from S3 in front of it, one at a time.
-        source: BinaryIO | _Joined = _Joined([_S3Reader(part) for part in parts], body) if parts else body
-        client("s3").upload_fileobj(source, get_settings().hr_bucket, key,
+        # invocations are copied from S3 in front of it into a file in /tmp first: the upload reads
+        # a file lazily, while from a stream it would hold each 8 MB part of every thread in memory.
+        if not parts:
+            self._upload(key, body, content_type)
+            return
+        s3, bucket = client("s3"), get_settings().hr_bucket
+        with tempfile.TemporaryFile() as joined:
+            for part in parts:
+                shutil.copyfileobj(s3.get_object(Bucket=bucket, Key=part)["Body"], joined, _COPY_BYTES)
+            shutil.copyfileobj(body, joined, _COPY_BYTES)
+            joined.seek(0)
+            self._upload(key, joined, content_type)
+
+    @staticmethod
+    def _upload(key: str, body: BinaryIO, content_type: str) -> None:
+        client("s3").upload_fileobj(body, get_settings().hr_bucket, key,
                                     ExtraArgs={"ContentType": content_type, "ServerSideEncryption": "AES256"})
 
     # --- runs of several invocations (continuation.py) --------------------------------------
@@ -171,43 +187,6 @@ class EnrolmentStore:
 
     def delete_continuation_token(self, bucket: str, key: str) -> None:
         client("s3").delete_object(Bucket=bucket, Key=key)
-
-
-class _S3Reader(io.RawIOBase):
-    """A run object, opened when first read (so only one part's response is open at a time)."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        self._body: Any = None
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1, /) -> bytes:
-        if self._body is None:
-            self._body = client("s3").get_object(Bucket=get_settings().hr_bucket, Key=self.key)["Body"]
-        data: bytes = self._body.read(None if size is None or size < 0 else size)
-        return data
-
-
-class _Joined(io.RawIOBase):
-    """The parts, then the body: one stream for upload_fileobj."""
-
-    def __init__(self, parts: list[_S3Reader], body: BinaryIO) -> None:
-        self._sources: list[Any] = [*parts, body]
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1, /) -> bytes:
-        out = bytearray()
-        while self._sources and (size is None or size < 0 or len(out) < size):
-            data = self._sources[0].read(-1 if size is None or size < 0 else size - len(out))
-            if not data:
-                self._sources.pop(0)
-                continue
-            out += data
-        return bytes(out)
 
 
 def _model(record: object) -> Model:
