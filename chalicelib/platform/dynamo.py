@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import botocore.session
+import pynamodb.connection.base
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.settings import get_settings
+
+_sessions = threading.local()
+
+
+def _shared_session() -> botocore.session.Session:
+    """This thread's one botocore session, for every PynamoDB connection.
+
+    PynamoDB gives each model's connection its own session, and each session loads botocore's
+    endpoint rules and DynamoDB model from disk again: five times on a cold login. One per thread
+    (botocore builds clients safely only within one thread) loads them once.
+    """
+    session: botocore.session.Session | None = getattr(_sessions, "session", None)
+    if session is None:
+        session = _sessions.session = botocore.session.get_session()
+    return session
+
+
+# PynamoDB has no setting for the session its connections use: its module-level factory is replaced.
+pynamodb.connection.base.get_session = _shared_session  # type: ignore[attr-defined]  # not in its __all__
 
 
 @cache
