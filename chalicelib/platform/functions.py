@@ -61,7 +61,7 @@ class Function:
 
     needs: Needs
     timeout_s: int | None = None  # .chalice/config.json's lambda_timeout (app default 30 s)
-    memory_mb: int | None = None  # lambda_memory_size (app default: API_MEMORY_MB, the API function's)
+    memory_mb: int | None = None  # lambda_memory_size (app default 512 MB)
 
 
 # Memory buys CPU: Lambda gives one full vCPU at 1,769 MB and a proportional share below (README
@@ -69,9 +69,8 @@ class Function:
 # 1,769 MB and ends sooner at 1,769; time spent waiting on DynamoDB or SES costs more the more memory.
 # The API function runs logins: argon2id (32 MiB, 2 passes, one lane) is single-threaded CPU, and so
 # are card drawing and its cold start. At 1,769 MB a login costs what it would at 512 MB and answers
-# ~3.5x sooner; above it a second vCPU would sit idle (one lane). The app default in
-# .chalice/config.json (`lambda_memory_size`) is this value, since the API function has no entry of its
-# own there; tests/packaging/test_iam.py holds the two together, and every other function declares its own.
+# ~3.5x sooner; above it a second vCPU would sit idle (one lane). devstack/infra/iam.py gives it to the
+# API function's entry in .chalice/config.json; a function that declares no memory gets the app's 512 MB.
 API_MEMORY_MB = 1769
 
 # The sender itself: its queue, SES and SNS (SMS). It waits on SES at the queue's pace (I/O): 512 MB.

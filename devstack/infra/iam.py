@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 
-from chalicelib.platform.functions import API_HANDLER, OUTBOUND, QUERY, SEND_OUTBOUND, Function, Needs
+from chalicelib.platform.functions import API_HANDLER, API_MEMORY_MB, OUTBOUND, QUERY, SEND_OUTBOUND, Function, Needs
 from devstack.infra.data import TABLES
 
 LEDGER = "payment-ledger"
@@ -45,7 +45,7 @@ def _declared() -> dict[str, Function]:
             assert name not in declared, f"{name} is declared twice"
             declared[name] = function
     # The API function serves every capability's routes; the sender runs every capability's builders.
-    return {API_HANDLER: Function(api), **declared,
+    return {API_HANDLER: Function(api, memory_mb=API_MEMORY_MB), **declared,
             SEND_OUTBOUND: Function(outbound, OUTBOUND.timeout_s, OUTBOUND.memory_mb)}
 
 

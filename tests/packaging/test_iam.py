@@ -184,11 +184,11 @@ def test_every_deployed_function_has_its_own_committed_policy_file(stage):
 def test_the_api_function_gets_the_memory_its_logins_were_sized_for():
     from chalicelib.platform.functions import API_MEMORY_MB
 
-    # The API function has no limits of its own in config.json: the app default is its memory.
-    assert CONFIG["lambda_memory_size"] == API_MEMORY_MB
+    # Its own entry carries it; the app default (512 MB) is for functions that declare none.
+    assert CONFIG["lambda_memory_size"] == 512
     for stage in STAGES:
         assert "lambda_memory_size" not in CONFIG["stages"][stage]
-        assert "lambda_memory_size" not in CONFIG["stages"][stage]["lambda_functions"]["api_handler"]
+        assert CONFIG["stages"][stage]["lambda_functions"]["api_handler"]["lambda_memory_size"] == API_MEMORY_MB
 
 
 def test_a_cached_token_is_accepted_at_most_fifteen_minutes_after_it_was_issued():
