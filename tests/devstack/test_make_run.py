@@ -38,9 +38,11 @@ def wait_for(predicate, timeout_s: float, what: str):
 
 @pytest.fixture
 def local_stack(tmp_path):
-    moto_port, api_port = free_port(), free_port()
+    moto_port, api_port, sandbox_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), PYTHONUNBUFFERED="1")
+    # The sandbox page's port too: its default (the API's + 1) may be another process's free port.
+    env.update(MOTO_PORT=str(moto_port), API_PORT=str(api_port), SANDBOX_PORT=str(sandbox_port),
+               PYTHONUNBUFFERED="1")
     log = (tmp_path / "run.log").open("w+", encoding="utf-8")
     process = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
