@@ -173,6 +173,29 @@ class Stack:
         self.server.stop()
         os.environ.clear()
         os.environ.update(self.saved)
+        _forget_connections()  # the next bench areas must not reach for this stopped server
+
+
+def _forget_connections() -> None:
+    """Every client, connection and setting this process made while pointed at the stack."""
+    from pynamodb.models import Model
+
+    from chalicelib.accounts.jwt_tokens import jwt_keys
+    from chalicelib.platform.aws import reset_clients
+    from chalicelib.platform.dynamo import reset_connection
+    from chalicelib.settings import reset_settings
+    from chalicelib.wiring import reset_wiring
+
+    todo = list(Model.__subclasses__())
+    while todo:
+        model = todo.pop()
+        todo.extend(model.__subclasses__())
+        model._connection = None
+    reset_connection()
+    reset_settings()
+    reset_clients()
+    reset_wiring()
+    jwt_keys.cache_clear()
 
 
 def requests_of(tree: Path, module: str, attribute: str, event: dict[str, Any]) -> Counter[tuple[str, str]]:
