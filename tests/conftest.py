@@ -35,6 +35,7 @@ import time_machine  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib.accounts.jwt_tokens import jwt_keys  # noqa: E402
+from chalicelib.platform.aws import client as aws_client  # noqa: E402
 from chalicelib.settings import get_settings, reset_settings  # noqa: E402
 from chalicelib.wiring import reset_wiring  # noqa: E402
 from devstack.provision import provision  # noqa: E402
@@ -63,11 +64,34 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(f"packaging-{item.path.stem}"))
         if any(folder in parts for folder in SLOW_FOLDERS) or item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+        if "concurrency" in parts:
+            item.add_marker(pytest.mark.production_argon2)
         callspec = getattr(item, "callspec", None)
         # Contract suites take the real adapter as a parameter named "moto" (its fixture is asked for inside).
         on_moto_param = callspec is not None and "moto" in callspec.id.split("-")
         if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())) or on_moto_param:
             item.add_marker(pytest.mark.moto)
+
+
+# argon2id at the production cost (32 MiB, 2 passes: ~100 ms a hash) would be a quarter of the time of
+# every test that registers or logs someone in, for nothing those tests assert. They get the same code
+# (argon2-cffi, argon2id, Argon2Hasher) at 64 KiB and one pass. The production parameters are held by
+# tests/unit/passwords (which make their own hashers), the race tests (marked: a real check keeps the
+# race window as wide as in production), the packaged-app smoke test and `make bench`.
+QUICK_ARGON2 = {"memory_kib": 64, "time_cost": 1, "parallelism": 1}
+
+
+@pytest.fixture(autouse=True)
+def quick_argon2(request, monkeypatch):
+    """The container's default hasher at QUICK_ARGON2, unless the test is marked production_argon2."""
+    if request.node.get_closest_marker("production_argon2"):
+        return
+    from chalicelib.accounts import hashing
+
+    with monkeypatch.context() as floor:  # the OWASP guard is lifted for this one construction only
+        floor.setattr(hashing, "OWASP_MINIMUM", hashing.HashParameters(**QUICK_ARGON2))
+        quick = hashing.Argon2Hasher(**QUICK_ARGON2)
+    monkeypatch.setattr(hashing, "default_hasher", lambda: quick)
 
 
 @pytest.fixture(autouse=True)
@@ -129,12 +153,10 @@ def clock():
 
 def drain_outbound() -> int:
     """Run the sender over everything queued, as Lambda would; returns how many jobs it took."""
-    import boto3
-
     from app import app as chalice_app
     from devstack.lambdas import invoke
 
-    sqs = boto3.client("sqs")
+    sqs = aws_client("sqs")  # cached: under mock_aws each boto3.client() reloads botocore's models
     url = sqs.get_queue_url(QueueName=get_settings().outbound_queue)["QueueUrl"]
     taken = 0
     while True:

@@ -54,9 +54,9 @@ def remember_message(message: dict) -> None:
 
 def remember_stage_secrets() -> None:
     """Every Secrets Manager value of the AWS this process points at (after provisioning)."""
-    import boto3
+    from chalicelib.platform.aws import client
 
-    manager = boto3.client("secretsmanager")
+    manager = client("secretsmanager")  # cached: a new boto3 client under mock_aws reloads botocore's models
     for page in manager.get_paginator("list_secrets").paginate():
         for secret in page["SecretList"]:
             remember("secret", manager.get_secret_value(SecretId=secret["ARN"])["SecretString"])
@@ -86,12 +86,12 @@ def leaks(lines: Iterable[str], secrets: dict[str, str]) -> list[tuple[str, str]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from chalicelib.logs import logger
+    from chalicelib.logs import get_logger
 
     app_logger = logging.getLogger("insure")
     keep_app = _Keep()
     # The app's own formatter: what is audited is the very line Lambda would print.
-    keep_app.setFormatter(logger.registered_formatter)
+    keep_app.setFormatter(get_logger().registered_formatter)
     app_logger.addHandler(keep_app)
     keep_rest = _Keep()
     keep_rest.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))

@@ -46,15 +46,14 @@ _files = iter(range(1, 10**6))
 
 def hr_upload(body: str) -> dict[str, str]:
     """HR drops a file (applied as the S3 notification's handler would): member id by line's name_en."""
-    import boto3
-
     from chalicelib.enrolment.use_cases import enrol_file
     from chalicelib.enrolment.wiring import enrolment_deps
+    from chalicelib.platform.aws import client as aws_client
     from chalicelib.settings import get_settings
 
     bucket = get_settings().hr_bucket
     key = f"hr/incoming/{POLICY_NO}/upload-{next(_files)}.csv"
-    s3 = boto3.client("s3")
+    s3 = aws_client("s3")
     s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
     result = enrol_file(enrolment_deps(), bucket, key)
     report = json.loads(s3.get_object(Bucket=bucket, Key=result.report_keys[0])["Body"].read())
@@ -119,11 +118,10 @@ def url_query(url: str) -> dict[str, str]:
 
 def stored(url: str) -> tuple[bytes, dict]:
     """The object behind a presigned URL, read from moto's S3, and its HEAD."""
-    import boto3
-
+    from chalicelib.platform.aws import client as aws_client
     from chalicelib.settings import get_settings
 
-    s3 = boto3.client("s3")
+    s3 = aws_client("s3")
     got = s3.get_object(Bucket=get_settings().cards_bucket, Key=object_key(url))
     return got["Body"].read(), got
 

@@ -66,7 +66,9 @@ def _deps(moto_server: Any) -> tuple[Any, CountingHasher, str]:
     counting = CountingHasher(deps.hasher)
     deps.hasher = counting
     password_hash = counting.hash(NEW_PASSWORD)
-    deps.store.login_name("warm@example.com"), deps.store.account("warm"), deps.hmac_keys()  # warm clients
+    # Warm clients, as a warm Lambda has them: every table a login touches (the throttle item included).
+    deps.store.login_name("warm@example.com"), deps.store.account("warm"), deps.hmac_keys()
+    deps.store.login_lock("warm@example.com", datetime.now(UTC), 5)
     return deps, counting, password_hash
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 import pytest
+
+from chalicelib.platform.aws import client as aws_client
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY_NO = "GP-ACME-2026"
@@ -31,8 +32,8 @@ class HrDrop:
 
         self.client = client
         self.settings = get_settings()
-        self.s3 = boto3.client("s3")
-        self.sqs = boto3.client("sqs")
+        self.s3 = aws_client("s3")  # the cached clients: a new one under mock_aws reloads botocore's models
+        self.sqs = aws_client("sqs")
         self.entries: dict[tuple[str, str], dict] = {}
 
     def __call__(self, body: bytes | str, name: str = "staff.csv", policy_no: str = POLICY_NO) -> dict:

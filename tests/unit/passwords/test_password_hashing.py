@@ -23,6 +23,8 @@ from chalicelib.accounts.hashing import (
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "Blue-camel drinks tea 7"
 
+pytestmark = pytest.mark.production_argon2  # these tests are about the production parameters
+
 
 @pytest.fixture(scope="module")
 def stored() -> str:
