@@ -7,9 +7,11 @@ import logging
 import re
 import sys
 from contextvars import ContextVar
-from typing import Any, TextIO
+from functools import cache
+from typing import TYPE_CHECKING, Any, TextIO
 
-from aws_lambda_powertools import Logger
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
 
 # Keys whose values are secrets or personal numbers: dropped whole.
 _SECRET_KEYS = frozenset(
@@ -56,7 +58,13 @@ class _CurrentStdout(logging.StreamHandler[TextIO]):
         pass
 
 
-logger = Logger(service="insure", json_serializer=_scrubbing_dumps, utc=True, logger_handler=_CurrentStdout())
+@cache
+def get_logger() -> Logger:
+    """The Powertools logger, made on the first line written: Powertools' package loads its Metrics and
+    Tracer too (about 30 ms), which a cold authorizer answering a valid token never needs."""
+    from aws_lambda_powertools import Logger
+
+    return Logger(service="insure", json_serializer=_scrubbing_dumps, utc=True, logger_handler=_CurrentStdout())
 
 
 # Names logging keeps for itself ("created", "name", ...): a field so named gets a trailing underscore.
@@ -70,14 +78,14 @@ def _extra(event: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 def log_event(event: str, **fields: Any) -> None:
     """One structured line: the event's name and its fields, with the request id."""
-    logger.info(event, extra=_extra(event, fields))
+    get_logger().info(event, extra=_extra(event, fields))
 
 
 def log_error(event: str, **fields: Any) -> None:
     """One structured line at error level, with the exception's traceback."""
-    logger.exception(event, extra=_extra(event, fields))
+    get_logger().exception(event, extra=_extra(event, fields))
 
 
 def log_alert(event: str, **fields: Any) -> None:
     """One structured line at error level with no exception: something operations must act on."""
-    logger.error(event, extra=_extra(event, fields))
+    get_logger().error(event, extra=_extra(event, fields))

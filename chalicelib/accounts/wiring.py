@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.accounts.ports import AuthDeps, DueStorePort
-from chalicelib.platform.clock import now
+if TYPE_CHECKING:  # the authorizer imports this module to verify a token: it loads no port or store
+    from chalicelib.accounts.ports import AuthDeps, DueStorePort
 
 
 @cache
@@ -15,8 +15,10 @@ def auth_deps() -> AuthDeps:
     from chalicelib.accounts.hashing import default_hasher
     from chalicelib.accounts.hmac_keys import accounts_hmac_keys
     from chalicelib.accounts.jwt_tokens import issue_access_token
+    from chalicelib.accounts.ports import AuthDeps
     from chalicelib.accounts.store import AccountStore
     from chalicelib.platform import messaging
+    from chalicelib.platform.clock import now
     from chalicelib.settings import get_settings
 
     return AuthDeps(
