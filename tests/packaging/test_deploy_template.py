@@ -1,6 +1,6 @@
 """The packaged template takes what varies per account as parameters, and make deploy can ship it.
 
-Packages the prod stage once into a temporary folder (about 30 s), then: no example.com is left, the
+Reads the prod package the packaging tests share (tests/packaging/conftest.py): no example.com is left, the
 parameters reach every function's environment through SAM Globals (after aws-sam-translator's
 transform, as CloudFormation would run it), the custom domain resolves to the API's stage, and
 devstack/deploy.py uploads the real zip and template to (moto's) S3 and rewrites every CodeUri.
@@ -9,9 +9,6 @@ devstack/deploy.py uploads the real zip and template to (moto's) S3 and rewrites
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -21,21 +18,12 @@ from moto import mock_aws
 from devstack import deploy
 from devstack.config import stage_variables
 from devstack.infra import params
-from devstack.slim_package import slim
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    out = tmp_path_factory.mktemp("build")
-    env = {**os.environ, "AWS_DEFAULT_REGION": "me-south-1"}
-    subprocess.run([str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", "resources.json",
-                    str(out)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
-    slim(out / "deployment.zip")  # as make package does
-    return out
+# `package` (conftest.py): the prod package (slimmed zip and sam.json), built once per run for every module.
 
 
 def sam(package) -> dict:

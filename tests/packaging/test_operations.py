@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,16 +17,11 @@ from chalicelib.logs import log_alert, log_event
 from devstack.infra import monitoring
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("operations")
-    env = {**os.environ, "AWS_DEFAULT_REGION": "me-south-1"}
-    subprocess.run([str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", "resources.json",
-                    str(out)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
-    return json.loads((out / "sam.json").read_text(encoding="utf-8"))
+def template(stage_template) -> dict:
+    return stage_template("prod")  # built once per run for every module (conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,6 @@ from devstack import rehearsal
 from devstack.rehearsal import MOTO_SKIPS, Stack, check, create_on_moto, transform
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 REGION = "me-south-1"
 # Values for the parameters that have no usable default (each only if the template declares it).
 SAMPLE_PARAMETERS = {
@@ -30,22 +26,14 @@ SAMPLE_PARAMETERS = {
 
 
 @pytest.fixture(scope="module")
-def packaged(tmp_path_factory):
-    """stage -> (SAM template, parameters): `chalice package` once per stage for the whole module.
-
-    chalice reuses its cached dependency zip (.chalice/deployments), so after test_package's build
-    this takes a couple of seconds a stage; only the template is read here.
-    """
+def packaged(stage_template):
+    """stage -> (SAM template, parameters): the template of `chalice package` for the stage, built once
+    per run for every module (conftest.py)."""
     cache: dict[str, tuple[dict, dict]] = {}
 
     def get(stage: str) -> tuple[dict, dict]:
         if stage not in cache:
-            out = tmp_path_factory.mktemp(f"rehearsal-{stage}")
-            env = {**os.environ, "AWS_DEFAULT_REGION": REGION}
-            subprocess.run([str(BIN / "chalice"), "package", "--stage", stage, "--merge-template",
-                            "resources.json", str(out)], cwd=ROOT, env=env, check=True, capture_output=True,
-                           timeout=600)
-            sam = json.loads((out / "sam.json").read_text(encoding="utf-8"))
+            sam = stage_template(stage)
             declared = sam.get("Parameters", {})
             parameters = {"Stage": stage} | {k: v for k, v in SAMPLE_PARAMETERS.items() if k in declared}
             cache[stage] = sam, parameters

@@ -1,0 +1,76 @@
+"""The `chalice package` builds from the working tree, made once per test run and shared by every xdist worker.
+
+Each module used to package on its own (and two workers could run the dependency install of
+`chalice package` at once, racing on .chalice/deployments). Now the first worker that asks builds,
+under a file lock, into the run's shared temporary folder; the others wait for it and read the result.
+This does not rely on xdist_group: with pytest 9.2 and pytest-xdist 3.8, --dist loadgroup ignores the
+groups (pytest-xdist issue 1386), so a module's tests are spread over both workers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+STAGES = ("dev", "prod")
+
+
+def chalice_package(project: Path, stage: str, out: Path) -> Path:
+    env = {**os.environ, "AWS_DEFAULT_REGION": "me-south-1"}
+    subprocess.run([str(BIN / "chalice"), "--project-dir", str(project), "package", "--stage", stage,
+                    "--merge-template", "resources.json", str(out)],
+                   cwd=project, env=env, check=True, capture_output=True, timeout=600)
+    return out
+
+
+def build_once(shared: Path) -> Path:
+    """The prod package as `make package` makes it (slimmed zip and sam.json) in shared/prod, and the
+    dev one's sam.json in shared/dev; built by whichever worker comes first, the others wait on the lock."""
+    shared.mkdir(parents=True, exist_ok=True)
+    done = shared / "done"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            # Back to back: chalice keys its dependency cache on the project's files (chalicelib's
+            # __pycache__ included), so the second build reuses the first's install.
+            for stage in STAGES:
+                shutil.rmtree(shared / stage, ignore_errors=True)  # what a failed attempt left
+                (shared / stage).mkdir()
+                chalice_package(ROOT, stage, shared / stage)
+            # As make package does, in a process of its own (see chalice_package in test_package.py).
+            subprocess.run([sys.executable, "-m", "devstack.slim_package", str(shared / "prod" / "deployment.zip")],
+                           cwd=ROOT, check=True, capture_output=True, timeout=600)
+            done.touch()
+    return shared
+
+
+@pytest.fixture(scope="session")
+def shared_builds(tmp_path_factory, worker_id) -> Path:
+    # Under xdist each worker's basetemp is a folder of the run's one: its parent is shared by them all.
+    base = tmp_path_factory.getbasetemp()
+    return build_once((base if worker_id == "master" else base.parent) / "shared-packages")
+
+
+@pytest.fixture(scope="session")
+def package(shared_builds) -> Path:
+    """deployment.zip (slimmed) and sam.json of `chalice package --stage prod` from the working tree."""
+    return shared_builds / "prod"
+
+
+@pytest.fixture(scope="session")
+def stage_template(shared_builds):
+    """stage -> the sam.json `chalice package --stage <stage> --merge-template resources.json` writes
+    (slim rewrites only the zip, so prod's is the one next to the slimmed zip)."""
+    def get(stage: str) -> dict:
+        return json.loads((shared_builds / stage / "sam.json").read_text(encoding="utf-8"))
+
+    return get
