@@ -43,7 +43,7 @@ from devstack.provision import provision  # noqa: E402
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 # fixtures_moto_server: a linearizable moto *server* (`moto_server`) and `race()`, for concurrency tests.
-pytest_plugins = ["tests.fixtures_accounts", "tests.fixtures_moto_server", "tests.log_audit"]
+pytest_plugins = ["tests.fixtures_accounts", "tests.fixtures_moto_server", "tests.log_audit", "tests.xdist_groups"]
 
 
 # What `make check` leaves out (it runs `-m "not slow and not moto"`; `make test` runs everything):
