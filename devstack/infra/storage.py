@@ -27,6 +27,9 @@ def tls_only_policy(bucket_ref: str) -> dict:
     }
 
 
+RUN_DAYS = 30  # > 14 days, SQS's longest message retention (the HR queues keep messages that long)
+
+
 def resources() -> dict:
     return {
         "HrBucket": {
@@ -45,6 +48,11 @@ def resources() -> dict:
                      "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
                     {"Id": "AbortUploads", "Status": "Enabled",
                      "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+                    # A big file's run (hr/runs/<POLICY_NO>/<report id>/): its checkpoint stays when the run
+                    # ends, so a late copy of its message finds it finished. Kept past the longest time SQS
+                    # keeps a message (14 days), then gone; state and parts are deleted by the run itself.
+                    {"Id": "FinishedRuns", "Status": "Enabled", "Prefix": "hr/runs/",
+                     "ExpirationInDays": RUN_DAYS},
                 ]},
                 "NotificationConfiguration": {"QueueConfigurations": [{
                     "Event": "s3:ObjectCreated:*",

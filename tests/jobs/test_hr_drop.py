@@ -50,3 +50,18 @@ def test_s3_test_events_and_plus_encoded_keys_are_understood():
         "bucket": {"name": "b"}, "object": {"key": "hr/incoming/GP-1/a+b%2Bc+%D9%85.csv", "size": 3}}}]})
     (dropped,) = dropped_files(body)
     assert dropped.key == "hr/incoming/GP-1/a b+c م.csv"
+
+
+def test_the_checkpoints_of_finished_runs_expire_after_any_message_for_them_could_come(aws):
+    from devstack.infra.storage import RUN_DAYS
+
+    settings = get_settings()
+    rules = boto3.client("s3").get_bucket_lifecycle_configuration(Bucket=settings.hr_bucket)["Rules"]
+    runs = [r for r in rules if r.get("Filter", {}).get("Prefix", r.get("Prefix")) == "hr/runs/"]
+    assert [r["Expiration"]["Days"] for r in runs] == [RUN_DAYS]
+    retention = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=boto3.client("sqs").get_queue_url(QueueName=settings.hr_queue)["QueueUrl"],
+        AttributeNames=["MessageRetentionPeriod"])["Attributes"]["MessageRetentionPeriod"]
+    assert int(retention) < RUN_DAYS * 86400  # no copy of a run's message outlives its checkpoint
+    # Nothing else in the bucket expires: HR's files and reports stay.
+    assert not [r for r in rules if "Expiration" in r and r not in runs]
