@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,8 +24,8 @@ from chalicelib.enrolment.ports import (
 from chalicelib.enrolment.report_rules import Outcome, ReportLine, Upload, index_entry, index_key, report_keys
 from chalicelib.enrolment.rules import (
     Action,
+    DuplicateCheck,
     EnrolmentRow,
-    FamilyCheck,
     FileProblem,
     HrFileError,
     RowError,
@@ -40,6 +41,10 @@ from chalicelib.logs import log_event
 
 CHUNK = 100  # rows per round of batched reads and transactional writes
 RETRIES = 3
+# Principals whose account the run remembers for their dependents (HR lists a family together):
+# the last ones only, so the run's memory and saved state do not grow with the file. A dependent
+# of a principal further back reads the principal's member record with the rest of its chunk.
+PRINCIPALS_KEPT = 1000
 
 
 @dataclass
@@ -168,24 +173,38 @@ class _Run:
     policy: GroupPolicy
     report: Report
     today: date
-    family: FamilyCheck = field(default_factory=FamilyCheck)
-    # employee_no -> the principal's account id, for dependents later in the file
-    principal_accounts: dict[str, str | None] = field(default_factory=dict)
+    family: DuplicateCheck = field(default_factory=DuplicateCheck)
+    # employee_no -> the principal's account id, for their dependents: the last PRINCIPALS_KEPT
+    principal_accounts: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
     deferred: list[_Pending] = field(default_factory=list)
 
     def state(self) -> dict[str, Any]:
-        """What the run knows beyond the rows applied, as JSON (see `restored`)."""
+        """What the run knows beyond the rows applied, as JSON (see `restored`).
+
+        Small however long the file: 12 bytes a row read (duplicates), the last principals, and
+        the dependents still waiting for a principal (none when HR lists the principal first).
+        """
         return {"policy_no": self.policy.policy_no, "plans": sorted(self.policy.plan_codes),
                 "today": self.today.isoformat(), "family": self.family.state(),
-                "principal_accounts": self.principal_accounts,
+                "principal_accounts": dict(self.principal_accounts),
                 "deferred": [[p.line, p.raw] for p in self.deferred]}
+
+    def remember_principals(self, accounts: Mapping[str, str | None]) -> None:
+        """Principals enrolled (employee_no -> account id), keeping only the last PRINCIPALS_KEPT."""
+        known = self.principal_accounts
+        for employee_no, account_id in accounts.items():
+            known[employee_no] = account_id
+            known.move_to_end(employee_no)
+        while len(known) > PRINCIPALS_KEPT:
+            known.popitem(last=False)
 
     @classmethod
     def restored(cls, deps: EnrolmentDeps, report: Report, state: Mapping[str, Any]) -> _Run:
         """The run an earlier invocation saved with `state()`, going on where it stopped."""
         policy = GroupPolicy(state["policy_no"], frozenset(state["plans"]))
         run = cls(deps, policy, report, date.fromisoformat(state["today"]),
-                  family=FamilyCheck.restored(state["family"]), principal_accounts=dict(state["principal_accounts"]))
+                  family=DuplicateCheck.restored(state["family"]))
+        run.remember_principals(state["principal_accounts"])
         for line, raw in state["deferred"]:
             parsed = parse_row(line, raw, plans=policy.plan_codes, today=run.today)
             assert isinstance(parsed, EnrolmentRow)  # it was valid when deferred
@@ -229,15 +248,31 @@ class _Run:
     def finish_rows(self) -> None:
         """At the end of the file: dependents listed before their principal (who may have come later)."""
         waiting, self.deferred = self.deferred, []
-        ready = [p for p in waiting if p.row.employee_no in self.principal_accounts]
+        if not waiting:
+            return
+        # Their principal came later in the file (or was enrolled meanwhile): its member record
+        # says so, whether or not it is among the principals the run still remembers.
+        policy_no = self.policy.policy_no
+        asked = {principal_member_id(policy_no, p.row.employee_no): p.row.employee_no for p in waiting
+                 if p.row.employee_no not in self.principal_accounts}
+        enrolled = {asked[m] for m in self.deps.store.members(asked)} | set(self.principal_accounts)
         for p in waiting:
-            if p.row.employee_no not in self.principal_accounts:
-                missing = RowError(p.line, "employee_no", "principal_missing", Text(
-                    f"No principal with employee_no {p.row.employee_no} in this file or enrolled before.",
-                    f"لا يوجد موظف أساسي برقم {p.row.employee_no} في هذا الملف أو مسجّل من قبل."))
-                self._report(p.line, p.raw, p.row, _Outcome(Outcome.ERROR, errors=(missing,)))
+            if p.row.employee_no not in enrolled:
+                self._principal_missing(p)
+        ready = [p for p in waiting if p.row.employee_no in enrolled]
         for start in range(0, len(ready), CHUNK):
             self._apply(ready[start:start + CHUNK])
+        # Not one row lost: a principal that was there when asked and is not when applied (never
+        # seen) would leave its dependent waiting again.
+        waiting, self.deferred = self.deferred, []
+        for p in waiting:
+            self._principal_missing(p)
+
+    def _principal_missing(self, p: _Pending) -> None:
+        missing = RowError(p.line, "employee_no", "principal_missing", Text(
+            f"No principal with employee_no {p.row.employee_no} in this file or enrolled before.",
+            f"لا يوجد موظف أساسي برقم {p.row.employee_no} في هذا الملف أو مسجّل من قبل."))
+        self._report(p.line, p.raw, p.row, _Outcome(Outcome.ERROR, errors=(missing,)))
 
     def _report(self, line: int, raw: dict[str, str], row: EnrolmentRow | None, outcome: _Outcome) -> None:
         if outcome.outcome is Outcome.ERROR:
@@ -413,7 +448,7 @@ class _ChunkPlan:
 
     def done(self) -> None:
         """After the writes committed: remember principals, report rows, queue the emails."""
-        self.run.principal_accounts.update(self.linked)
+        self.run.remember_principals(self.linked)
         for pending, outcome in self.outcomes:
             self.run._report(pending.line, pending.raw, pending.row, outcome)
         if self.jobs:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from chalicelib.enrolment import use_cases
 from chalicelib.enrolment.continuation import Budget, checkpoint_key, continue_file, start_file
 from chalicelib.enrolment.hr_csv import resume_hr_csv
 from chalicelib.enrolment.hr_report import ReportWriter
@@ -54,8 +55,9 @@ def lines(families: int) -> list[str]:
     return [line for n in range(families) for line in family(n)]
 
 
-def continuing(*file_lines: str) -> tuple[EnrolmentDeps, FakeEnrolmentStore, Clock, list[tuple[str, int]]]:
-    deps, store, _ = enrolment_on_fakes(*file_lines)
+def continuing(*file_lines: str, store: FakeEnrolmentStore | None = None,
+               ) -> tuple[EnrolmentDeps, FakeEnrolmentStore, Clock, list[tuple[str, int]]]:
+    deps, store, _ = enrolment_on_fakes(*file_lines, store=store)
     clock = Clock()
     tokens: list[tuple[str, int]] = []
     deps = dataclasses.replace(deps, now=clock, resume_csv=resume_hr_csv, resume_report=ReportWriter.resumed,
@@ -202,7 +204,10 @@ def test_a_hand_over_whose_token_was_never_dropped_is_handed_on_by_the_redeliver
     assert [r["line"] for r in store.report(result.report_keys[0])["rows"]] == list(range(2, 1202))
 
 
-def test_a_dependent_before_its_principal_and_a_duplicate_across_invocations_are_decided_at_the_end():
+@pytest.mark.parametrize("kept", [use_cases.PRINCIPALS_KEPT, 3])
+def test_a_dependent_before_its_principal_and_a_duplicate_across_invocations_are_decided_at_the_end(
+        kept, monkeypatch):
+    monkeypatch.setattr(use_cases, "PRINCIPALS_KEPT", kept)  # 3: the late principal is asked of the table
     early_child = dependent_line("E9000", "child", "Lina Saad")
     late_principal = principal_line("E9000", "late@acme.example")
     duplicate = principal_line("E5", "again@acme.example")
@@ -242,3 +247,73 @@ def test_the_saved_state_is_json_and_names_the_next_unread_row():
     assert body[:offset].count(b"\n") == line  # the header and every row before the next unread one
     assert state["report"]["rows"] == line - 1
     assert checkpoint["seq"] == 1 and checkpoint["lease_until"] is None
+
+
+def saved_states(store: FakeEnrolmentStore) -> list[tuple[int, dict]]:
+    """Every state handed over, as (its gzipped size, its JSON), in order."""
+    states: list[tuple[int, dict]] = []
+    put = store.put_run_object
+
+    def keeping(key, body):
+        if key.endswith(".state.json.gz"):
+            packed = body.getvalue()
+            states.append((len(packed), json.loads(gzip.decompress(packed))))
+        put(key, body)
+
+    store.put_run_object = keeping  # type: ignore[method-assign]
+    return states
+
+
+def test_the_saved_state_stays_small_however_many_rows_came_before(monkeypatch):
+    monkeypatch.setattr(use_cases, "PRINCIPALS_KEPT", 50)
+    deps, store, clock, tokens = continuing(*lines(2000))  # 4,000 rows
+    states = saved_states(store)
+
+    result, invocations = run_to_the_end(deps, store, clock, tokens)
+
+    assert invocations >= 8 and result.totals["created"] == 4000
+    rows_read = [state["report"]["rows"] for _, state in states]
+    for _, state in states:
+        assert len(state["run"]["principal_accounts"]) <= 50  # the last principals only
+        assert state["run"]["deferred"] == []
+    # What grows with the rows read is the duplicate check's 12 bytes a row (16 in base64), no more.
+    (first_size, _), (last_size, _) = states[0], states[-1]
+    assert (last_size - first_size) / (rows_read[-1] - rows_read[0]) < 16
+    # Every dependent carries its principal's account, the principal's far back or not.
+    for n in range(2000):
+        people = [m for m in store.member_rows.values() if m.employee_no == f"E{n}"]
+        assert len(people) == 2 and people[0].account_id == people[1].account_id is not None
+
+
+class CountingStore(FakeEnrolmentStore):
+    """Counts the DynamoDB requests the real store would make: BatchGetItem takes 100 keys a request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batch_gets = 0
+
+    def _pages(self, keys) -> list[str]:
+        keys = list(set(keys))
+        self.batch_gets += -(-len(keys) // 100)
+        return keys
+
+    def members(self, member_ids):
+        return super().members(self._pages(member_ids))
+
+    def login_names(self, usernames):
+        return super().login_names(self._pages(usernames))
+
+    def accounts(self, account_ids):
+        return super().accounts(self._pages(account_ids))
+
+
+@pytest.mark.parametrize("families", [500, 2000])
+def test_dynamodb_requests_per_row_do_not_grow_with_the_file(families):
+    deps, store, clock, tokens = continuing(*lines(families), store=CountingStore())
+    assert isinstance(store, CountingStore)
+
+    result, invocations = run_to_the_end(deps, store, clock, tokens)
+
+    assert invocations >= 3 and result.totals["created"] == 2 * families
+    # Per chunk of 100 rows (50 families): one read of members, one of login names, two transactions.
+    assert (store.batch_gets + store.transactions) / (2 * families) == pytest.approx(0.04)
