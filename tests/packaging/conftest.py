@@ -3,8 +3,8 @@
 Each module used to package on its own (and two workers could run the dependency install of
 `chalice package` at once, racing on .chalice/deployments). Now the first worker that asks builds,
 under a file lock, into the run's shared temporary folder; the others wait for it and read the result.
-This does not rely on xdist_group: with pytest 9.2 and pytest-xdist 3.8, --dist loadgroup ignores the
-groups (pytest-xdist issue 1386), so a module's tests are spread over both workers.
+Each packaging module is also an xdist_group (tests/conftest.py; tests/xdist_groups.py makes groups
+work under pytest 9), but builds shared between modules need the lock, whichever workers run them.
 """
 
 from __future__ import annotations
