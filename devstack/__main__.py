@@ -1,4 +1,7 @@
-"""`make run`, `make job NAME=...`, `make drop FILE=... POLICY=...`."""
+"""`make run`, `make job NAME=...`, `make drop FILE=... POLICY=...`, `make policy FILE=...`.
+
+`make run` writes where it listens to .local/stack.json (removed when it stops); the others read it, so
+they act on the running stack whatever its ports, and say so plainly when none is running."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from devstack.stack import REGION, LocalStack, local_environment
+from devstack.stack import REGION, LocalStack, local_environment, running_stack
 
 
 def _ports() -> tuple[int, int]:
@@ -19,11 +22,13 @@ def _ports() -> tuple[int, int]:
 def run() -> None:
     moto_port, api_port = _ports()
     stack = LocalStack(moto_port=moto_port, api_port=api_port)
+    stack.check_ports()  # a port in use fails now, naming it and its holder, instead of hanging
     # Ctrl-C or a TERM stops everything: all parts are threads of this one process.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     started = time.monotonic()
     try:
-        stack.start()
+        stack.clear_outbox()
+        stack.start()  # writes .local/stack.json once it answers: make job/drop/policy find it there
         print(
             f"\nEmbedded AWS (moto) on http://127.0.0.1:{moto_port}\n"
             f"API on http://127.0.0.1:{api_port}  (try /v1/health, /v1/openapi.json)\n"
@@ -39,13 +44,15 @@ def run() -> None:
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
+        stack.remove_stack_file()
         stack.stop()
 
 
 def _attach() -> None:
-    """Point this process at the running local stack (its embedded AWS and outbox)."""
-    moto_port, api_port = _ports()
-    os.environ.update(local_environment(moto_port, api_port, Path(".local/outbox").resolve()))
+    """Point this process at the running `make run` (its embedded AWS and outbox), found by .local/stack.json."""
+    stack = running_stack()
+    os.environ["SANDBOX_PORT"] = str(stack["sandbox_port"])
+    os.environ.update(local_environment(int(stack["moto_port"]), int(stack["api_port"]), Path(stack["outbox"])))
 
 
 def job(name: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import threading
 import time
@@ -14,6 +16,115 @@ from devstack.provision import ROOT, provision
 
 REGION = "me-south-1"
 STAGE = "dev"
+
+
+def local_dir() -> Path:
+    """`make run`'s files (outbox, sandbox sessions, stack.json): .local/, or LOCAL_DIR (the tests' tmp paths)."""
+    return Path(os.environ.get("LOCAL_DIR") or ROOT / ".local").resolve()
+
+
+class StackError(SystemExit):
+    """A clear one-line refusal for the person at the console (exit status 1)."""
+
+
+# --- .local/stack.json: where the running `make run` listens, for make job/drop/policy -------------------------
+
+def stack_file(where: Path | None = None) -> Path:
+    return (where or local_dir()) / "stack.json"
+
+
+def read_stack(where: Path | None = None) -> dict | None:
+    try:
+        return json.loads(stack_file(where).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _listens(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def running_stack(where: Path | None = None) -> dict:
+    """The running `make run`'s stack.json, or a clear refusal when there is none or it is stale."""
+    path = stack_file(where)
+    stack = read_stack(where)
+    if stack is None:
+        raise StackError(f"no make run is running (no {path}): start one with `make run` in another terminal")
+    if not _pid_alive(int(stack["pid"])) or not _listens(int(stack["moto_port"])):
+        raise StackError(f"no make run is running: {path} names pid {stack['pid']} with the embedded AWS on "
+                         f":{stack['moto_port']}, but nothing listens there any more (a make run that was killed); "
+                         f"start one with `make run`")
+    return stack
+
+
+# --- Who holds a port: `make run` (stack.json) or any process (/proc/net/tcp and /proc/*/fd) ---------------------
+
+def port_free(port: int) -> bool:
+    """Whether our servers can listen on 127.0.0.1:port (they set SO_REUSEADDR, so TIME_WAIT doesn't count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(inode)
+    return inodes
+
+
+def _process(pid: int) -> str:
+    try:
+        command = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split())
+    except OSError:
+        command = ""
+    if len(command) > 100:
+        command = command[:99] + "…"
+    return f"pid {pid}" + (f" ({command})" if command else "")
+
+
+def port_holder(port: int) -> str | None:
+    """Who listens on a port, as far as this machine tells: a `make run` by its stack.json, else by /proc."""
+    stack = read_stack()
+    if stack and _pid_alive(int(stack["pid"])) and port in stack.get("ports", {}).values():
+        return f"a make run, {_process(int(stack['pid']))}, started {stack.get('started', '?')}"
+    sockets = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    if not sockets:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in sockets:
+                    return _process(int(proc.name))
+        except OSError:
+            continue  # another user's process, or gone meanwhile
+    return None
 
 
 def local_environment(moto_port: int, api_port: int, outbox: Path) -> dict[str, str]:
@@ -53,13 +164,93 @@ def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
+def show_codes_on_console() -> None:
+    """The `[outbox]` console line shows an SMS's code and temporary password as it shows links.
+
+    The line is printed by chalicelib.platform.messaging.write_outbox; local mode swaps in this version,
+    which writes the same file and prints the line with them."""
+    import time as clock
+    import uuid
+    from dataclasses import asdict
+
+    from chalicelib.platform import messaging
+
+    if getattr(messaging.write_outbox, "shows_codes", False):
+        return
+
+    def write_outbox(outbox: Path, message: Any) -> Path:
+        outbox.mkdir(parents=True, exist_ok=True)
+        stamp = clock.strftime("%Y%m%dT%H%M%S")
+        path = outbox / (f"{stamp}-{next(messaging._sequence):06d}-{message.channel}-{message.template}-"
+                         f"{uuid.uuid4().hex[:6]}.json")
+        path.write_text(json.dumps(asdict(message), ensure_ascii=False, indent=2), encoding="utf-8")
+        print(console_line(message), flush=True)
+        return path
+
+    write_outbox.shows_codes = True  # type: ignore[attr-defined]
+    messaging.write_outbox = write_outbox
+
+
+SECRETS_SHOWN = ("code", "username", "password")  # what a person types from an SMS
+
+
+def console_line(message: Any) -> str:
+    shown = [f"{name} {message.vars[name]}" for name in SECRETS_SHOWN
+             if message.channel == "sms" and name in message.vars]
+    return " ".join([f"[outbox] {message.channel} to {message.to}: {message.template}", *shown,
+                     *message.links])
+
+
 @dataclass
 class LocalStack:
     moto_port: int = 5000
     api_port: int = 8000
-    outbox: Path = ROOT / ".local" / "outbox"
+    outbox: Path = field(default_factory=lambda: local_dir() / "outbox")
     say: Any = print
     stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def ports(self) -> dict[str, int]:
+        from urllib.parse import urlsplit
+
+        sandbox = urlsplit(local_environment(self.moto_port, self.api_port, self.outbox)["SANDBOX_PAGE_URL"]).port
+        return {"moto_port": self.moto_port, "api_port": self.api_port, "sandbox_port": sandbox or 8001}
+
+    def check_ports(self) -> None:
+        """Fail at once, naming the port and what holds it, rather than wait on someone else's server."""
+        here = self.outbox.parent
+        stack = read_stack(here)
+        if stack and stack.get("pid") != os.getpid() and _pid_alive(int(stack["pid"])) \
+                and _listens(int(stack["moto_port"])):
+            raise StackError(f"a make run is already running ({_process(int(stack['pid']))}, embedded AWS on "
+                             f":{stack['moto_port']}, API on :{stack['api_port']}; {stack_file(here)}): "
+                             f"stop it with Ctrl-C first, or use its ports")
+        for name, port in self.ports().items():
+            if not port_free(port):
+                holder = port_holder(port)
+                variable = name.upper()
+                raise StackError(f"port {port} ({variable}) is taken"
+                                 + (f" by {holder}" if holder else " (by a process this user cannot see)")
+                                 + f": stop it, or choose another port: {variable}=<port> make run")
+
+    def clear_outbox(self) -> None:
+        """Each run starts with an empty outbox: no dead links from an earlier run."""
+        shutil.rmtree(self.outbox, ignore_errors=True)
+        self.outbox.mkdir(parents=True, exist_ok=True)
+
+    def write_stack_file(self) -> Path:
+        path = stack_file(self.outbox.parent)
+        stack = {"pid": os.getpid(), **self.ports(), "ports": self.ports(),
+                 "endpoint": f"http://127.0.0.1:{self.moto_port}", "api": f"http://127.0.0.1:{self.api_port}",
+                 "outbox": str(self.outbox), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stack, indent=2), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    def remove_stack_file(self) -> None:
+        stack = read_stack(self.outbox.parent)
+        if stack and stack.get("pid") == os.getpid():
+            stack_file(self.outbox.parent).unlink(missing_ok=True)
 
     def start(self, *, demo: bool = True) -> None:
         import logging
@@ -75,6 +266,7 @@ class LocalStack:
         from chalicelib.settings import get_settings, reset_settings
 
         reset_settings()
+        show_codes_on_console()
         # DynamoDB requests one at a time, as DynamoDB applies them: the races the app's conditional
         # writes must win are then real races locally too, not moto's interleavings.
         self.moto = LinearizableMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
@@ -85,6 +277,7 @@ class LocalStack:
         self._serve_api()
         self._serve_sandbox_pages()
         self._start_pumps()
+        self.write_stack_file()
         if demo:
             from devstack.demo import load_demo
 
