@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import time
@@ -21,7 +22,7 @@ def _ports() -> tuple[int, int]:
 
 def run() -> None:
     moto_port, api_port = _ports()
-    stack = LocalStack(moto_port=moto_port, api_port=api_port)
+    stack = LocalStack(moto_port=moto_port, api_port=api_port, persist=True)
     stack.check_ports()  # a port in use fails now, naming it and its holder, instead of hanging
     # Ctrl-C or a TERM stops everything: all parts are threads of this one process.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -46,6 +47,24 @@ def run() -> None:
     finally:
         stack.remove_stack_file()
         stack.stop()
+
+
+def reset() -> None:
+    """Forget the embedded AWS's saved state: the next make run starts clean (provisioned, with the demo)."""
+    from devstack.stack import StackError, local_dir, state_file
+
+    try:
+        stack = running_stack()
+    except StackError:
+        stack = None  # none running: nothing will write the state back
+    if stack is not None:
+        raise StackError(f"a make run is running (pid {stack['pid']}): stop it with Ctrl-C first, then make reset")
+    for path in (state_file(), local_dir() / "sandbox", local_dir() / "outbox"):
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    print(f"reset: the next make run starts clean ({local_dir()})")
 
 
 def _attach() -> None:
@@ -74,6 +93,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run")
+    sub.add_parser("reset")
     job_parser = sub.add_parser("job")
     job_parser.add_argument("name", nargs="?")
     policy_parser = sub.add_parser("policy")
@@ -84,6 +104,8 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.command == "run":
         run()
+    elif args.command == "reset":
+        reset()
     elif args.command == "job":
         if not args.name:
             _attach()

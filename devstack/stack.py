@@ -164,6 +164,74 @@ def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
+# --- The embedded AWS's state across restarts: .local/state/aws.pickle, `make reset` to start clean --------------
+
+# The services the template's resources live in (tables, buckets, queues, secrets, SES's configuration set).
+PERSISTED_SERVICES = ("dynamodb", "s3", "sqs", "secretsmanager", "ses", "sesv2", "sns")
+
+
+def state_file(where: Path | None = None) -> Path:
+    return (where or local_dir()) / "state" / "aws.pickle"
+
+
+def _resources_digest() -> str:
+    import hashlib
+
+    return hashlib.sha256((ROOT / "resources.json").read_bytes()).hexdigest()
+
+
+def _lock_anew(_lock: Any) -> tuple[Any, tuple[()]]:
+    return threading.Lock, ()
+
+
+def _rlock_anew(_lock: Any) -> tuple[Any, tuple[()]]:
+    return threading.RLock, ()
+
+
+def save_state(path: Path) -> None:
+    """moto's backends as they are (its locks made anew on load), with the resources.json they were made from."""
+    import copyreg
+    import io
+    import pickle
+
+    from moto.backends import get_backend
+
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer)
+    pickler.dispatch_table = {**copyreg.dispatch_table, type(threading.Lock()): _lock_anew,
+                              type(threading.RLock()): _rlock_anew}
+    pickler.dump({"resources": _resources_digest(),
+                  "backends": {name: dict(get_backend(name)) for name in PERSISTED_SERVICES}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(path)
+
+
+def restore_state(path: Path, say: Any) -> bool:
+    """Load what the last `make run` left; False (start clean) when there is none or it no longer fits."""
+    import pickle
+
+    from moto.backends import get_backend
+
+    if not path.exists():
+        return False
+    try:
+        # Our own file, written by save_state on this machine: .local/ is this checkout's, never downloaded.
+        saved = pickle.loads(path.read_bytes())  # noqa: S301
+    except Exception as error:
+        say(f"[state] could not read {path} ({type(error).__name__}: {error}): starting clean")
+        return False
+    if saved.get("resources") != _resources_digest():
+        say(f"[state] resources.json changed since {path} was saved: starting clean (the old state is replaced)")
+        return False
+    for name, backends in saved["backends"].items():
+        live = get_backend(name)
+        live.clear()
+        live.update(backends)
+    return True
+
+
 def show_codes_on_console() -> None:
     """The `[outbox]` console line shows an SMS's code and temporary password as it shows links.
 
@@ -208,6 +276,8 @@ class LocalStack:
     outbox: Path = field(default_factory=lambda: local_dir() / "outbox")
     say: Any = print
     stop_event: threading.Event = field(default_factory=threading.Event)
+    persist: bool = False  # keep the embedded AWS's state in .local/state/ across runs (make run does)
+    restored: bool = False
 
     def ports(self) -> dict[str, int]:
         from urllib.parse import urlsplit
@@ -272,13 +342,18 @@ class LocalStack:
         self.moto = LinearizableMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.moto.start()
         wait_for_port(self.moto_port)
-        provision(STAGE, REGION, email_sender=get_settings().email_sender)
+        state = state_file(self.outbox.parent)
+        self.restored = self.persist and restore_state(state, self.say)
+        if self.restored:
+            self.say(f"[state] the embedded AWS is as the last make run left it ({state}); `make reset` starts clean")
+        else:
+            provision(STAGE, REGION, email_sender=get_settings().email_sender)
         self.app = self._load_app()
         self._serve_api()
         self._serve_sandbox_pages()
         self._start_pumps()
         self.write_stack_file()
-        if demo:
+        if demo and not self.restored:
             from devstack.demo import load_demo
 
             load_demo(self.say)
@@ -338,3 +413,13 @@ class LocalStack:
             self.sandbox_pages.stop()
         if getattr(self, "moto", None) is not None:
             self.moto.stop()
+            # Saved once nothing runs any more: the next make run carries on from here.
+            if self.persist and getattr(self, "app", None) is not None:
+                path = state_file(self.outbox.parent)
+                try:
+                    save_state(path)
+                    self.say(f"[state] the embedded AWS's state is saved in {path} (`make reset` forgets it)")
+                except Exception as error:
+                    self.say(f"[state] could not save it ({type(error).__name__}: {error}): the next make run "
+                             f"starts clean")
+                    path.unlink(missing_ok=True)

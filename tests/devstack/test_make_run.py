@@ -187,3 +187,60 @@ def test_make_job_drop_and_policy_say_no_make_run_is_running_when_none_is(tmp_pa
          "outbox": str(tmp_path / "outbox")}), encoding="utf-8")
     stale = devstack("job", "expire_invites", env=env)
     assert stale.returncode == 1 and "nothing listens there any more" in stale.stderr, stale.stderr
+
+
+def test_what_one_make_run_made_is_there_after_a_restart_until_make_reset(tmp_path):
+    env = local_env(tmp_path)
+    moto_port, api_port = int(env["MOTO_PORT"]), int(env["API_PORT"])
+    policy = json.loads((ROOT / "examples" / "policies" / "GP-ACME-2026.json").read_text(encoding="utf-8"))
+    policy_file = tmp_path / "GP-KEEP-2026.json"
+    policy_file.write_text(json.dumps({**policy, "policy_no": "GP-KEEP-2026"}), encoding="utf-8")
+
+    def policies() -> set[str]:
+        import boto3
+
+        dynamodb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="me-south-1",
+                                aws_access_key_id="local", aws_secret_access_key="local")
+        items = dynamodb.scan(TableName="insure-dev-policies")["Items"]
+        return {item["policy_no"]["S"] for item in items}
+
+    def make_run(log_name: str):
+        log = (tmp_path / log_name).open("w+", encoding="utf-8")
+        process = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(lambda: stack_json(env), 60, f"make run ({log_name})")
+        return process, log
+
+    def stop(process, log) -> str:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        log.close()
+        return (tmp_path / log.name).read_text(encoding="utf-8")
+
+    process, log = make_run("first.log")
+    try:
+        made = devstack("policy", str(policy_file), env=env)
+        assert made.returncode == 0, made.stdout + made.stderr
+        assert "GP-KEEP-2026" in policies()
+    finally:
+        first = stop(process, log)
+    assert "[state] the embedded AWS's state is saved" in first
+
+    process, log = make_run("second.log")
+    try:
+        assert "GP-KEEP-2026" in policies()
+        assert http_json(f"http://127.0.0.1:{api_port}/v1/health")["status"] == "ok"
+        refused = devstack("reset", env=env)
+        assert refused.returncode == 1 and "stop it with Ctrl-C first" in refused.stderr, refused.stderr
+    finally:
+        second = stop(process, log)
+    assert "[state] the embedded AWS is as the last make run left it" in second
+
+    reset = devstack("reset", env=env)
+    assert reset.returncode == 0, reset.stderr
+    process, log = make_run("third.log")
+    try:
+        assert "GP-KEEP-2026" not in policies()
+        assert "GP-ACME-2026" in wait_for(policies, 30, "the demo policy")  # a clean start loads the demo again
+    finally:
+        stop(process, log)
