@@ -20,7 +20,7 @@ STAGE ?= dev
 REGION ?= me-south-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test check lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path checkov lock .FORCE
+.PHONY: run reset test check lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path checkov lock .FORCE
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@if [ -e $(BIN)/python ] && ! $(BIN)/python -c '$(IS_PYTHON_VERSION)' 2>/dev/null; then \
@@ -90,11 +90,19 @@ lock: $(PIP_COMPILE)
 	@# pip-compile rewrites the file even when nothing changed: the venv stays while it holds what the lock says.
 	@! cmp -s requirements-lock.txt $(LOCK_VENV)/installed.txt || touch $(PIP_COMPILE)
 
-## The whole system on an embedded AWS: API on :8000, moto on :5000 (MOTO_PORT, API_PORT).
+## The whole system on an embedded AWS: API on :8000, moto on :5000 (MOTO_PORT, API_PORT). Its files are in
+## .local/ (LOCAL_DIR): an outbox emptied at each start, stack.json (where it listens, while it runs) and
+## state/ (the embedded AWS's data, saved at Ctrl-C and loaded by the next make run; make reset forgets it).
+## A port in use fails at once, naming it and what holds it.
 run: venv
 	$(BIN)/python -m devstack run
 
-## Run one scheduled or queue function now against the running local stack: make job NAME=...
+## Forget the embedded AWS's saved data (and the outbox and sandbox sessions): the next make run starts clean.
+reset: venv
+	$(BIN)/python -m devstack reset
+
+## Run one scheduled function now against the running local stack: make job NAME=...
+## job, drop and policy find the running make run by .local/stack.json, whatever its ports.
 job: venv
 	$(BIN)/python -m devstack job $(NAME)
 
@@ -102,7 +110,7 @@ job: venv
 drop: venv
 	$(BIN)/python -m devstack drop $(FILE) $(POLICY)
 
-## Create a group policy on the running local stack (or a stage: STAGE=prod with AWS credentials)
+## Create a group policy on the running local stack
 policy: venv
 	$(BIN)/python -m devstack policy $(FILE)
 
