@@ -247,3 +247,14 @@ def test_what_one_make_run_made_is_there_after_a_restart_until_make_reset(tmp_pa
         assert "GP-ACME-2026" in wait_for(policies, 30, "the demo policy")  # a clean start loads the demo again
     finally:
         stop(process, log)
+
+
+def test_the_outbox_line_shows_what_a_person_types_from_an_sms_and_an_emails_link():
+    from chalicelib.platform import messages
+    from devstack.stack import console_line
+
+    sms = messages.temporary_password_sms("+96551234567", "en", "284031201072", "Tmp-9xQ2", 7)
+    assert console_line(sms) == ("[outbox] sms to +96551234567: temporary_password username 284031201072 "
+                                 "password Tmp-9xQ2")
+    code = messages.registration_code_sms("+96551234567", "ar", "482913", 5)
+    assert console_line(code) == "[outbox] sms to +96551234567: registration_code code 482913"
