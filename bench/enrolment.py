@@ -56,12 +56,13 @@ def run() -> list[Row]:
 
         wait_for_port(port)
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([sys.executable, "-m", "bench.enrolment", "setup", tmp], env=env, cwd=ROOT,
-                           check=True, capture_output=True, text=True, timeout=3000)
+            made = subprocess.run([sys.executable, "-m", "bench.enrolment", "setup", tmp], env=env, cwd=ROOT,
+                                  check=True, capture_output=True, text=True, timeout=3000)
             out = subprocess.run([sys.executable, "-I", "-c", _LAUNCHER, sys.executable], env=env, cwd=ROOT,
                                  check=True, capture_output=True, text=True, timeout=3000)
             checked = subprocess.run([sys.executable, "-m", "bench.enrolment", "verify"], env=env, cwd=ROOT,
                                      check=True, capture_output=True, text=True, timeout=600)
+        generated = json.loads(made.stdout.strip().splitlines()[-1])
         result = json.loads(out.stdout.strip().splitlines()[-1])
         report = json.loads(checked.stdout.strip().splitlines()[-1])
     finally:
@@ -83,7 +84,10 @@ def run() -> list[Row]:
             "0", wrong == 0),
         Row("enrolment", "reports for the file (JSON + CSV each)", report["reports"], "count", "1",
             report["reports"] == 1),
-        Row("enrolment", "welcome emails queued (one per new principal)", result["welcomes"], "rows", "", None),
+        # The generator's principals less those it terminates (1%): each new one is invited once.
+        Row("enrolment", "welcome emails queued (one per new principal in the file)",
+            result["welcomes"], "emails", f"= {generated['new_principals']}",
+            result["welcomes"] == generated["new_principals"]),
     ]
 
 
@@ -114,8 +118,9 @@ def setup(tmp: str) -> None:
     provision("dev", "me-south-1")
     create_group_policy(EnrolmentStore(), POLICY, datetime.now(UTC))
     path = Path(tmp) / "bench.csv"
-    generate_hr_csv(path, rows=ROWS, policy_no=POLICY["policy_no"])
+    made = generate_hr_csv(path, rows=ROWS, policy_no=POLICY["policy_no"])
     boto3.client("s3").upload_file(str(path), get_settings().hr_bucket, KEY)
+    print(json.dumps({"rows": made.rows, "principals": made.principals, "new_principals": made.new_principals}))
 
 
 def child() -> None:
@@ -148,6 +153,7 @@ def child() -> None:
     url = sqs.get_queue_url(QueueName=get_settings().hr_queue)["QueueUrl"]
     result: FileResult | None = None
     invocations = 0
+    spans: list[float] = []  # each invocation's seconds: past INVOCATION_S is the hand-over's own cost
     with count_aws_calls() as calls:
         started = time.perf_counter()
         while result is None:
@@ -159,16 +165,20 @@ def child() -> None:
                     deadline = time.monotonic() + INVOCATION_S
                     budget = Budget(lambda deadline=deadline: deadline - time.monotonic(), margin_s=0)
                     invocations += 1
+                    began = time.perf_counter()
                     if _is_continuation(dropped.key):
                         result = continue_from_token(deps, dropped.bucket, dropped.key, budget)
                     else:
                         result = start_file(deps, dropped.bucket, dropped.key, dropped.version_id, upload(dropped),
                                             budget)
+                    spans.append(round(time.perf_counter() - began, 1))
         seconds = time.perf_counter() - started
     print(json.dumps({
         "rows": result.totals["rows"], "created": result.totals["created"] + result.totals["terminated"],
         "errors": result.totals["errors"], "seconds": seconds, "dynamodb_requests": calls.of("dynamodb"),
         "welcomes": welcomes[0], "invocations": invocations,
+        "invocation_s": spans,
+        "operations": {f"{service}.{operation}": n for (service, operation), n in sorted(calls.items())},
     }))
 
 

@@ -92,6 +92,9 @@ class GeneratedHrFile:
     plans: tuple[str, ...]
     rows: int
     principals: int
+    # Principals enrolled, not terminated: on a first enrolment each gets an invited account and
+    # one welcome email (a terminated principal is recorded with no account and no welcome).
+    new_principals: int
 
 
 def generate_hr_csv(
@@ -107,7 +110,7 @@ def generate_hr_csv(
     domain = policy_no.lower().removeprefix("gp-").split("-")[0] + ".example"
     start, end = date(2026, 1, 1), date(2026, 12, 31)
     serial = 0
-    principals = written = 0
+    principals = written = terminated = 0
 
     def civil_id(born: date) -> str:
         nonlocal serial
@@ -165,6 +168,7 @@ def generate_hr_csv(
                 # Roughly one newborn in fifty has no civil ID yet.
                 national_id = "" if kind == "child" and rng.random() < 0.02 else civil_id(dob)
                 action = "terminate" if kind == "principal" and rng.random() < 0.01 else ""
+                terminated += action == "terminate"
                 writer.writerow(
                     (
                         employee_no,
@@ -184,4 +188,4 @@ def generate_hr_csv(
                     )
                 )
                 written += 1
-    return GeneratedHrFile(path, policy_no, plans, written, principals)
+    return GeneratedHrFile(path, policy_no, plans, written, principals, principals - terminated)
