@@ -293,7 +293,7 @@ class LocalStack:
                 and _listens(int(stack["moto_port"])):
             raise StackError(f"a make run is already running ({_process(int(stack['pid']))}, embedded AWS on "
                              f":{stack['moto_port']}, API on :{stack['api_port']}; {stack_file(here)}): "
-                             f"stop it with Ctrl-C first, or use its ports")
+                             f"stop it with Ctrl-C first (a second one needs its own LOCAL_DIR and ports)")
         for name, port in self.ports().items():
             if not port_free(port):
                 holder = port_holder(port)
