@@ -232,43 +232,6 @@ def restore_state(path: Path, say: Any) -> bool:
     return True
 
 
-def show_codes_on_console() -> None:
-    """The `[outbox]` console line shows an SMS's code and temporary password as it shows links.
-
-    The line is printed by chalicelib.platform.messaging.write_outbox; local mode swaps in this version,
-    which writes the same file and prints the line with them."""
-    import time as clock
-    import uuid
-    from dataclasses import asdict
-
-    from chalicelib.platform import messaging
-
-    if getattr(messaging.write_outbox, "shows_codes", False):
-        return
-
-    def write_outbox(outbox: Path, message: Any) -> Path:
-        outbox.mkdir(parents=True, exist_ok=True)
-        stamp = clock.strftime("%Y%m%dT%H%M%S")
-        path = outbox / (f"{stamp}-{next(messaging._sequence):06d}-{message.channel}-{message.template}-"
-                         f"{uuid.uuid4().hex[:6]}.json")
-        path.write_text(json.dumps(asdict(message), ensure_ascii=False, indent=2), encoding="utf-8")
-        print(console_line(message), flush=True)
-        return path
-
-    write_outbox.shows_codes = True  # type: ignore[attr-defined]
-    messaging.write_outbox = write_outbox
-
-
-SECRETS_SHOWN = ("code", "username", "password")  # what a person types from an SMS
-
-
-def console_line(message: Any) -> str:
-    shown = [f"{name} {message.vars[name]}" for name in SECRETS_SHOWN
-             if message.channel == "sms" and name in message.vars]
-    return " ".join([f"[outbox] {message.channel} to {message.to}: {message.template}", *shown,
-                     *message.links])
-
-
 @dataclass
 class LocalStack:
     moto_port: int = 5000
@@ -336,7 +299,6 @@ class LocalStack:
         from chalicelib.settings import get_settings, reset_settings
 
         reset_settings()
-        show_codes_on_console()
         # DynamoDB requests one at a time, as DynamoDB applies them: the races the app's conditional
         # writes must win are then real races locally too, not moto's interleavings.
         self.moto = LinearizableMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)

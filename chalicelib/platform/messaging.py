@@ -109,6 +109,16 @@ def write_outbox(outbox: Path, message: Message) -> Path:
     # The sequence keeps files in sending order even when the clock stands still (tests freeze it).
     path = outbox / f"{stamp}-{next(_sequence):06d}-{message.channel}-{message.template}-{uuid.uuid4().hex[:6]}.json"
     path.write_text(json.dumps(asdict(message), ensure_ascii=False, indent=2), encoding="utf-8")
-    links = " ".join(message.links)
-    print(f"[outbox] {message.channel} to {message.to}: {message.template} {links}".rstrip(), flush=True)
+    print(console_line(message), flush=True)
     return path
+
+
+SHOWN_FROM_SMS = ("code", "username", "password")  # what a person types from an SMS
+
+
+def console_line(message: Message) -> str:
+    """`make run`'s line for a message: its links, and an SMS's code, username and temporary password
+    (local mode only: in AWS, messages go to SES and SNS and nothing of them is printed)."""
+    shown = [f"{name} {message.vars[name]}" for name in SHOWN_FROM_SMS
+             if message.channel == "sms" and name in message.vars]
+    return " ".join([f"[outbox] {message.channel} to {message.to}: {message.template}", *shown, *message.links])

@@ -251,7 +251,7 @@ def test_what_one_make_run_made_is_there_after_a_restart_until_make_reset(tmp_pa
 
 def test_the_outbox_line_shows_what_a_person_types_from_an_sms_and_an_emails_link():
     from chalicelib.platform import messages
-    from devstack.stack import console_line
+    from chalicelib.platform.messaging import console_line
 
     sms = messages.temporary_password_sms("+96551234567", "en", "284031201072", "Tmp-9xQ2", 7)
     assert console_line(sms) == ("[outbox] sms to +96551234567: temporary_password username 284031201072 "
