@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,8 @@ os.environ.update(
     AWS_DEFAULT_REGION=REGION,
     AWS_REGION=REGION,
     POWERTOOLS_DEV="false",
+    # A test that starts the local stack without a folder of its own never writes into the working tree.
+    LOCAL_DIR=tempfile.mkdtemp(prefix="insure-test-local-"),
     **stage_variables(STAGE),
 )
 
