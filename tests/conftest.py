@@ -62,9 +62,6 @@ MOTO_FIXTURES = {"aws", "moto_server", "api", "app", "client"}
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = item.path.parts
-        if "packaging" in parts:
-            # Their module-scoped fixtures build the package: one worker per module builds it once.
-            item.add_marker(pytest.mark.xdist_group(f"packaging-{item.path.stem}"))
         if any(folder in parts for folder in SLOW_FOLDERS) or item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
         if "concurrency" in parts:
@@ -74,6 +71,9 @@ def pytest_collection_modifyitems(config, items):
         on_moto_param = callspec is not None and "moto" in callspec.id.split("-")
         if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())) or on_moto_param:
             item.add_marker(pytest.mark.moto)
+    # The slow ones first (a stable sort: each file keeps its order): on two workers, a long test
+    # started last would leave one core idle while it runs.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 # argon2id at the production cost (32 MiB, 2 passes: ~100 ms a hash) would be a quarter of the time of

@@ -3,8 +3,8 @@
 Each module used to package on its own (and two workers could run the dependency install of
 `chalice package` at once, racing on .chalice/deployments). Now the first worker that asks builds,
 under a file lock, into the run's shared temporary folder; the others wait for it and read the result.
-Each packaging module is also an xdist_group (tests/conftest.py; tests/xdist_groups.py makes groups
-work under pytest 9), but builds shared between modules need the lock, whichever workers run them.
+So the packaging tests need no xdist_group: they spread over both workers, and whichever asks first
+builds (test_package.py's build for this machine's architecture is shared the same way).
 """
 
 from __future__ import annotations
@@ -32,32 +32,42 @@ def chalice_package(project: Path, stage: str, out: Path) -> Path:
     return out
 
 
-def build_once(shared: Path) -> Path:
-    """The prod package as `make package` makes it (slimmed zip and sam.json) in shared/prod, and the
-    dev one's sam.json in shared/dev; built by whichever worker comes first, the others wait on the lock."""
-    shared.mkdir(parents=True, exist_ok=True)
-    done = shared / "done"
-    with (shared / "lock").open("w") as lock:
+def built_once(folder: Path, build) -> Path:
+    """`build(folder)` run by whichever worker comes first; the others wait on the lock and reuse it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = folder / "done"
+    with (folder / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
-            # Back to back: chalice keys its dependency cache on the project's files (chalicelib's
-            # __pycache__ included), so the second build reuses the first's install.
-            for stage in STAGES:
-                shutil.rmtree(shared / stage, ignore_errors=True)  # what a failed attempt left
-                (shared / stage).mkdir()
-                chalice_package(ROOT, stage, shared / stage)
-            # As make package does, in a process of its own (see chalice_package in test_package.py).
-            subprocess.run([sys.executable, "-m", "devstack.slim_package", str(shared / "prod" / "deployment.zip")],
-                           cwd=ROOT, check=True, capture_output=True, timeout=600)
+            build(folder)
             done.touch()
-    return shared
+    return folder
+
+
+def _stage_builds(shared: Path) -> None:
+    """The prod package as `make package` makes it (slimmed zip and sam.json) in shared/prod, and the
+    dev one's sam.json in shared/dev."""
+    # Back to back: chalice keys its dependency cache on the project's files (chalicelib's
+    # __pycache__ included), so the second build reuses the first's install.
+    for stage in STAGES:
+        shutil.rmtree(shared / stage, ignore_errors=True)  # what a failed attempt left
+        (shared / stage).mkdir()
+        chalice_package(ROOT, stage, shared / stage)
+    # As make package does, in a process of its own (see chalice_package in test_package.py).
+    subprocess.run([sys.executable, "-m", "devstack.slim_package", str(shared / "prod" / "deployment.zip")],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
 
 
 @pytest.fixture(scope="session")
-def shared_builds(tmp_path_factory, worker_id) -> Path:
-    # Under xdist each worker's basetemp is a folder of the run's one: its parent is shared by them all.
+def shared_folder(tmp_path_factory, worker_id) -> Path:
+    """A folder every xdist worker of this run sees (each worker's basetemp is a folder of the run's one)."""
     base = tmp_path_factory.getbasetemp()
-    return build_once((base if worker_id == "master" else base.parent) / "shared-packages")
+    return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session")
+def shared_builds(shared_folder) -> Path:
+    return built_once(shared_folder / "shared-packages", _stage_builds)
 
 
 @pytest.fixture(scope="session")

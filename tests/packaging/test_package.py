@@ -18,6 +18,7 @@ import pytest
 from devstack import gen_resources
 from devstack.provision import Resolver
 from devstack.slim_package import SERVICES_USED, pyc_name
+from tests.packaging.conftest import built_once
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -58,17 +59,24 @@ def chalice_package(project: Path, out: Path) -> Path:
 # `package` (conftest.py): the prod package from the working tree, built once per run for every module.
 
 
-@pytest.fixture(scope="module")
-def host_package(package, tmp_path_factory):
+@pytest.fixture(scope="session")
+def host_package(package, shared_folder):
     """The same project packaged for this machine's architecture, so its native libraries can be loaded here.
 
     An arm64 zip's .so files can't load on an x86_64 machine; the smoke test loads this build instead,
     and test_the_host_build_differs_from_the_lambda_build_only_in_native_code ties the two together.
+    Built once per run, by whichever worker asks first (conftest.py's lock).
     """
     if HOST_ARCHITECTURE == ARCHITECTURE:
         return package
-    project = copy_project(tmp_path_factory.mktemp("host-project"), HOST_ARCHITECTURE)
-    return chalice_package(project, tmp_path_factory.mktemp("host-build"))
+
+    def build(folder: Path) -> None:
+        for part in ("project", "build"):
+            shutil.rmtree(folder / part, ignore_errors=True)  # what a failed attempt left
+            (folder / part).mkdir()
+        chalice_package(copy_project(folder / "project", HOST_ARCHITECTURE), folder / "build")
+
+    return built_once(shared_folder / "host-package", build) / "build"
 
 
 def copy_project(project: Path, architecture: str) -> Path:
