@@ -10,7 +10,9 @@ from chalicelib.platform.middleware import request_log
 from chalicelib.platform.outbound import outbound
 from chalicelib.premiums import ledger_checks, payment_jobs, premiums_api
 
-app = Chalice(app_name="insure")
+# Logging is Powertools' (chalicelib/logs.py): Chalice's own handler on the "insure" logger would print
+# every line a second time, unscrubbed, the traceback of an error included.
+app = Chalice(app_name="insure", configure_logs=False)
 app.register_middleware(request_log, "http")
 app.register_blueprint(authorizer_bp)
 app.register_blueprint(health)

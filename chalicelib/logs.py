@@ -37,9 +37,12 @@ def _scrub(value: Any, key: str = "") -> Any:
         return {k: _scrub(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
-    if isinstance(value, str):
-        return _LONG_NUMBER.sub(lambda m: "****" + m.group(1), _BEARER.sub("Bearer [redacted]", value))
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Anything else is text once written (an exception object in a stack trace is str()-ed by the
+    # serializer): made text here, so it is scrubbed like text.
+    text = value if isinstance(value, str) else str(value)
+    return _LONG_NUMBER.sub(lambda m: "****" + m.group(1), _BEARER.sub("Bearer [redacted]", text))
 
 
 def _scrubbing_dumps(obj: Any) -> str:

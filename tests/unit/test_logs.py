@@ -43,3 +43,27 @@ def test_ids_that_merely_contain_digits_are_kept_whole(capsys):
     line = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert line["request_id_copy"] == "d197370451034d4db217eaaffe2e6a9e"
     assert line["member_id"] == "M12345678"
+
+
+def test_a_lambda_that_imports_the_app_prints_each_event_once_and_only_as_scrubbed_json():
+    # As Lambda runs it: a fresh interpreter imports the app, then logs (an error naming a civil ID too).
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import app\n"
+        "from chalicelib.logs import log_event, log_error\n"
+        "log_event('card_rendered', civil_id='290010112345')\n"
+        "try:\n"
+        "    raise ValueError('no policy for civil id 290010112345')\n"
+        "except ValueError:\n"
+        "    log_error('unexpected_error', password='Sup3r-secret!')\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60,
+                         check=True)
+    lines = out.stdout.splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["card_rendered", "unexpected_error"], lines
+    assert "Sup3r-secret!" not in out.stdout + out.stderr
+    assert "290010112345" not in out.stdout + out.stderr
