@@ -101,6 +101,38 @@ def continue_from_token(deps: EnrolmentDeps, bucket: str, key: str, budget: Budg
     return result
 
 
+def fail_run(deps: EnrolmentDeps, bucket: str, key: str) -> FileResult | None:
+    """A token that failed every retry (dead-lettered): its run ends with the one report of its upload.
+
+    The report holds the rows the invocations before applied (their parts and totals) and says that
+    processing failed after them; HR uploads the file again and the rows applied come back unchanged.
+    """
+    from chalicelib.enrolment.rules import FileProblem
+    from chalicelib.enrolment.use_cases import _UNREADABLE
+
+    token = deps.store.continuation_token(bucket, key)
+    found = deps.store.load_checkpoint(token[0]) if token is not None else None
+    if token is None or found is None or found[0]["status"] == "finished":
+        log_event("hr_file_failed_token_without_run", key=key)
+        return None
+    ckey, tag = token[0], found[1]
+    body: dict[str, Any] = dict(found[0])
+    policy_no = policy_of_key(body["key"]) or ""
+    parts = ([p[0] for p in body["parts"]], [p[1] for p in body["parts"]])
+    if body["state"] is not None and deps.resume_report is not None:
+        state = json.loads(gzip.decompress(deps.store.run_object(body["state"])))
+        report = deps.resume_report(state["report"])
+        line = int(state["reader"]["line"]) + 1  # the position holds the last line read
+    else:
+        report = deps.new_report(file_name=body["key"].rsplit("/", 1)[-1], policy_no=policy_no,
+                                 received_at=datetime.fromisoformat(body["received_at"]))
+        line = 0
+    report.add_file_problem(_stopped_after_rows(FileProblem("processing_failed", _UNREADABLE, line=line or None)))
+    result = _done(deps, ckey, body, tag, report, policy_no, _upload(body), parts)
+    deps.store.delete_continuation_token(bucket, key)
+    return result
+
+
 def _go_on(deps: EnrolmentDeps, ckey: str, found: tuple[dict[str, Any], str], seq: int | None,
            budget: Budget) -> FileResult | None:
     body, tag = found

@@ -143,6 +143,7 @@ budget_for = invocation_budget
 @event_log("hr_file_failed")
 def hr_file_failed(event: Any) -> None:
     """A file that failed every retry: report it to HR and to operations, never drop it silently."""
+    from chalicelib.enrolment.continuation import fail_run
     from chalicelib.enrolment.use_cases import report_failed_file
     from chalicelib.enrolment.wiring import enrolment_deps
     from chalicelib.logs import log_alert
@@ -151,5 +152,10 @@ def hr_file_failed(event: Any) -> None:
         for dropped in dropped_files(record.body):
             # Logged at error level: the alarm on this line is how operations hear of it.
             log_alert("hr_file_dead_lettered", key=dropped.key, version_id=dropped.version_id)
+            if _is_continuation(dropped.key):
+                # A later invocation of a big file's run: the run's upload gets its one report, with
+                # the rows applied before (never a report named after the token).
+                fail_run(enrolment_deps(), dropped.bucket, dropped.key)
+                continue
             # Named like the reports of the tries before it: the same upload, one report.
             report_failed_file(enrolment_deps(), dropped.key, dropped.version_id, upload=upload(dropped))

@@ -419,3 +419,49 @@ def test_a_file_too_big_for_one_invocation_is_handed_over_and_finished_with_one_
             message_bodies=[body], queue_name=settings.hr_queue))
     assert EnrolmentStore().report_index(POLICY_NO) == [entry]
     assert {m: member(m).version for m in versions} == versions
+
+
+def test_a_run_whose_next_invocation_keeps_failing_ends_with_one_report_of_the_rows_applied(
+        client, policy, monkeypatch):
+    import json
+
+    from chalicelib.enrolment import jobs
+    from chalicelib.enrolment.store import EnrolmentStore
+    from chalicelib.platform.aws import client as aws_client
+    from chalicelib.settings import get_settings
+
+    monkeypatch.setattr(jobs, "budget_for", chunks_per_invocation(2))  # 200 rows, then a hand-over
+    settings, s3, sqs = get_settings(), aws_client("s3"), aws_client("sqs")
+    rows = [good_row(n) for n in range(300)]
+    s3.put_object(Bucket=settings.hr_bucket, Key=f"hr/incoming/{POLICY_NO}/staff.csv", Body=csv_rows(*rows).encode())
+    url = sqs.get_queue_url(QueueName=settings.hr_queue)["QueueUrl"]
+
+    def take() -> list[str]:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        for m in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return [m["Body"] for m in messages if "Records" in json.loads(m["Body"])]
+
+    (upload_message,) = take()
+    client.lambda_.invoke("hr_file_arrived", client.events.generate_sqs_event(
+        message_bodies=[upload_message], queue_name=settings.hr_queue))
+    (token_message,) = take()  # the hand-over's token: the invocation it starts fails every retry
+    assert "%2F_continue%2F" in json.loads(token_message)["Records"][0]["s3"]["object"]["key"]  # URL-encoded
+    client.lambda_.invoke("hr_file_failed", client.events.generate_sqs_event(
+        message_bodies=[token_message], queue_name=settings.hr_dead_letter_queue))
+
+    (entry,) = EnrolmentStore().report_index(POLICY_NO)  # one report, the upload's, not the token's
+    assert entry["file"] == "staff.csv"
+    report = json.loads(s3.get_object(Bucket=settings.hr_bucket, Key=entry["report_json"])["Body"].read())
+    assert [r["line"] for r in report["rows"]] == list(range(2, 202))  # what the first invocation applied
+    assert report["totals"]["created"] == 200
+    assert report["status"] == "completed_with_errors"
+    (problem,) = report["file_errors"]
+    assert (problem["rule"], problem["line"]) == ("processing_failed", 202)
+    assert "upload" in problem["reason"]["en"].lower()
+    # The run is over: a late copy of the token changes nothing, and no token is left to start one.
+    client.lambda_.invoke("hr_file_arrived", client.events.generate_sqs_event(
+        message_bodies=[token_message], queue_name=settings.hr_queue))
+    assert EnrolmentStore().report_index(POLICY_NO) == [entry]
+    assert s3.list_objects_v2(Bucket=settings.hr_bucket, Prefix=f"hr/incoming/{POLICY_NO}/_continue/").get(
+        "KeyCount") == 0
