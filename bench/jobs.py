@@ -10,16 +10,13 @@ counts into time on DynamoDB.
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.environment import in_process_environment
 from bench.rows import Row
+from devstack.counting import count_aws_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 LIVE = int(os.environ.get("BENCH_JOB_RECORDS", "100000"))
@@ -94,7 +91,7 @@ def run() -> list[Row]:
                         read += 1
                         yield item
 
-            with _count_calls() as calls:
+            with count_aws_calls() as calls:
                 started = time.perf_counter()
                 result = job(CountingStore(page_size=PAGE), now, expiry.JobRun(kind, out_of_time=lambda: False))
                 seconds = time.perf_counter() - started
@@ -117,25 +114,3 @@ def run() -> list[Row]:
         rows.append(Row("jobs", f"{kind}: run time on moto in-process ({WORKERS} writes at a time)", seconds * 1000,
                         "ms", "", None))
     return rows
-
-
-@contextmanager
-def _count_calls() -> Iterator[Counter[tuple[str, str]]]:
-    """Every botocore call in the block by (service, operation), counted under a lock (the jobs' writes run on
-    a thread pool)."""
-    from botocore.client import BaseClient
-
-    calls: Counter[tuple[str, str]] = Counter()
-    lock = threading.Lock()
-    original = BaseClient._make_api_call
-
-    def counting(self, operation_name, api_params):
-        with lock:
-            calls[(self.meta.service_model.service_name, operation_name)] += 1
-        return original(self, operation_name, api_params)
-
-    BaseClient._make_api_call = counting
-    try:
-        yield calls
-    finally:
-        BaseClient._make_api_call = original

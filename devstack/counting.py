@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,12 +17,16 @@ class CallCounter(Counter):
 
 @contextmanager
 def count_aws_calls() -> Iterator[CallCounter]:
-    """Every botocore call made inside the block, PynamoDB's included, as (service, operation) -> count."""
+    """Every botocore call made inside the block, PynamoDB's included, as (service, operation) -> count.
+
+    Counted under a lock: calls made from a thread pool (the jobs' writes) are all counted."""
     calls = CallCounter()
+    lock = threading.Lock()
     original = BaseClient._make_api_call
 
     def counting(self, operation_name, api_params):
-        calls[(self.meta.service_model.service_name, operation_name)] += 1
+        with lock:
+            calls[(self.meta.service_model.service_name, operation_name)] += 1
         return original(self, operation_name, api_params)
 
     BaseClient._make_api_call = counting

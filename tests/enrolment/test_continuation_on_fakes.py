@@ -77,6 +77,15 @@ def run_to_the_end(deps: EnrolmentDeps, store: FakeEnrolmentStore, clock: Clock,
     return result, invocations
 
 
+def go_on_to_the_end(deps: EnrolmentDeps, clock: Clock, tokens: list[tuple[str, int]]) -> FileResult:
+    """Every token left from the last one on, each in a fresh invocation, until the run's report."""
+    result = None
+    while result is None:
+        key, seq = tokens[-1]
+        result = continue_file(deps, key, seq, clock.invocation(6))
+    return result
+
+
 def test_a_file_too_big_for_one_invocation_finishes_in_several_with_one_report_every_row_once():
     deps, store, clock, tokens = continuing(*lines(1050))  # 2,100 rows
 
@@ -147,10 +156,7 @@ def test_two_invocations_for_one_token_at_once_apply_the_rows_once():
     assert continue_file(deps, key, seq, clock.invocation(6)) is None
     store.write = write  # type: ignore[method-assign]
     assert others == [None]
-    result = None
-    while result is None:
-        key, seq = tokens[-1]
-        result = continue_file(deps, key, seq, clock.invocation(6))
+    result = go_on_to_the_end(deps, clock, tokens)
 
     report = store.report(result.report_keys[0])
     assert [r["line"] for r in report["rows"]] == list(range(2, 1202))
@@ -169,10 +175,7 @@ def test_an_invocation_that_dies_is_taken_over_from_the_last_hand_over_once_its_
     assert continue_file(deps, key, seq, clock.invocation(6)) is None and tokens[-1] == (key, seq)
     clock.at += timedelta(minutes=15)
 
-    result = None
-    while result is None:
-        key, seq = tokens[-1]
-        result = continue_file(deps, key, seq, clock.invocation(6))
+    result = go_on_to_the_end(deps, clock, tokens)
 
     report = store.report(result.report_keys[0])
     assert [r["line"] for r in report["rows"]] == list(range(2, 1202))
@@ -196,10 +199,7 @@ def test_a_hand_over_whose_token_was_never_dropped_is_handed_on_by_the_redeliver
     assert start_file(deps, store.bucket, KEY, None, UPLOAD, clock.invocation(6)) is None  # SQS redelivers
     assert tokens == dropped
 
-    result = None
-    while result is None:
-        key, seq = tokens[-1]
-        result = continue_file(deps, key, seq, clock.invocation(6))
+    result = go_on_to_the_end(deps, clock, tokens)
     assert result.totals["created"] == 1200
     assert [r["line"] for r in store.report(result.report_keys[0])["rows"]] == list(range(2, 1202))
 
