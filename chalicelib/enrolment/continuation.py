@@ -120,7 +120,7 @@ def fail_run(deps: EnrolmentDeps, bucket: str, key: str) -> FileResult | None:
     policy_no = policy_of_key(body["key"]) or ""
     parts = ([p[0] for p in body["parts"]], [p[1] for p in body["parts"]])
     if body["state"] is not None and deps.resume_report is not None:
-        state = json.loads(gzip.decompress(deps.store.run_object(body["state"])))
+        state = _saved_state(deps, body["state"])
         report = deps.resume_report(state["report"])
         line = int(state["reader"]["line"]) + 1  # the position holds the last line read
     else:
@@ -160,6 +160,12 @@ def _go_on(deps: EnrolmentDeps, ckey: str, found: tuple[dict[str, Any], str], se
     return _work(deps, ckey, body, claimed, budget)
 
 
+def _saved_state(deps: EnrolmentDeps, key: str) -> dict[str, Any]:
+    """The state the last hand-over saved: reader position, report and run (gzipped JSON)."""
+    state: dict[str, Any] = json.loads(gzip.decompress(deps.store.run_object(key)))
+    return state
+
+
 def _upload(body: dict[str, Any]) -> Upload:
     u = body["upload"]
     return Upload(key=u["key"], uploaded_at=datetime.fromisoformat(u["uploaded_at"]), identity=u["identity"])
@@ -190,7 +196,7 @@ def _work(deps: EnrolmentDeps, ckey: str, body: dict[str, Any], tag: str, budget
     else:
         if deps.resume_csv is None or deps.resume_report is None:
             raise RuntimeError("this wiring cannot resume a file read in several invocations")
-        state = json.loads(gzip.decompress(store.run_object(body["state"])))
+        state = _saved_state(deps, body["state"])
         position, report_state, run_state = state.pop("reader"), state.pop("report"), state.pop("run")
         reader = deps.resume_csv(store.open_file(body["bucket"], key, body["version_id"], position["offset"]),
                                  position)
