@@ -38,6 +38,64 @@ class Tables:
 
 
 @dataclass(frozen=True)
+class Branding:
+    """Who the emails come from and where the app is found: the insurer's name, colours and logo, the app's
+    name and store links (each `BRAND_*` variable, or the default below; README "Emails and SMS").
+
+    The defaults are the insurer the cards print (cards/insured.py) and its colour. Empty store links:
+    the emails tell people to search the app's name in the App Store or Google Play instead.
+    """
+
+    insurer_en: str = "Gulf Mutual Health"
+    insurer_ar: str = "الخليج للتأمين الصحي"
+    app_en: str = "Insurance e-card"
+    app_ar: str = "البطاقة التأمينية الإلكترونية"
+    # Header, buttons and the password box's border; text on it is white, so a dark colour.
+    colour: str = "#0b4f6c"
+    # The password box's background and the page behind the email: a light tint.
+    tint: str = "#e8f1f5"
+    # An SVG file (inline in the email: no remote image); empty: a shield in `colour` drawn by the template.
+    logo_svg_file: str = ""
+    app_store_url: str = ""
+    play_store_url: str = ""
+    customer_service: str = "19097"
+
+
+def _colour(name: str, default: str) -> str:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    # Goes into style attributes: only a #rgb / #rrggbb value, never anything that could close the attribute.
+    if len(raw) not in (4, 7) or raw[0] != "#" or any(c not in "0123456789abcdefABCDEF" for c in raw[1:]):
+        raise ValueError(f"{name} must be a colour like #0b4f6c, not {raw!r}")
+    return raw
+
+
+def _url(name: str) -> str:
+    raw = os.environ.get(name, "").strip()
+    if raw and not raw.startswith("https://"):
+        raise ValueError(f"{name} must be an https:// link")
+    return raw
+
+
+def branding_from_env() -> Branding:
+    """The stage's branding: each BRAND_* variable, or its default."""
+    d, env = Branding(), os.environ
+    return Branding(
+        insurer_en=env.get("BRAND_INSURER_EN", "").strip() or d.insurer_en,
+        insurer_ar=env.get("BRAND_INSURER_AR", "").strip() or d.insurer_ar,
+        app_en=env.get("BRAND_APP_NAME_EN", "").strip() or d.app_en,
+        app_ar=env.get("BRAND_APP_NAME_AR", "").strip() or d.app_ar,
+        colour=_colour("BRAND_COLOUR", d.colour),
+        tint=_colour("BRAND_TINT", d.tint),
+        logo_svg_file=env.get("BRAND_LOGO_SVG_FILE", "").strip(),
+        app_store_url=_url("BRAND_APP_STORE_URL"),
+        play_store_url=_url("BRAND_PLAY_STORE_URL"),
+        customer_service=env.get("BRAND_CUSTOMER_SERVICE", "").strip() or d.customer_service,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     stage: str
     region: str
@@ -69,6 +127,8 @@ class Settings:
     outbox_dir: str | None = None
     # Alphanumeric sender id on SMS (registered per country: Kuwait requires it); empty: SNS's default.
     sms_sender_id: str = ""
+    # The insurer's name, colours, logo and app store links in every email (platform/messages.py).
+    branding: Branding = Branding()
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +168,7 @@ def get_settings() -> Settings:
         jwt_audience=env.get("JWT_AUDIENCE", "insure-mobile"),
         outbox_dir=env.get("OUTBOX_DIR") or None,
         sms_sender_id=env.get("SMS_SENDER_ID", "").strip(),
+        branding=branding_from_env(),
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from chalicelib.errors import AppError, Conflict, FieldProblem, Text, TooManyRequests, Unauthorized
+from chalicelib.kernel.plurals import MINUTES, wait_of
 
 USERNAME_HELP = Text(
     "Your username is the email your employer's HR registered with us, or your civil ID if you "
@@ -17,6 +20,15 @@ class InvalidCredentials(Unauthorized):
     text = Text(f"The username or password is not right. {USERNAME_HELP.en}",
                 f"اسم المستخدم أو كلمة المرور غير صحيحة. {USERNAME_HELP.ar}")
 
+    @classmethod
+    def last_try(cls, lock_minutes: int) -> InvalidCredentials:
+        """The failure after which one more locks the name: said alike for known and unknown names."""
+        lock = MINUTES.of(lock_minutes)
+        return cls(Text(f"The username or password is not right. One more failed try locks this username for "
+                        f"{lock.en}: if you are not sure of your password, use Forgot password. {USERNAME_HELP.en}",
+                        f"اسم المستخدم أو كلمة المرور غير صحيحة. محاولة فاشلة أخرى توقف اسم المستخدم لمدة {lock.ar}: "
+                        f"إن لم تكن متأكدًا من كلمة المرور فاستخدم نسيت كلمة المرور. {USERNAME_HELP.ar}"))
+
 
 class LockedOut(TooManyRequests):
     code = "LOGIN_LOCKED"
@@ -24,6 +36,17 @@ class LockedOut(TooManyRequests):
         "Too many failed attempts: this username is locked for a while. Try again later, or use Forgot password.",
         "محاولات فاشلة كثيرة: تم إيقاف اسم المستخدم مؤقتًا. حاول لاحقًا أو استخدم نسيت كلمة المرور.",
     )
+
+    @classmethod
+    def for_(cls, retry_after: timedelta) -> LockedOut:
+        """Locked for `retry_after`: the Retry-After header in seconds, and the wait in words (rounded up)."""
+        seconds = max(1, int(retry_after.total_seconds()))
+        wait = wait_of(retry_after.total_seconds())
+        return cls(Text(f"Too many failed attempts: this username is locked. Try again in {wait.en}, "
+                        "or use Forgot password.",
+                        f"محاولات فاشلة كثيرة: تم إيقاف اسم المستخدم مؤقتًا. حاول مرة أخرى بعد {wait.ar}، "
+                        "أو استخدم نسيت كلمة المرور."),
+                   headers={"Retry-After": str(seconds)})
 
 
 class TemporaryPasswordExpired(Unauthorized):

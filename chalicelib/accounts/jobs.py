@@ -71,7 +71,10 @@ def welcome(job: dict[str, Any]) -> Message | None:
     from chalicelib.accounts.passwords import welcome_message
     from chalicelib.accounts.wiring import auth_deps
 
-    return welcome_message(auth_deps(), str(job["account_id"]), int(job.get("generation", 0)))
+    # Jobs queued before name_ar was carried have no such key: the builder looks the name up.
+    name_ar = job.get("name_ar")
+    return welcome_message(auth_deps(), str(job["account_id"]), int(job.get("generation", 0)),
+                           str(name_ar) if name_ar else None, look_up_name="name_ar" not in job)
 
 
 @builds("password_reset")

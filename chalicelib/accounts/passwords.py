@@ -58,16 +58,27 @@ class Invited(Protocol):
     def welcome_generation(self) -> float | None: ...
 
 
-def welcome_job(account: Invited) -> Job:
-    """The outbound job whose sender mints this generation's welcome link (jobs.welcome builds the email)."""
-    return {"kind": "welcome", "account_id": account.account_id, "generation": int(account.welcome_generation or 0)}
+def welcome_job(account: Invited, name_ar: str | None = None) -> Job:
+    """The outbound job whose sender mints this generation's welcome link (jobs.welcome builds the email).
+
+    `name_ar`: the Arabic name from the HR row ("" when HR sent none), so the Arabic part greets with it;
+    jobs without the key (queued before it existed, or from a caller that does not pass it) have the
+    sender look it up instead.
+    """
+    job: Job = {"kind": "welcome", "account_id": account.account_id,
+                "generation": int(account.welcome_generation or 0)}
+    if name_ar is not None:
+        job["name_ar"] = name_ar
+    return job
 
 
-def welcome_message(deps: AuthDeps, account_id: str, generation: int) -> Message | None:
+def welcome_message(deps: AuthDeps, account_id: str, generation: int, name_ar: str | None = None,
+                    *, look_up_name: bool = True) -> Message | None:
     """Mint this generation's welcome link (valid 14 days from now) and the email carrying it.
 
     None when there is nothing to send: the account activated meanwhile, HR changed the email
-    again (a newer generation is queued), or this generation was already delivered.
+    again (a newer generation is queued), or this generation was already delivered. Without
+    `name_ar` (and `look_up_name`), the Arabic name is read from the account's principal.
     """
     now = deps.now()
     account = deps.store.account(account_id)
@@ -82,8 +93,10 @@ def welcome_message(deps: AuthDeps, account_id: str, generation: int) -> Message
     account.updated_at = now
     # Conditional on the version read: a concurrent sender of the same job loses here, before sending.
     deps.store.save_account(account)
+    if not name_ar and look_up_name:
+        name_ar = deps.arabic_name_of(account.account_id)
     return messages.welcome_email(account.email, account.name or "", link,
-                                  deps.settings.lifetimes.activation_link_days)
+                                  deps.settings.lifetimes.activation_link_days, name_ar or None)
 
 
 def _new_activation(deps: AuthDeps, account: Account, now: datetime) -> tuple[str, datetime]:
@@ -153,8 +166,9 @@ def activate(deps: AuthDeps, token: str) -> LinkState:
         deps.store.save_account(account)  # conditional on the version read: one of two clicks wins
     except StaleState:
         return LinkState(False, "used")
-    deps.send(messages.activation_password_email(account.email or "", account.name or "",
-                                                 password, deps.settings.lifetimes.temporary_password_days))
+    deps.send(messages.activation_password_email(account.email or "", account.name or "", password,
+                                                 deps.settings.lifetimes.temporary_password_days,
+                                                 deps.arabic_name_of(account.account_id)))
     log_event("account_activation_sent", account_id=account.account_id)
     return state
 

@@ -118,6 +118,10 @@ class DueStorePort(Protocol):
     def delete_due_session(self, session: Session, now: datetime) -> bool: ...
 
 
+def no_arabic_name(account_id: str) -> str | None:
+    return None
+
+
 @dataclass
 class AuthDeps:
     settings: Settings
@@ -130,3 +134,6 @@ class AuthDeps:
     issue_access_token: Callable[[str, str, datetime, str | None], str]
     # The server's HMAC keys (Secrets Manager), the signing one first: SMS codes, refresh successors.
     hmac_keys: Callable[[], list[bytes]]
+    # The Arabic name HR gave for an account's principal (the account stores the Latin one), or None:
+    # the emails greet in Arabic with it. The wiring reads it from the members; fakes have none.
+    arabic_name_of: Callable[[str], str | None] = no_arabic_name

@@ -13,6 +13,7 @@ from chalicelib.accounts.rules import check_registration
 from chalicelib.accounts.tokens import code_hash, new_code, new_token, same, temporary_password, token_hash
 from chalicelib.accounts.values import Account, Token, TokenData
 from chalicelib.errors import Text, TooManyRequests
+from chalicelib.kernel.plurals import TRIES_LEFT, wait_of
 from chalicelib.logs import log_event
 from chalicelib.platform import messages
 
@@ -74,8 +75,9 @@ def resend_code(deps: AuthDeps, registration_id: str) -> dict[str, Any]:
     sent = [t for t in data.sent_at if t > now - timedelta(hours=1)]
     if sent and now < max(sent) + timedelta(seconds=limits.resend_cooldown_s):
         wait = int((max(sent) + timedelta(seconds=limits.resend_cooldown_s) - now).total_seconds()) + 1
-        raise TooManyRequests(Text(f"Wait {wait} seconds before asking for a new code.",
-                                   f"انتظر {wait} ثانية قبل طلب رمز جديد."),
+        words = wait_of(wait)
+        raise TooManyRequests(Text(f"Wait {words.en} before asking for a new code.",
+                                   f"انتظر {words.ar} قبل طلب رمز جديد."),
                               code="RESEND_TOO_SOON", headers={"Retry-After": str(wait)})
     if len(sent) >= limits.resend_per_hour:
         wait = int((min(sent) + timedelta(hours=1) - now).total_seconds()) + 1
@@ -109,7 +111,8 @@ def verify_registration(deps: AuthDeps, registration_id: str, code: str) -> dict
         record.attempts += 1
         deps.store.save_token(record)  # conditional: concurrent guesses can't share one count
         left = max(0, limits.sms_code_tries - record.attempts)
-        raise CodeProblem(Text(f"The code is not right. {left} tries left.", f"الرمز غير صحيح. تبقّى {left} محاولات."),
+        tries = TRIES_LEFT.of(left)
+        raise CodeProblem(Text(f"The code is not right. {tries.en}.", f"الرمز غير صحيح. {tries.ar}."),
                           details={"tries_left": left})
     deps.store.use_token(record, now)
     assert data.civil_id and data.email and data.phone and data.language  # checked when the registration started

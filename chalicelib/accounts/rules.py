@@ -12,6 +12,7 @@ from chalicelib.errors import FieldErrors
 from chalicelib.kernel.civil_id import check_civil_id
 from chalicelib.kernel.names import check_person_name
 from chalicelib.kernel.phone import check_kuwait_mobile
+from chalicelib.kernel.plurals import CHARACTERS
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 GENDERS = ("male", "female")
@@ -45,8 +46,8 @@ def _text(body: dict[str, Any], field: str, errors: FieldErrors, en: str, ar: st
     if not value:
         errors.add(field, "required", f"Enter {en}.", f"أدخل {ar}.")
     elif len(value) > max_len:
-        errors.add(field, "too_long", f"{en.capitalize()} is at most {max_len} characters.",
-                   f"{ar} لا يتجاوز {max_len} حرفًا.")
+        most = CHARACTERS.of(max_len)
+        errors.add(field, "too_long", f"{en.capitalize()} is at most {most.en}.", f"{ar} لا يتجاوز {most.ar}.")
     elif any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
         # Line breaks, NUL, ESC, bidirectional overrides, zero-width characters: never what a person meant.
         errors.add(field, "control_characters", f"{en.capitalize()} cannot contain control characters.",

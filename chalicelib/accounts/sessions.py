@@ -57,6 +57,9 @@ def login(deps: AuthDeps, username: object, password: str, device_id: str, devic
             log_event("login_locked")
             raise _locked(lock)
         log_event("login_failed")
+        if check.number == limits.login_failures - 1:
+            # The budget is counted per name, known or not, so this warning tells nothing about who exists.
+            raise InvalidCredentials.last_try(limits.lockout_minutes)
         raise InvalidCredentials()
     deps.store.release_login_check(name, check)
     expires = password_expiry(deps, account)
@@ -74,7 +77,7 @@ def login(deps: AuthDeps, username: object, password: str, device_id: str, devic
 
 
 def _locked(retry_after: timedelta) -> LockedOut:
-    return LockedOut(headers={"Retry-After": str(max(1, int(retry_after.total_seconds())))})
+    return LockedOut.for_(retry_after)
 
 
 def answer_challenge(deps: AuthDeps, challenge_token: str, new_password: str, device_id: str | None,

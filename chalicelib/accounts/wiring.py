@@ -31,7 +31,20 @@ def auth_deps() -> AuthDeps:
         now=now,
         issue_access_token=issue_access_token,
         hmac_keys=accounts_hmac_keys,
+        arabic_name_of=arabic_name_of,
     )
+
+
+def arabic_name_of(account_id: str) -> str | None:
+    """The Arabic name of the account's principal as HR sent it; None when HR sent none."""
+    from chalicelib.cards import people_of_account
+
+    for person in people_of_account(account_id):
+        if person["relationship"] == "principal":
+            name = person["name"]
+            # Without an Arabic name, cards fall back to the Latin one on both lines: that is no Arabic name.
+            return name["ar"] if name["ar"] and name["ar"] != name["en"] else None
+    return None
 
 
 def verify_access_token(token: str) -> dict[str, Any]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from html import escape
 
 from chalicelib.errors import Text
 from chalicelib.kernel.kuwait_time import KUWAIT
 from chalicelib.kernel.money import format_amount
-from chalicelib.platform.messages import CUSTOMER_SERVICE, Message
+from chalicelib.platform.messages import CUSTOMER_SERVICE, Email, Message, render_email
 
 
 @dataclass(frozen=True)
@@ -42,47 +41,32 @@ def _kuwait_time(at: datetime) -> str:
     return at.astimezone(KUWAIT).strftime("%Y-%m-%d %H:%M")
 
 
-def _lines(facts: ReceiptFacts, lang: str) -> list[tuple[str, str]]:
-    ar = lang == "ar"
+def _rows(facts: ReceiptFacts) -> tuple[tuple[Text, Text], ...]:
+    def same(value: str) -> Text:
+        return Text(value, value)
+
     rows = [
-        ("رقم الدفعة" if ar else "Payment", facts.payment_id),
-        ("المؤمَّن عليه" if ar else "Insured", facts.insured_name),
-        ("الرقم المدني" if ar else "Civil ID", _masked(facts.insured_civil_id)),
-        ("الفئة" if ar else "Category", facts.category.in_(lang)),
-        ("فترة التغطية" if ar else "Coverage",
-         f"{facts.period_start.isoformat()} → {facts.period_last_day.isoformat()}"),
-        ("المبلغ" if ar else "Amount", format_amount(facts.amount_fils, lang)),
-        ("التاريخ (بتوقيت الكويت)" if ar else "Date (Kuwait time)", _kuwait_time(facts.at)),
+        (Text("Payment", "رقم الدفعة"), same(facts.payment_id)),
+        (Text("Insured", "المؤمَّن عليه"), same(facts.insured_name)),
+        (Text("Civil ID", "الرقم المدني"), same(_masked(facts.insured_civil_id))),
+        (Text("Category", "الفئة"), facts.category),
+        (Text("Coverage", "فترة التغطية"),
+         same(f"{facts.period_start.isoformat()} → {facts.period_last_day.isoformat()}")),
+        (Text("Amount", "المبلغ"),
+         Text(format_amount(facts.amount_fils, "en"), format_amount(facts.amount_fils, "ar"))),
+        (Text("Date (Kuwait time)", "التاريخ (بتوقيت الكويت)"), same(_kuwait_time(facts.at))),
     ]
     if facts.transaction_id:
-        rows.append(("رقم العملية" if ar else "Transaction", facts.transaction_id))
+        rows.append((Text("Transaction", "رقم العملية"), same(facts.transaction_id)))
     if facts.reason:
-        rows.append(("السبب" if ar else "Reason", facts.reason))
-    return rows
+        rows.append((Text("Reason", "السبب"), same(facts.reason)))
+    return tuple(rows)
 
 
 def _email(to: str, template: str, subject: Text, intro: Text, facts: ReceiptFacts) -> Message:
-    def text_section(lang: str) -> str:
-        rows = "\n".join(f"{label}: {value}" for label, value in _lines(facts, lang))
-        return f"{intro.in_(lang)}\n{rows}"
-
-    def html_section(lang: str) -> str:
-        direction = "rtl" if lang == "ar" else "ltr"
-        rows = "".join(
-            f'<tr><th style="text-align:start;padding:4px 12px 4px 0">{escape(label)}</th>'
-            f'<td dir="auto">{escape(value)}</td></tr>'
-            for label, value in _lines(facts, lang)
-        )
-        return (f'<div dir="{direction}" lang="{lang}" style="margin-bottom:24px"><p>{escape(intro.in_(lang))}</p>'
-                f"<table>{rows}</table></div>")
-
-    html = ('<!doctype html><html><body style="font-family:Arial,sans-serif">'
-            f'{html_section("ar")}{html_section("en")}</body></html>')
-    return Message(
-        channel="email", to=to, template=template, subject=f"{subject.ar} | {subject.en}",
-        text=f"{text_section('ar')}\n\n{text_section('en')}", html=html,
-        vars=_vars(facts),
-    )
+    # The shared branded template (platform/messages.py), always in both languages: a receipt is kept and shown.
+    email = Email(template=template, subject=subject, heading=subject, paragraphs=(intro,), rows=_rows(facts))
+    return render_email(to, email, None, _vars(facts))
 
 
 def _sms(to: str, template: str, body: Text, lang: str | None, facts: ReceiptFacts) -> Message:
