@@ -53,7 +53,13 @@ class CardStatus(StrEnum):
     ACTIVE = "active"
     UPCOMING = "upcoming"  # enrolled or paid, cover not started yet
     EXPIRED = "expired"  # the last covered day has passed
-    TERMINATED = "terminated"  # HR terminated, or the residence premium was refunded
+    TERMINATED = "terminated"  # HR terminated the member
+    CANCELLED = "cancelled"  # the residence premium was refunded: the policy was cancelled
+
+    @property
+    def ended(self) -> bool:
+        """Cover ended before its dates (terminated or cancelled): the card is no longer handed out."""
+        return self in (CardStatus.TERMINATED, CardStatus.CANCELLED)
 
 
 def residence_member_id(civil_id: str) -> str:
@@ -75,6 +81,8 @@ class InsuredPerson:
     member_id: str
     account_id: str | None
     kind: CoverKind
+    # Each language's slot holds that script or is empty ("" when the Arabic name is not known):
+    # one script is never printed as the other.
     name: Text
     date_of_birth: date
     relationship: Relationship
@@ -84,12 +92,14 @@ class InsuredPerson:
     network: Text
     valid_from: date
     valid_to: date  # the last covered day, inclusive (as printed)
+    # Cover ended early: HR terminated a group member, or a residence premium was refunded
+    # (its policy cancelled; valid_from/valid_to are then the dates the refunded premium had bought).
     terminated: bool = False
 
     def status(self, today: date) -> CardStatus:
         """Terminated wins over dates: HR's terminate ends cover on the day it is applied."""
         if self.terminated:
-            return CardStatus.TERMINATED
+            return CardStatus.CANCELLED if self.kind is CoverKind.RESIDENCE else CardStatus.TERMINATED
         if self.valid_to < today:
             return CardStatus.EXPIRED
         if self.valid_from > today:
@@ -140,4 +150,5 @@ def claims_for(content: CardContent, issued_at: datetime) -> CardClaims:
 def card_order(person: InsuredPerson) -> tuple[int, int, str, str]:
     """Group cover first, the principal before dependents, then by name: how the app lists cards."""
     kind = 0 if person.kind is CoverKind.GROUP else 1
-    return (kind, _RELATIONSHIP_ORDER.get(person.relationship, 9), person.name.en.casefold(), person.member_id)
+    name = person.name.en or person.name.ar  # a name known only in Arabic sorts by it
+    return (kind, _RELATIONSHIP_ORDER.get(person.relationship, 9), name.casefold(), person.member_id)

@@ -6,8 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 DATE = {"type": "string", "format": "date"}
-STATUS = {"type": "string", "enum": ["active", "upcoming", "expired", "terminated"],
-          "description": "terminated wins over dates; expired once valid_to has passed (Kuwait time)"}
+STATUS = {"type": "string", "enum": ["active", "upcoming", "expired", "terminated", "cancelled"],
+          "description": "terminated (HR ended a group member's cover) and cancelled (a residence premium was "
+                         "refunded) win over dates; expired once valid_to has passed (Kuwait time)"}
+NAME = {"type": "object", "properties": {"en": {"type": "string"}, "ar": {"type": "string"}},
+        "description": "each language's slot in its own script; \"\" when the name is not known in that "
+                       "script (the card then prints the name once)"}
 
 
 def card_schema(s: Callable[..., dict[str, Any]]) -> dict[str, Any]:
@@ -16,15 +20,18 @@ def card_schema(s: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     return s(
         member_id={"type": "string", "description": "the card number; residence cards are R-<civil ID>"},
         kind={"type": "string", "enum": ["group", "residence"]},
-        name=label,
+        name=NAME,
         relationship={"type": "string", "enum": ["principal", "spouse", "child", "parent"]},
         relationship_label=label,
         date_of_birth=DATE,
-        policy_number={"type": "string", "nullable": True},
+        policy_number={"type": "string", "nullable": True,
+                       "description": "group: the employer's policy number; residence: RH-YY-XXXX-XXXX, null "
+                                      "for a policy issued before numbers existed, until its next payment"},
         plan=s(code="string", en="string", ar="string"),
         network=label,
         valid_from=DATE,
-        valid_to={**DATE, "description": "the last covered day"},
+        valid_to={**DATE, "description": "the last covered day (a cancelled residence policy: of the period "
+                                         "its refunded premium had bought)"},
         status=STATUS,
         id_note={"type": "string", "enum": ["own_id", "parent_id"],
                  "description": "parent_id until the day the person turns 16"},
@@ -38,7 +45,10 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
     member_id = [{"name": "member_id", "in": "path", "required": True, "schema": {"type": "string"}}]
     fmt = [{"name": "format", "in": "query", "required": False,
             "schema": {"type": "string", "enum": ["png", "pdf"], "default": "png"}}]
-    claims = s(member_id="string", name=s(en="string", ar="string"), plan="string", valid_from=DATE,
+    plan = {**s(en="string", ar="string"),
+            "description": "the plan the QR signs (its English name), with the Arabic name on record of that "
+                           "plan; ar is \"\" on a card signed before the person's plan changed"}
+    claims = s(member_id="string", name=NAME, plan=plan, valid_from=DATE,
                valid_to=DATE, issued_at={"type": "string", "format": "date-time"},
                kid={"type": "string", "description": "the JWK of GET /v1/verify/keys that signed it"})
     jwk = s(kty={"type": "string", "enum": ["OKP"]}, crv={"type": "string", "enum": ["Ed25519"]}, x="string",
@@ -50,7 +60,7 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
         "/v1/cards/{member_id}": {"get": op(
             "A signed S3 URL, valid 5 minutes, of the person's card (PNG 1012x638 or one-page PDF). "
             "A member id the account does not cover is 404, like one that does not exist; a terminated "
-            "person's card is 410 COVERAGE_TERMINATED.",
+            "person's card (or a cancelled residence policy's) is 410 COVERAGE_TERMINATED.",
             auth=True, params=[*member_id, *fmt], errors=("404", "410", "422"),
             out=s(member_id="string", format={"type": "string", "enum": ["png", "pdf"]},
                   url={"type": "string", "format": "uri"},

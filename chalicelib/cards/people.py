@@ -17,6 +17,7 @@ from chalicelib.cards.insured import (
 )
 from chalicelib.enrolment import GroupPolicyRecord, MemberRecord
 from chalicelib.errors import Text, ValidationFailed
+from chalicelib.kernel.arabic_text import has_arabic
 from chalicelib.kernel.civil_id import parse_civil_id
 from chalicelib.kernel.relationship import Relationship
 from chalicelib.premiums import CATEGORIES_BY_CODE, ResidencePolicyRecord
@@ -111,8 +112,8 @@ def _member(record: MemberRecord, policy: GroupPolicyRecord | None) -> InsuredPe
         member_id=record.member_id,
         account_id=record.account_id,
         kind=CoverKind.GROUP,
-        # HR may leave name_ar empty: the card then prints the English name on both lines.
-        name=Text(record.name_en, record.name_ar or record.name_en),
+        # HR may leave name_ar empty: the Arabic slot stays empty, never the English name in it.
+        name=Text(record.name_en, record.name_ar or ""),
         date_of_birth=date.fromisoformat(record.date_of_birth),
         relationship=Relationship(record.relationship),
         cover=GroupCover(record.policy_no, employer),
@@ -128,28 +129,56 @@ def _member(record: MemberRecord, policy: GroupPolicyRecord | None) -> InsuredPe
 def _residence(record: ResidencePolicyRecord) -> InsuredPerson:
     category = CATEGORIES_BY_CODE.get(record.category or "")
     label = category.label if category is not None else Text(record.category or "—", record.category or "—")
-    name = record.insured_name or ""
-    start = date.fromisoformat(record.start_date) if record.start_date else date.min
-    # The residence tables store an exclusive end (the first day not covered); the card
-    # prints the last covered day, as the group cards do.
-    last_day = date.fromisoformat(record.end_date) - timedelta(days=1) if record.end_date else start
+    start, end = _residence_dates(record)
     return InsuredPerson(
         member_id=residence_member_id(record.insured_civil_id),
         account_id=record.account_id,
         kind=CoverKind.RESIDENCE,
-        # One name as the payer typed it (either script): printed on both lines.
-        name=Text(name, name),
+        name=residence_name(record.insured_name, record.insured_name_ar),
         date_of_birth=_birth_date(record.insured_civil_id),
         relationship=Relationship.PRINCIPAL,
-        cover=ResidenceCover(label, record.policy_id),
+        # The number people read; a policy issued before numbers existed has none until its next
+        # payment, and its card prints none (the member id R-<civil ID> still names the person).
+        cover=ResidenceCover(label, record.policy_number),
         plan_code="RESIDENCE",
         plan=RESIDENCE_PLAN,
         network=RESIDENCE_NETWORK,
         valid_from=start,
-        valid_to=last_day,
+        # The residence tables store an exclusive end (the first day not covered); the card
+        # prints the last covered day, as the group cards do.
+        valid_to=end - timedelta(days=1),
         # A refund cancels the policy: its card must stop verifying as active.
         terminated=record.status != "active",
     )
+
+
+def residence_name(insured_name: str | None, insured_name_ar: str | None) -> Text:
+    """The card's two name slots, each in its own script or empty.
+
+    `insured_name` is the Latin name; policies paid before the Arabic field existed may hold an
+    Arabic name there, which then goes to the Arabic slot and leaves the Latin one empty.
+    """
+    name = insured_name or ""
+    if has_arabic(name):
+        return Text("", insured_name_ar or name)
+    return Text(name, insured_name_ar or "")
+
+
+def _residence_dates(record: ResidencePolicyRecord) -> tuple[date, date]:
+    """The cover's first day and exclusive end: the active span, else the periods a refund cancelled.
+
+    A refund of every period leaves no active span (start_date and end_date are what the next
+    payment is checked against, so they are removed), yet the card still says what was bought and
+    cancelled; those dates are in the periods.
+    """
+    if record.start_date and record.end_date:
+        return date.fromisoformat(record.start_date), date.fromisoformat(record.end_date)
+    periods = sorted((p.end, p.start) for p in record.periods or [])
+    if not periods:
+        # Stored data gone wrong (a paid policy always has a period): refuse rather than invent dates.
+        raise ValueError(f"residence policy {record.policy_id} has neither dates nor periods")
+    end, start = periods[-1]
+    return date.fromisoformat(start), date.fromisoformat(end)
 
 
 def _birth_date(civil_id: str) -> date:

@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.cards.card import RELATIONSHIP_TEXT, id_note_for
 from chalicelib.cards.insured import (
-    CardStatus,
+    RESIDENCE_PLAN,
     InsuredPerson,
     card_order,
     claims_for,
@@ -66,8 +66,8 @@ def card_view(person: InsuredPerson, today: date) -> dict[str, Any]:
         "status": status.value,
         # The under-16 note printed on a card drawn today (FAQ point 6).
         "id_note": id_note_for(person.date_of_birth, today).value,
-        "card_available": status is not CardStatus.TERMINATED,
-        "formats": list(FORMATS) if status is not CardStatus.TERMINATED else [],
+        "card_available": not status.ended,
+        "formats": [] if status.ended else list(FORMATS),
     }
 
 
@@ -82,8 +82,9 @@ def card_url(deps: CardDeps, account_id: str, member_id: str, fmt: str | None) -
         raise NotFound()
     now = deps.now()
     today = kuwait_today(now)
-    if person.status(today) is CardStatus.TERMINATED:
-        raise CardTerminated(details={"member_id": person.member_id})
+    status = person.status(today)
+    if status.ended:
+        raise CardTerminated(details={"member_id": person.member_id, "status": status.value})
     kid, private_key = deps.signing_key()
     content = person.card_content(today, deps.insurer)
     key = content.object_key(fmt, signing_kid=kid)
@@ -100,7 +101,7 @@ def card_url(deps: CardDeps, account_id: str, member_id: str, fmt: str | None) -
         "url": signed.url,
         "expires_at": signed.expires_at.astimezone(UTC).isoformat(),
         "expires_in": int((signed.expires_at - now).total_seconds()),
-        "status": person.status(today).value,
+        "status": status.value,
     }
 
 
@@ -130,7 +131,7 @@ def verify_card(deps: CardDeps, payload: object) -> dict[str, Any]:
     return {
         "genuine": True,
         "status": status,
-        "card": _claims_view(claims),
+        "card": _claims_view(claims, person),
         # False when the person's printed details changed after this card was drawn
         # (new plan, renewed dates, corrected name): the provider may ask for the new card.
         "matches_current_record": bool(person is not None and person.matches(claims)),
@@ -138,16 +139,31 @@ def verify_card(deps: CardDeps, payload: object) -> dict[str, Any]:
     }
 
 
-def _claims_view(claims: CardClaims) -> dict[str, Any]:
+def _claims_view(claims: CardClaims, person: InsuredPerson | None) -> dict[str, Any]:
     return {
         "member_id": claims.member_id,
         "name": {"en": claims.name_en, "ar": claims.name_ar},
-        "plan": claims.plan,
+        "plan": _text(plan_of(claims, person)),
         "valid_from": claims.valid_from.isoformat(),
         "valid_to": claims.valid_to.isoformat(),
         "issued_at": claims.issued_at.isoformat(),
         "kid": claims.kid,
     }
+
+
+def plan_of(claims: CardClaims, person: InsuredPerson | None) -> Text:
+    """The signed plan in both languages.
+
+    The QR signs the plan's English name only (its body is fixed by version EC1, and the code must
+    stay small). The Arabic is the name on record of that same plan: the person's plan when it is
+    still the one signed, the residence plan by its name. A card signed before the person's plan
+    changed keeps the signed English and an empty Arabic, never the English twice.
+    """
+    if person is not None and person.plan.en == claims.plan:
+        return person.plan
+    if claims.plan == RESIDENCE_PLAN.en:
+        return RESIDENCE_PLAN
+    return Text(claims.plan, "")
 
 
 def covered_people(deps: CardDeps, account_id: str) -> list[dict[str, Any]]:

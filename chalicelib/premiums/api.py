@@ -35,8 +35,8 @@ def _account() -> str:
 def _application_body() -> dict[str, Any]:
     body = json_body(_request())
     # The domain's rules read these as text; a number or object there is the caller's mistake, not a crash.
-    text_fields(body, "insured_civil_id", "insured_name", "category", "sponsor_name", "sponsor_civil_id", "kind",
-                "passport_expiry")
+    text_fields(body, "insured_civil_id", "insured_name", "insured_name_ar", "category", "sponsor_name",
+                "sponsor_civil_id", "kind", "passport_expiry")
     return body
 
 

@@ -28,7 +28,7 @@ from chalicelib.premiums.rules import (
 )
 
 APPLICATION_FIELDS = ("insured_civil_id", "insured_name", "category", "sponsor_name", "sponsor_civil_id", "kind",
-                      "passport_expiry", "years")
+                      "passport_expiry", "years", "insured_name_ar")
 
 NOT_OFFERED_ONLINE = [
     {
@@ -134,6 +134,7 @@ def application_view(record: ApplicationRow) -> dict[str, Any]:
         "review": {
             "insured_civil_id": record.insured_civil_id,
             "insured_name": record.insured_name,
+            "insured_name_ar": record.insured_name_ar,
             "category": {"code": record.category, "label": _label(record.category)},
             "sponsor_civil_id": record.sponsor_civil_id,
             "sponsor_name": record.sponsor_name,
@@ -186,6 +187,7 @@ def _draft(review: ApplicationReview, *, application_id: str, account_id: str, c
         start_date=review.period.start.isoformat(), end_date=review.period.end.isoformat(),
         amount_fils=review.quote.amount_fils, yearly_fils=review.quote.yearly_fils,
         currency=review.quote.currency, tariff_effective_from=review.quote.tariff_effective_from.isoformat(),
+        insured_name_ar=review.insured_name_ar,
     )
 
 

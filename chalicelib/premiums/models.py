@@ -42,6 +42,7 @@ class ApplicationRecord(Model):
     revision = NumberAttribute()
     insured_civil_id = UnicodeAttribute()
     insured_name = UnicodeAttribute()
+    insured_name_ar = UnicodeAttribute(null=True)  # optional, Arabic script only
     category = UnicodeAttribute()
     sponsor_civil_id = UnicodeAttribute()
     sponsor_name = UnicodeAttribute()
@@ -102,6 +103,7 @@ class PaymentRecord(Model):
     lang = UnicodeAttribute()
     insured_civil_id = UnicodeAttribute()
     insured_name = UnicodeAttribute()
+    insured_name_ar = UnicodeAttribute(null=True)
     category = UnicodeAttribute()
     kind = UnicodeAttribute()
     period_start = UnicodeAttribute()
@@ -139,15 +141,20 @@ class ResidencePolicyRecord(Model):
     `lock_ref` ("pay#<id>" or "refund#<id>") is set by the write that starts a payment or
     refund and cleared by the one that settles it: one change of coverage at a time per person.
     An item with a lock but no periods is a person whose first payment is in flight.
+    `start_date`/`end_date` span the *active* periods (what a new payment or a refund is checked
+    against), so a policy whose every period was refunded has neither: its dates are its periods'.
     """
 
     class Meta(TableMeta):
         table_name = _tables.policies
 
     insured_civil_id = UnicodeAttribute(hash_key=True)
-    policy_id = UnicodeAttribute(null=True)
+    policy_id = UnicodeAttribute(null=True)  # internal: ledger streams and logs, never shown to people
+    # What people read and say (policy_numbers.py); null on policies issued before numbers existed.
+    policy_number = UnicodeAttribute(null=True)
     account_id = UnicodeAttribute(null=True)  # the account that paid last; sparse in by_account
     insured_name = UnicodeAttribute(null=True)
+    insured_name_ar = UnicodeAttribute(null=True)
     category = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)  # active | cancelled
     start_date = UnicodeAttribute(null=True)
@@ -157,6 +164,25 @@ class ResidencePolicyRecord(Model):
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     by_account = by_account_index("insured_civil_id")
+
+
+class PolicyNumberClaim(Model):
+    """A policy number taken, in the residence-policies table under "policy-number#<number>".
+
+    Written (UpdateItem, attribute_not_exists) in the transaction that issues the number, so no two
+    policies ever hold one. It has no account_id, so it is in no index, and its key is never a civil ID.
+    """
+
+    class Meta(TableMeta):
+        table_name = _tables.policies
+
+    claim_key = UnicodeAttribute(hash_key=True, attr_name="insured_civil_id")
+    policy_id = UnicodeAttribute()
+    holder_civil_id = UnicodeAttribute()
+    claimed_at = UTCDateTimeAttribute()
+
+
+POLICY_NUMBER_KEY = "policy-number#"
 
 
 class LedgerRecord(Model):
@@ -228,5 +254,5 @@ class IdempotencyRecord(Model):
     expires_ttl = TTLAttribute()
 
 
-PREMIUM_MODELS = (ApplicationRecord, PaymentRecord, ResidencePolicyRecord, LedgerRecord, LedgerHeadRecord,
-                  IdempotencyRecord)
+PREMIUM_MODELS = (ApplicationRecord, PaymentRecord, ResidencePolicyRecord, PolicyNumberClaim, LedgerRecord,
+                  LedgerHeadRecord, IdempotencyRecord)

@@ -18,7 +18,10 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
     period = s(start_date=DATE, end_date={**DATE, "description": "first day no longer covered"}, last_day=DATE)
     application_body = s(
         insured_civil_id={"type": "string", "description": "12 digits with a valid check digit"},
-        insured_name="string",
+        insured_name={"type": "string", "description": "the name in Latin letters, as in the passport"},
+        insured_name_ar={"type": "string", "maxLength": 100,
+                         "description": "optional: the name in Arabic letters, printed in the card's Arabic slot "
+                                        "(without it the card prints the name once)"},
         category={"type": "string", "description": "a code from /v1/premiums/categories"},
         sponsor_name={"type": "string", "description": "optional when self_sponsored"},
         sponsor_civil_id={"type": "string", "description": "another person's, unless self_sponsored"},
@@ -30,13 +33,15 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
         application_id="string",
         status={"type": "string", "enum": ["awaiting_confirmation", "confirmed", "payment_pending", "paid"]},
         revision={"type": "integer", "description": "goes up on every change; a change needs a new confirmation"},
-        review=s(insured_civil_id="string", insured_name="string", category=s(code="string", label=label),
+        review=s(insured_civil_id="string", insured_name="string",
+                 insured_name_ar={"type": "string", "nullable": True}, category=s(code="string", label=label),
                  sponsor_civil_id="string", sponsor_name="string", kind="string", passport_expiry=DATE,
                  years="integer", period=period, yearly_fils=FILS, amount_fils=FILS, currency=KWD,
                  tariff_effective_from=DATE),
         confirmation=s(confirmed="boolean", confirmed_at={"type": "string", "format": "date-time", "nullable": True}),
         payment_id={"type": "string", "nullable": True}, created_at="string", updated_at="string",
     )
+    insured = s(civil_id="string", name="string", name_ar={"type": "string", "nullable": True})
     refund = s(status={"type": "string", "enum": ["requested", "refunded", "failed"]}, amount_fils=FILS,
                currency=KWD, reason="string", requested_at="string", completed_at={"type": "string", "nullable": True})
     payment = s(
@@ -44,15 +49,19 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
         status={"type": "string", "enum": ["pending", "captured", "declined", "expired", "refunded"]},
         application_id="string", amount_fils=FILS, currency=KWD,
         payment_url={"type": "string", "nullable": True, "description": "the gateway's page, while pending"},
-        insured=s(civil_id="string", name="string"), category="string", kind="string", period=period,
+        insured=insured, category="string", kind="string", period=period,
         gateway="string", transaction_id={"type": "string", "nullable": True}, created_at="string",
         captured_at={"type": "string", "nullable": True}, refunded_fils=FILS,
         refund_status={"type": "string", "nullable": True}, refunds={"type": "array", "items": refund},
     )
     policy = s(
-        policy_id="string", status={"type": "string", "enum": ["active", "upcoming", "expired", "cancelled"]},
-        insured=s(civil_id="string", name="string"), category="string", start_date=DATE, end_date=DATE,
-        last_day=DATE,
+        policy_number={"type": "string", "nullable": True,
+                       "description": "RH-YY-XXXX-XXXX (no 0, O, 1, I or L; the last character checks the rest); "
+                                      "null for a policy issued before numbers existed, until its next payment"},
+        status={"type": "string", "enum": ["active", "upcoming", "expired", "cancelled"]},
+        insured=insured, category="string",
+        start_date={**DATE, "nullable": True, "description": "of the active periods; null once all are refunded"},
+        end_date={**DATE, "nullable": True}, last_day={**DATE, "nullable": True},
         periods={"type": "array", "items": s(start_date=DATE, end_date=DATE, last_day=DATE, payment_id="string",
                                               status={"type": "string", "enum": ["active", "cancelled"]},
                                               category="string", amount_fils=FILS, currency=KWD)},

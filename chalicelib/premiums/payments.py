@@ -64,6 +64,8 @@ SESSION_POLL_S = 0.05
 # A payment with no session after this long lost its request (a crash): it is closed, the key freed.
 SESSION_ABANDONED_S = 60
 RECONCILE_BATCH = 50
+# Policy numbers drawn before a capture gives up (each draw collides with odds of ~1 in 10**7 or less).
+POLICY_NUMBER_DRAWS = 5
 
 
 def _key(account_id: str, idempotency_key: str) -> str:
@@ -96,7 +98,8 @@ def payment_view(record: PaymentRow) -> dict[str, Any]:
         "currency": record.currency,
         # Only a pending payment can still be paid on the gateway's page.
         "payment_url": record.payment_url if record.status == PaymentStatus.PENDING else None,
-        "insured": {"civil_id": record.insured_civil_id, "name": record.insured_name},
+        "insured": {"civil_id": record.insured_civil_id, "name": record.insured_name,
+                    "name_ar": record.insured_name_ar},
         "category": record.category,
         "kind": record.kind,
         "period": _period(record),
@@ -164,7 +167,8 @@ def start_payment(deps: PremiumDeps, *, account_id: str, application_id: str, id
         application_revision=int(application.revision), created_at=now.isoformat(), updated_at=now,
         status=PaymentStatus.PENDING, amount_fils=int(application.amount_fils), currency=application.currency,
         lang="ar" if lang == "ar" else "en", insured_civil_id=application.insured_civil_id,
-        insured_name=application.insured_name, category=application.category, kind=application.kind,
+        insured_name=application.insured_name, insured_name_ar=application.insured_name_ar,
+        category=application.category, kind=application.kind,
         period_start=application.start_date, period_end=application.end_date, gateway=settings.gateway,
         reconcile_queue=reconcile_queue_of(payment_id),
         reconcile_due_at=(now + timedelta(minutes=settings.reconcile_after_minutes)).isoformat())
@@ -368,26 +372,41 @@ def _capture(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult, acto
         policy_kind = "policy_extended" if payment.kind == KIND_RENEWAL else "policy_period_added"
     span = current_span(covered)
     assert span is not None
-    events = [
-        payment_event(payment, "payment_captured", now, actor, policy_id=policy_id, from_status=PaymentStatus.PENDING,
-               to_status=PaymentStatus.CAPTURED,
-               details={"transaction_id": result.transaction_id, "gateway_ref": result.gateway_ref}),
-        LedgerEvent(f"policy#{policy_id}", policy_kind, now, actor,
-                    account_id=payment.account_id, application_id=payment.application_id,
-                    payment_id=payment.payment_id, policy_id=policy_id, amount_fils=int(payment.amount_fils),
-                    from_status=policy.status, to_status="active",
-                    details={"period_start": payment.period_start, "period_end": payment.period_end}),
-    ]
-    try:
-        captured = deps.store.capture(
-            payment, policy_id=policy_id, periods=stored, start_date=span[0].isoformat(),
-            end_date=span[1].isoformat(), now=now, transaction_id=result.transaction_id,
-            gateway_ref=result.gateway_ref, gateway_result=result.raw_result or "captured", events=events)
-    except StaleState:
-        fresh = deps.store.payment(payment.payment_id)
-        if fresh is not None and fresh.status != PaymentStatus.PENDING:
-            return "unchanged"
-        raise
+    # A policy is numbered when it is issued; one issued before numbers existed gets its number now.
+    issue_number = policy.policy_number is None
+    for _attempt in range(POLICY_NUMBER_DRAWS):
+        number = deps.new_policy_number(kuwait_today(now)) if issue_number else policy.policy_number
+        events = [
+            payment_event(payment, "payment_captured", now, actor, policy_id=policy_id,
+                          from_status=PaymentStatus.PENDING, to_status=PaymentStatus.CAPTURED,
+                          details={"transaction_id": result.transaction_id, "gateway_ref": result.gateway_ref}),
+            LedgerEvent(f"policy#{policy_id}", policy_kind, now, actor,
+                        account_id=payment.account_id, application_id=payment.application_id,
+                        payment_id=payment.payment_id, policy_id=policy_id, amount_fils=int(payment.amount_fils),
+                        from_status=policy.status, to_status="active",
+                        details={"period_start": payment.period_start, "period_end": payment.period_end,
+                                 "policy_number": number}),
+        ]
+        try:
+            captured = deps.store.capture(
+                payment, policy_id=policy_id, periods=stored, start_date=span[0].isoformat(),
+                end_date=span[1].isoformat(), now=now, transaction_id=result.transaction_id,
+                gateway_ref=result.gateway_ref, gateway_result=result.raw_result or "captured", events=events,
+                policy_number=number if issue_number else None)
+        except StaleState as lost:
+            if isinstance(lost, LostRace) and lost.failed == {"policy_number"}:
+                # Another policy holds the number drawn (27.5 billion a year: rare): draw again.
+                log_event("policy_number_taken", payment_id=payment.payment_id)
+                continue
+            fresh = deps.store.payment(payment.payment_id)
+            if fresh is not None and fresh.status != PaymentStatus.PENDING:
+                return "unchanged"
+            raise
+        break
+    else:
+        # Never in practice; the payment stays pending and reconciliation settles it on its next run.
+        log_alert("policy_number_draws_exhausted", payment_id=payment.payment_id)
+        raise StaleState()
     log_event("payment_captured", payment_id=payment.payment_id, policy_id=policy_id,
               amount_fils=int(payment.amount_fils))
     send_receipts(deps, captured, now, refund=False)
@@ -485,9 +504,11 @@ def policy_view(record: PolicyRow, today: date) -> dict[str, Any]:
         status = "upcoming"
     else:
         status = "active"
+    # The internal policy_id stays out: people read, say and type the policy number.
     return {
-        "policy_id": record.policy_id, "status": status,
-        "insured": {"civil_id": record.insured_civil_id, "name": record.insured_name},
+        "policy_number": record.policy_number, "status": status,
+        "insured": {"civil_id": record.insured_civil_id, "name": record.insured_name,
+                    "name_ar": record.insured_name_ar},
         "category": record.category, "start_date": record.start_date, "end_date": record.end_date,
         "last_day": (date.fromisoformat(record.end_date) - timedelta(days=1)).isoformat() if record.end_date else None,
         "periods": periods,

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 from typing import Protocol
@@ -20,6 +20,7 @@ from typing import Protocol
 from chalicelib.errors import StaleState
 from chalicelib.platform.messages import Message
 from chalicelib.premiums.ledger import LedgerEvent
+from chalicelib.premiums.policy_numbers import new_policy_number
 from chalicelib.premiums.rules import Tariff
 from chalicelib.settings import Settings
 
@@ -107,6 +108,8 @@ class ApplicationRow(Protocol):
     def confirmed_at(self) -> datetime | None: ...
     @property
     def payment_id(self) -> str | None: ...
+    @property
+    def insured_name_ar(self) -> str | None: ...
 
 
 class RefundAttemptRow(Protocol):
@@ -185,6 +188,8 @@ class PaymentRow(Protocol):
     def reconcile_queue(self) -> str | None: ...
     @property
     def reconcile_due_at(self) -> str | None: ...
+    @property
+    def insured_name_ar(self) -> str | None: ...
 
 
 class PeriodRow(Protocol):
@@ -229,6 +234,10 @@ class PolicyRow(Protocol):
     def periods(self) -> Sequence[PeriodRow] | None: ...
     @property
     def lock_ref(self) -> str | None: ...
+    @property
+    def policy_number(self) -> str | None: ...
+    @property
+    def insured_name_ar(self) -> str | None: ...
 
 
 class IdempotencyRow(Protocol):
@@ -269,6 +278,7 @@ class ApplicationDraft:
     yearly_fils: int
     currency: str
     tariff_effective_from: str
+    insured_name_ar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -295,6 +305,7 @@ class PaymentDraft:
     reconcile_queue: str
     reconcile_due_at: str
     refunded_fils: int = 0
+    insured_name_ar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -356,8 +367,13 @@ class PremiumStorePort(Protocol):
 
     def capture(self, payment: PaymentRow, *, policy_id: str, periods: Sequence[StoredPeriod], start_date: str,
                 end_date: str, now: datetime, transaction_id: str | None, gateway_ref: str | None,
-                gateway_result: str, events: Sequence[LedgerEvent]) -> PaymentRow:
-        """pending -> captured, the policy written and unlocked, the application paid; the payment as it now is."""
+                gateway_result: str, events: Sequence[LedgerEvent],
+                policy_number: str | None = None) -> PaymentRow:
+        """pending -> captured, the policy written and unlocked, the application paid; the payment as it now is.
+
+        `policy_number`: a number to issue to a policy that has none; claimed in the same transaction,
+        LostRace({"policy_number"}) when another policy holds it (draw another and try again).
+        """
         ...
 
     def close_unpaid(self, payment: PaymentRow, *, status: str, now: datetime, gateway_result: str,
@@ -524,6 +540,8 @@ class PremiumDeps:
     gateway_errors: tuple[type[Exception], ...] = ()  # it could not answer: the outcome is unknown
     callback_errors: tuple[type[Exception], ...] = ()  # a callback that is forged, garbled or stale
     new_id: Callable[[str], str] = new_id
+    # The day of issue -> a random number; uniqueness is the store's conditional claim.
+    new_policy_number: Callable[[date], str] = new_policy_number
     sleep: Callable[[float], None] = field(default=time.sleep)
 
     @cached_property

@@ -9,6 +9,7 @@ no longer covered, so a renewal starts exactly on the old `end`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,7 +18,7 @@ from types import MappingProxyType
 from chalicelib.errors import AppError, FieldErrors, FieldProblem, Text, field_error
 from chalicelib.kernel.civil_id import CivilId, check_civil_id, is_older_than
 from chalicelib.kernel.money import CURRENCY, ensure_fils, fils_from_kwd
-from chalicelib.kernel.names import check_person_name
+from chalicelib.kernel.names import RULE_REQUIRED, check_person_name, name_problem
 
 DEFAULT_MAX_YEARS = 3
 NAME_MAX_LENGTH = 100
@@ -280,6 +281,8 @@ class ApplicationRequest:
     kind: object
     passport_expiry: object
     years: object
+    # Optional: the insured's name in Arabic script, printed in the card's Arabic slot.
+    insured_name_ar: object = None
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,7 @@ class ApplicationReview:
     passport_expiry: date
     period: Period
     quote: Quote
+    insured_name_ar: str | None = None
 
 
 def review_application(
@@ -310,6 +314,7 @@ def review_application(
     errors = FieldErrors()
     insured = check_civil_id(request.insured_civil_id, today=today, field="insured_civil_id", errors=errors)
     insured_name = _check_name(request.insured_name, field="insured_name", errors=errors)
+    insured_name_ar = check_arabic_name(request.insured_name_ar, field="insured_name_ar", errors=errors)
     category = _check_category(request.category, errors=errors)
     kind = _check_kind(request.kind, errors=errors)
     years = _check_years(request.years, max_years=max_years, errors=errors)
@@ -339,6 +344,7 @@ def review_application(
         passport_expiry=passport_expiry,
         period=period,
         quote=quote(tariffs, category, period.start, years, max_years=max_years),
+        insured_name_ar=insured_name_ar,
     )
 
 
@@ -506,6 +512,37 @@ def _check_date(value: object, *, field: str, errors: FieldErrors) -> date | Non
 
 def _check_name(value: object, *, field: str, errors: FieldErrors) -> str | None:
     return check_person_name(value, field=field, errors=errors, max_length=NAME_MAX_LENGTH)
+
+
+def check_arabic_name(value: object, *, field: str, errors: FieldErrors) -> str | None:
+    """An optional name in Arabic script: None when left out, else the clean name or an error naming `field`.
+
+    The one person-name rule (kernel/names.py: length, no control, bidi or zero-width characters)
+    and one more: every letter and mark is Arabic. A Latin name here would print on the card's
+    Arabic line, which is the mistake this field exists to avoid.
+    """
+    if _blank(value):
+        return None
+    name, problem = name_problem(value, max_length=NAME_MAX_LENGTH)
+    if problem is not None and problem.rule != RULE_REQUIRED:
+        errors.add(field, problem.rule, f"Arabic name: {problem.text.en}", f"الاسم بالعربية: {problem.text.ar}")
+        return None
+    if name is None:
+        return None
+    foreign = next((ch for ch in name if unicodedata.category(ch)[0] in "LM" and not _is_arabic(ch)), None)
+    if foreign is not None or not any(_is_arabic(ch) for ch in name):
+        where = f" (“{foreign}” is not an Arabic letter)" if foreign is not None else ""
+        where_ar = f" («{foreign}» ليس حرفًا عربيًا)" if foreign is not None else ""
+        errors.add(field, "arabic_script",
+                   f"Write the Arabic name in Arabic letters{where}, or leave it out.",
+                   f"اكتب الاسم بالعربية بحروف عربية{where_ar}، أو اتركه فارغًا.")
+        return None
+    return name
+
+
+def _is_arabic(ch: str) -> bool:
+    # Arabic letters, harakat and tatweel are all named "ARABIC ..." in Unicode, whatever their block.
+    return unicodedata.name(ch, "").startswith("ARABIC ")
 
 
 def _blank(value: object) -> bool:

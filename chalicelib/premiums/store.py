@@ -25,6 +25,7 @@ from chalicelib.platform.dynamo import cancellation, connection, lost_condition,
 from chalicelib.platform.jobs import SHARDS, shard_of
 from chalicelib.premiums.ledger import GENESIS, HEAD_KEY, STREAM_STARTS, LedgerEvent, event_hash
 from chalicelib.premiums.models import (
+    POLICY_NUMBER_KEY,
     PREMIUM_MODELS,
     ApplicationRecord,
     IdempotencyRecord,
@@ -32,6 +33,7 @@ from chalicelib.premiums.models import (
     LedgerRecord,
     PaymentRecord,
     PeriodMap,
+    PolicyNumberClaim,
     RefundAttempt,
     ResidencePolicyRecord,
 )
@@ -398,8 +400,13 @@ class PremiumStore:
     # --- settling a payment ----------------------------------------------------------------------
     def capture(self, payment: PaymentRow, *, policy_id: str, periods: Sequence[StoredPeriod], start_date: str,
                 end_date: str, now: datetime, transaction_id: str | None, gateway_ref: str | None,
-                gateway_result: str, events: Sequence[LedgerEvent]) -> PaymentRecord:
-        """pending -> captured, the policy created or extended and unlocked, the application paid."""
+                gateway_result: str, events: Sequence[LedgerEvent],
+                policy_number: str | None = None) -> PaymentRecord:
+        """pending -> captured, the policy created or extended and unlocked, the application paid.
+
+        With `policy_number`, the number is claimed (its claim item must not exist) and given to the
+        policy (which must have none) in the same transaction.
+        """
         pid = payment.payment_id
         payment_actions = [
             PaymentRecord.status.set(PaymentStatus.CAPTURED), PaymentRecord.captured_at.set(now),
@@ -420,11 +427,27 @@ class PremiumStore:
             ResidencePolicyRecord.created_at.set(ResidencePolicyRecord.created_at | now),
             ResidencePolicyRecord.updated_at.set(now),
         ]
+        if payment.insured_name_ar:
+            # Left out on a renewal, the Arabic name given before stays: same civil ID, same person.
+            policy_actions.append(ResidencePolicyRecord.insured_name_ar.set(payment.insured_name_ar))
+        policy_condition = ResidencePolicyRecord.lock_ref == f"pay#{pid}"
+        steps: list[Step] = []
+        if policy_number:
+            policy_actions.append(ResidencePolicyRecord.policy_number.set(policy_number))
+            # A policy keeps the number it was issued; the claim makes the number this policy's alone.
+            policy_condition = policy_condition & ResidencePolicyRecord.policy_number.does_not_exist()
+            claim_actions = [PolicyNumberClaim.policy_id.set(policy_id),
+                             PolicyNumberClaim.holder_civil_id.set(payment.insured_civil_id),
+                             PolicyNumberClaim.claimed_at.set(now)]
+            steps.append(("policy_number", lambda tx: tx.update(
+                PolicyNumberClaim(f"{POLICY_NUMBER_KEY}{policy_number}"), actions=claim_actions,
+                condition=PolicyNumberClaim.claim_key.does_not_exist())))
         _transact([
+            *steps,
             ("payment", lambda tx: tx.update(PaymentRecord(pid), actions=payment_actions,
                                              condition=PaymentRecord.status == PaymentStatus.PENDING)),
             ("policy", lambda tx: tx.update(ResidencePolicyRecord(payment.insured_civil_id), actions=policy_actions,
-                                            condition=ResidencePolicyRecord.lock_ref == f"pay#{pid}")),
+                                            condition=policy_condition)),
             ("application", lambda tx: tx.update(
                 ApplicationRecord(payment.application_id),
                 actions=[ApplicationRecord.status.set(ApplicationStatus.PAID), ApplicationRecord.updated_at.set(now)],

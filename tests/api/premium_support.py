@@ -140,6 +140,13 @@ def post_callback(api: Api, body: bytes, headers: dict) -> Answer:
     return Answer(response.status_code, parsed, dict(response.headers))
 
 
+def policy_stream(civil_id: str = INSURED) -> str:
+    """The ledger stream of a person's policy: named by the internal policy id, which no response shows."""
+    from chalicelib.premiums.models import ResidencePolicyRecord
+
+    return f"policy#{ResidencePolicyRecord.get(civil_id).policy_id}"
+
+
 def ledger(stream: str) -> list:
     from chalicelib.premiums.wiring import premium_deps
 

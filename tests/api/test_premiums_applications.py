@@ -20,7 +20,7 @@ def test_an_application_answers_with_the_full_review_awaiting_confirmation(payer
     assert body["status"] == "awaiting_confirmation" and body["revision"] == 1
     assert body["confirmation"] == {"confirmed": False, "confirmed_at": None}
     assert body["review"] == {
-        "insured_civil_id": INSURED, "insured_name": "Ahmed Ali",
+        "insured_civil_id": INSURED, "insured_name": "Ahmed Ali", "insured_name_ar": None,
         "category": {"code": "private_sector_employee",
                      "label": {"en": "Private sector employee", "ar": "موظف في القطاع الخاص"}},
         "sponsor_civil_id": SPONSOR, "sponsor_name": "Gulf Trading Co", "kind": "new",
@@ -47,6 +47,13 @@ def test_an_application_answers_with_the_full_review_awaiting_confirmation(payer
     ({"years": 4}, "years", "range"),
     ({"years": "2"}, "years", "range"),
     ({"category": "self_sponsored", "sponsor_civil_id": SPONSOR}, "sponsor_civil_id", "self_sponsored_mismatch"),
+    ({"insured_name_ar": "Ahmed Ali"}, "insured_name_ar", "arabic_script"),
+    ({"insured_name_ar": "أحمد Ali"}, "insured_name_ar", "arabic_script"),
+    ({"insured_name_ar": "أحمد\u202eعلي"}, "insured_name_ar", "name_characters"),
+    ({"insured_name_ar": "أحمد\nعلي"}, "insured_name_ar", "name_characters"),
+    ({"insured_name_ar": "أحمد ٣"}, "insured_name_ar", "name_characters"),
+    ({"insured_name_ar": "أ" * 101}, "insured_name_ar", "too_long"),
+    ({"insured_name_ar": 7}, "insured_name_ar", "type"),
 ])
 def test_every_refusal_names_its_field_and_rule_in_both_languages(payer, overrides, field, rule):
     english = payer.apply(**overrides)

@@ -52,7 +52,7 @@ def residence_person(account_id: str) -> InsuredPerson:
     category = next(iter(CATEGORIES_BY_CODE.values()))
     return InsuredPerson(
         member_id=residence_member_id(CIVIL_ID), account_id=account_id, kind=CoverKind.RESIDENCE,
-        name=Text("Priya Menon", "Priya Menon"), date_of_birth=parse_civil_id(CIVIL_ID, today=date.max).birth_date,
+        name=Text("Priya Menon", "بريا مينون"), date_of_birth=parse_civil_id(CIVIL_ID, today=date.max).birth_date,
         relationship=Relationship.PRINCIPAL, cover=ResidenceCover(category.label, "RP-1"), plan_code="RESIDENCE",
         plan=RESIDENCE_PLAN, network=RESIDENCE_NETWORK, valid_from=date(2026, 3, 1), valid_to=date(2027, 2, 28))
 
@@ -81,8 +81,9 @@ def _store_on_tables(*people: InsuredPerson) -> None:
                          account_id=p.account_id, created_at=NOW, updated_at=NOW).save()
         else:
             code = next(c.code for c in CATEGORIES_BY_CODE.values() if c.label == p.cover.category)
-            ResidencePolicyRecord(p.member_id.removeprefix("R-"), policy_id=p.cover.policy_number,
-                                  account_id=p.account_id, insured_name=p.name.en, category=code,
+            ResidencePolicyRecord(p.member_id.removeprefix("R-"), policy_id="pol-internal",
+                                  policy_number=p.cover.policy_number, account_id=p.account_id,
+                                  insured_name=p.name.en, insured_name_ar=p.name.ar or None, category=code,
                                   status="cancelled" if p.terminated else "active",
                                   start_date=p.valid_from.isoformat(),
                                   end_date=(p.valid_to + timedelta(days=1)).isoformat()).save()

@@ -63,6 +63,7 @@ class FakeApplication:
     confirmed_revision: int | None = None
     confirmed_at: datetime | None = None
     payment_id: str | None = None
+    insured_name_ar: str | None = None
 
 
 @dataclass
@@ -106,6 +107,7 @@ class FakePayment:
     captured_at: datetime | None = None
     refund_status: str | None = None
     refunds: list[FakeRefundAttempt] | None = None
+    insured_name_ar: str | None = None
 
 
 @dataclass
@@ -133,6 +135,8 @@ class FakePolicy:
     lock_ref: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    policy_number: str | None = None
+    insured_name_ar: str | None = None
 
 
 @dataclass
@@ -188,6 +192,7 @@ class FakePremiumStore:
         self.payments: dict[str, FakePayment] = {}
         self.policies: dict[str, FakePolicy] = {}
         self.keys: dict[str, FakeIdempotency] = {}
+        self.policy_numbers: dict[str, str] = {}  # claimed number -> policy id
         self.ledgers: dict[str, list[FakeLedgerEntry]] = {}
         self.writes = 0  # transactions that landed
 
@@ -326,14 +331,18 @@ class FakePremiumStore:
 
     def capture(self, payment: PaymentRow, *, policy_id: str, periods: Sequence[StoredPeriod], start_date: str,
                 end_date: str, now: datetime, transaction_id: str | None, gateway_ref: str | None,
-                gateway_result: str, events: Sequence[LedgerEvent]) -> FakePayment:
+                gateway_result: str, events: Sequence[LedgerEvent],
+                policy_number: str | None = None) -> FakePayment:
         pid = payment.payment_id
         stored = self.payments.get(pid)
         policy = self.policies.get(payment.insured_civil_id)
         app = self.applications.get(payment.application_id)
         tx = _Tx()
+        if policy_number:
+            tx.check("policy_number", policy_number not in self.policy_numbers)
         tx.check("payment", stored is not None and stored.status == PaymentStatus.PENDING)
-        tx.check("policy", policy is not None and policy.lock_ref == f"pay#{pid}")
+        tx.check("policy", policy is not None and policy.lock_ref == f"pay#{pid}"
+                 and not (policy_number and policy.policy_number))
         tx.check("application", app is not None and app.status == ApplicationStatus.PAYMENT_PENDING
                  and app.payment_id == pid)
 
@@ -352,6 +361,11 @@ class FakePremiumStore:
                 payment.category, "active", start_date, end_date)
             policy.periods = [FakePeriod(**p) for p in periods]  # type: ignore[arg-type]
             policy.lock_ref, policy.created_at, policy.updated_at = None, policy.created_at or now, now
+            if payment.insured_name_ar:
+                policy.insured_name_ar = payment.insured_name_ar
+            if policy_number:
+                policy.policy_number = policy_number
+                self.policy_numbers[policy_number] = policy_id
             app.status, app.updated_at = ApplicationStatus.PAID, now
         tx.then(capture_it)
         self._commit(tx, events)
