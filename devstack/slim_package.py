@@ -1,10 +1,15 @@
-"""Drops from the Lambda zip the botocore models of AWS services the app never calls and stray bytecode,
-then adds bytecode compiled here for the runtime's Python, reproducibly.
+"""Drops from the Lambda zip the botocore models of AWS services the app never calls, Babel's data of
+locales the app never loads, and stray bytecode, then adds bytecode compiled here for the runtime's
+Python, reproducibly.
 
 botocore ships a JSON model for every AWS service (about 440, most of the package's size);
 a client loads only its own service's model, so the others are dead weight in Lambda. The
 services kept are the ones the code creates clients for, plus those botocore itself needs.
 tests/packaging checks that the slimmed zip still imports the app and builds every client.
+
+Babel (CLDR plural rules: chalicelib/kernel/plurals.py) ships a pickle for each of about 1,100
+locales (35 MB unpacked); the app loads `ar` and `en`, each merged over `root`, and nothing else.
+tests/packaging/test_locale_data.py checks that the slimmed zip still counts in Arabic.
 
 Lambda can't write bytecode into /var/task, so without `.pyc` files in the zip every cold start
 compiles every module it imports (about a second for this app). Each `.py` gets its
@@ -26,6 +31,8 @@ from pathlib import Path
 
 # dynamodb: PynamoDB; s3, ses, sns, sqs, secretsmanager: chalicelib/adapters; sts: credentials.
 SERVICES_USED = ("dynamodb", "s3", "ses", "sns", "sqs", "secretsmanager", "sts")
+# The locales chalicelib/kernel/plurals.py loads, and `root`, which every locale's data is merged over.
+LOCALES_USED = ("root", "en", "ar")
 
 
 def keep(name: str) -> bool:
@@ -34,6 +41,8 @@ def keep(name: str) -> bool:
         # Stray bytecode chalice copies from the working tree (whatever interpreter ran the tests
         # last): it makes two builds of one commit differ, and Lambda compiles what it imports.
         return False
+    if parts[:2] == ["babel", "locale-data"] and name.endswith(".dat"):
+        return parts[2].removesuffix(".dat") in LOCALES_USED
     if parts[:2] != ["botocore", "data"] or len(parts) < 4:
         return True  # not a service model (the top-level endpoints and partitions stay)
     return parts[2] in SERVICES_USED
@@ -109,4 +118,4 @@ if __name__ == "__main__":
     path = Path(sys.argv[1])
     old, new = slim(path)
     print(f"{path}: {old / 1024 / 1024:.1f} MB -> {new / 1024 / 1024:.1f} MB"
-          " (unused botocore models dropped, bytecode added)")
+          " (unused botocore models and Babel locales dropped, bytecode added)")

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from chalicelib.errors import Text
+from chalicelib.kernel.plurals import DAYS, HOURS
+
+if TYPE_CHECKING:
+    from chalicelib.accounts.settings import Lifetimes
 
 CUSTOMER_SERVICE_PHONE = "19097"
 PASSWORD_MIN_LENGTH = 8
@@ -185,14 +189,21 @@ def _hidden_token(token: str) -> str:
     return f'<input type="hidden" name="token" value="{_e(token)}">'
 
 
-def activate_page(token: str) -> str:
+def _lifetimes() -> Lifetimes:
+    from chalicelib.settings import get_settings
+
+    return get_settings().lifetimes
+
+
+def activate_page(token: str, days: int | None = None) -> str:
     """The welcome link's page: confirming posts the token and emails a temporary password."""
     title = Text("Activate your account", "تفعيل حسابك")
+    valid = DAYS.of(days if days is not None else _lifetimes().temporary_password_days)
     text = Text(
-        "Confirm below and we will email you a temporary password, valid for 7 days. "
+        f"Confirm below and we will email you a temporary password, valid for {valid.en}. "
         "Log in to the app with your email address and that password; the app will then ask "
         "you to choose your own password.",
-        "أكّد أدناه وسنرسل إليك كلمة مرور مؤقتة بالبريد الإلكتروني، صالحة لمدة 7 أيام. "
+        f"أكّد أدناه وسنرسل إليك كلمة مرور مؤقتة بالبريد الإلكتروني، صالحة لمدة {valid.ar}. "
         "سجّل الدخول في التطبيق ببريدك الإلكتروني وكلمة المرور المؤقتة، ثم سيطلب منك "
         "التطبيق اختيار كلمة مرور خاصة بك.",
     )
@@ -207,15 +218,16 @@ def activate_page(token: str) -> str:
     return _page(title, body, form)
 
 
-def activate_done_page(email_hint: str) -> str:
+def activate_done_page(email_hint: str, days: int | None = None) -> str:
     """After activation: where the temporary password went and what to do with it."""
+    valid = DAYS.of(days if days is not None else _lifetimes().temporary_password_days)
     title = Text("Check your email", "تحقّق من بريدك الإلكتروني")
     # The address reads left to right inside the Arabic sentence too; without one, say "your email".
     address = f'<bdi dir="ltr">{_e(email_hint)}</bdi>' if email_hint.strip() else ""
     hint = {"en": address or "your email address", "ar": address or "بريدك الإلكتروني"}
     sent = {
-        "en": f"We emailed your temporary password to {hint['en']}. It is valid for 7 days.",
-        "ar": f"أرسلنا كلمة المرور المؤقتة إلى {hint['ar']}. وهي صالحة لمدة 7 أيام.",
+        "en": f"We emailed your temporary password to {hint['en']}. It is valid for {valid.en}.",
+        "ar": f"أرسلنا كلمة المرور المؤقتة إلى {hint['ar']}. وهي صالحة لمدة {valid.ar}.",
     }
     steps = Text(
         "Open the app and log in with your email address and the temporary password. "
@@ -266,13 +278,14 @@ def _password_input(field: str, label: Text, errors: Mapping[str, tuple[str, str
     )
 
 
-def reset_page(token: str, errors: Mapping[str, tuple[str, str]] | None = None) -> str:
+def reset_page(token: str, errors: Mapping[str, tuple[str, str]] | None = None, hours: int | None = None) -> str:
     """The reset link's page: the rules and a form for the new password, with any refusals shown."""
     errors = dict(errors or {})
     fields = ("new_password", "confirm_password")
     title = Text("Choose a new password", "اختر كلمة مرور جديدة")
-    validity = Text("This link is valid for 24 hours and works once.",
-                    "هذا الرابط صالح لمدة 24 ساعة ويعمل مرة واحدة فقط.")
+    valid = HOURS.of(hours if hours is not None else _lifetimes().reset_link_hours)
+    validity = Text(f"This link is valid for {valid.en} and works once.",
+                    f"هذا الرابط صالح لمدة {valid.ar} ويعمل مرة واحدة فقط.")
     body = {lang: f"<p>{_e(validity.in_(lang))}</p>{_rules(lang)}{_paragraphs(lang, (USERNAME_HELP,))}"
             for lang in ("ar", "en")}
     # Problems not tied to a password box (the token, the form as a whole) go on top of the form.

@@ -94,8 +94,8 @@ def _get_the_app(brand: Branding, code: str) -> str:
     """Where to get the app, as plain text (the HTML makes the store names links when they are set)."""
     app = _app(brand).in_(code)
     if code == "ar":
-        return f"حمّل تطبيق «{app}» من App Store (آيفون) أو Google Play (أندرويد)، وابحث عن اسمه إن لم تجده."
-    return f"Get the “{app}” app from the App Store (iPhone) or Google Play (Android); search for its name there."
+        return f"حمّل تطبيق «{app}»: ابحث عن اسمه في App Store (آيفون) أو Google Play (أندرويد)."
+    return f"Get the “{app}” app: search for its name in the App Store (iPhone) or Google Play (Android)."
 
 
 # --- plain text ---------------------------------------------------------------------------------------
@@ -126,9 +126,12 @@ INK, MUTED, LINE, PAPER = "#1c2b33", "#55656d", "#dde5ea", "#ffffff"
 WRAP = "overflow-wrap:anywhere;word-break:break-word"
 
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # /var/task in Lambda
+
+
 @lru_cache(maxsize=4)
 def _logo_file(path: str) -> str:
-    text = Path(path).read_text(encoding="utf-8").strip()
+    text = (PROJECT_ROOT / path).read_text(encoding="utf-8").strip()  # an absolute path stays itself
     if not text.startswith("<svg") and "<svg" not in text[:200]:
         raise ValueError(f"BRAND_LOGO_SVG_FILE {path} is not an SVG")
     return text[text.index("<svg"):]
@@ -236,9 +239,12 @@ def _html_section(email: Email, brand: Branding, code: str) -> str:
 
 
 def _footer(brand: Branding, codes: list[str]) -> str:
+    number = escape(brand.customer_service)
+    phone = f'<a href="tel:{number}" style="color:{MUTED}">{number}</a>'
+    label = Text("Customer service", "خدمة العملاء")
     lines = "".join(
         f'<div dir="{_direction(c)}" lang="{c}" style="margin:2px 0">'
-        f"{escape(_insurer(brand).in_(c))} · {escape(_customer_service(brand).in_(c))}</div>"
+        f"{escape(_insurer(brand).in_(c))} · {escape(label.in_(c))} {phone}</div>"
         for c in codes)
     return (f'<tr><td style="padding:14px 24px;background:#f6f8f9;border-top:1px solid {LINE};'
             f'border-radius:0 0 8px 8px;text-align:center;font-family:{FONT};font-size:12px;line-height:1.5;'

@@ -50,8 +50,10 @@ def _rows(facts: ReceiptFacts) -> tuple[tuple[Text, Text], ...]:
         (Text("Insured", "المؤمَّن عليه"), same(facts.insured_name)),
         (Text("Civil ID", "الرقم المدني"), same(_masked(facts.insured_civil_id))),
         (Text("Category", "الفئة"), facts.category),
+        # Words, not an arrow: "→" points the wrong way in a right-to-left line.
         (Text("Coverage", "فترة التغطية"),
-         same(f"{facts.period_start.isoformat()} → {facts.period_last_day.isoformat()}")),
+         Text(f"{facts.period_start.isoformat()} to {facts.period_last_day.isoformat()}",
+              f"من {facts.period_start.isoformat()} إلى {facts.period_last_day.isoformat()}")),
         (Text("Amount", "المبلغ"),
          Text(format_amount(facts.amount_fils, "en"), format_amount(facts.amount_fils, "ar"))),
         (Text("Date (Kuwait time)", "التاريخ (بتوقيت الكويت)"), same(_kuwait_time(facts.at))),
