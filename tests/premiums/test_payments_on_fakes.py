@@ -170,3 +170,31 @@ def test_a_payment_moves_only_forward_and_is_refunded_at_most_once(steps):
     else:
         ranks = [order.index(s) for s in seen]
         assert ranks == sorted(ranks)
+
+
+def test_a_number_another_policy_holds_is_never_issued_again_the_next_draw_is(world):
+    world.store.policy_numbers["RH-26-4K7M-9P2Q"] = "pol-someone-else"
+    draws = iter(["RH-26-4K7M-9P2Q", "RH-26-HX3N-5VW7"])
+    world.deps.new_policy_number = lambda day: next(draws)
+
+    paid(world)
+
+    [policy] = payments.list_policies(world.deps, ACCOUNT)
+    assert policy["policy_number"] == "RH-26-HX3N-5VW7"
+    assert world.store.policy_numbers["RH-26-4K7M-9P2Q"] == "pol-someone-else"
+
+
+def test_a_policy_issued_before_numbers_existed_gets_one_with_its_next_payment_and_keeps_it(world):
+    paid(world)
+    world.store.policies[INSURED].policy_number = None  # as stored before numbers existed
+    assert payments.list_policies(world.deps, ACCOUNT)[0]["policy_number"] is None
+    world.clock.shift(timedelta(days=320))
+    renewal = applications.create_application(world.deps, ACCOUNT, application_body(kind="renewal"))
+    applications.confirm_application(world.deps, ACCOUNT, renewal["application_id"], {"accept": True})
+    payment, _ = pay(world, renewal["application_id"], key="renewal")
+    callback = person_chooses(world, payment)
+    payments.handle_callback(world.deps, callback.body, callback.headers)
+
+    [policy] = payments.list_policies(world.deps, ACCOUNT)
+    assert policy["policy_number"] and policy["policy_number"].startswith("RH-27-")
+    assert len(policy["periods"]) == 2

@@ -51,6 +51,14 @@ def test_a_signed_payload_verifies_back_to_the_same_claims(claims, signed, keypa
     assert verified.covers(date(2026, 6, 1)) and not verified.covers(date(2027, 1, 1))
 
 
+def test_a_card_without_an_arabic_name_signs_it_as_empty_and_verifies_back(claims, keypair):
+    no_arabic = replace(claims, name_ar="")
+
+    payload = sign_payload(no_arabic, keypair.private_key_pem, keypair.kid)
+
+    assert verify_payload(payload, {keypair.kid: keypair.public_key}) == replace(no_arabic, kid=keypair.kid)
+
+
 def test_the_payload_is_versioned_and_uses_only_qr_alphanumeric_characters(signed, keypair):
     text = signed(keypair)
     assert text.startswith(f"{VERSION}:")

@@ -72,3 +72,35 @@ def test_cards_list_group_cover_principal_first_then_residence():
     residence = replace(PERSON, kind=CoverKind.RESIDENCE, relationship=Relationship.PRINCIPAL,
                         name=Text("Anna", "آنا"))
     assert sorted([residence, PERSON, principal], key=card_order) == [principal, PERSON, residence]
+
+
+def test_a_refunded_residence_policy_is_cancelled_and_an_hr_termination_is_terminated():
+    from chalicelib.cards.card import ResidenceCover
+
+    resident = replace(PERSON, kind=CoverKind.RESIDENCE, cover=ResidenceCover(Text("Study", "دراسة"), None),
+                       terminated=True)
+
+    assert resident.status(date(2026, 6, 1)) is CardStatus.CANCELLED and CardStatus.CANCELLED.ended
+    assert replace(PERSON, terminated=True).status(date(2026, 6, 1)) is CardStatus.TERMINATED
+    assert not CardStatus.ACTIVE.ended and not CardStatus.EXPIRED.ended
+
+
+def test_a_name_known_only_in_arabic_sorts_by_its_arabic_and_an_empty_arabic_name_is_signed_as_empty():
+    arabic_only = replace(PERSON, name=Text("", "بريا"), member_id="B")
+    latin_only = replace(PERSON, name=Text("Zed", ""), member_id="A")
+
+    assert sorted([arabic_only, latin_only], key=card_order) == [latin_only, arabic_only]
+    claims = claims_for(latin_only.card_content(date(2026, 3, 1)), datetime(2026, 3, 1, tzinfo=UTC))
+    assert (claims.name_en, claims.name_ar) == ("Zed", "") and latin_only.matches(claims)
+
+
+@pytest.mark.parametrize(("insured_name", "insured_name_ar", "en", "ar"), [
+    ("Priya Menon", "بريا مينون", "Priya Menon", "بريا مينون"),
+    ("Priya Menon", None, "Priya Menon", ""),  # never the Latin name in the Arabic slot
+    ("بريا مينون", None, "", "بريا مينون"),  # paid before the Arabic field: typed in Arabic
+])
+def test_a_residence_card_prints_each_name_in_its_own_slot_or_leaves_the_slot_empty(
+        insured_name, insured_name_ar, en, ar):
+    from chalicelib.cards.people import residence_name
+
+    assert residence_name(insured_name, insured_name_ar) == Text(en, ar)
