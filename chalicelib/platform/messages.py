@@ -14,6 +14,7 @@ Every value from data (names from HR files, addresses, links) is escaped in the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -126,6 +127,27 @@ INK, MUTED, LINE, PAPER = "#1c2b33", "#55656d", "#dde5ea", "#ffffff"
 WRAP = "overflow-wrap:anywhere;word-break:break-word"
 
 
+# Addresses and dates inside a sentence: kept left to right as one run inside Arabic, and a date never
+# breaks at its hyphens (an address may: it can be longer than a phone is wide).
+_EMAIL = re.compile(r"[^\s@<>;]+@[^\s@<>;]+\.[A-Za-z]{2,}")
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?\b")
+
+
+# A count stays on the line of what it counts ("7 أيام", not "7" at a line's end); so do the store names.
+_COUNT = re.compile(r"(?<![\d:-])(\d+) (?=[^\W\d])")
+_UNBROKEN = ("App Store", "Google Play")
+
+
+def _inline(text: str) -> str:
+    """Escaped text, with each address isolated left to right, and dates, counts and store names unbroken."""
+    html = escape(text)
+    html = _EMAIL.sub(lambda m: f'<span dir="ltr">{m.group(0)}</span>', html)
+    html = _DATE.sub(lambda m: f'<span dir="ltr" style="white-space:nowrap">{m.group(0)}</span>', html)
+    for name in _UNBROKEN:
+        html = html.replace(name, name.replace(" ", "&nbsp;"))
+    return _COUNT.sub("\\1&nbsp;", html)
+
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # /var/task in Lambda
 
 
@@ -160,7 +182,7 @@ def _header(brand: Branding, codes: list[str]) -> str:
         f'<div dir="{_direction(c)}" lang="{c}" style="font-size:{18 if i == 0 else 15}px;font-weight:bold;'
         f'line-height:1.3;color:#ffffff">{escape(_insurer(brand).in_(c))}</div>'
         for i, c in enumerate(codes))
-    return (f'<tr><td style="background:{brand.colour};padding:16px 20px;border-radius:8px 8px 0 0">'
+    return (f'<tr><td class="header" style="background:{brand.colour};padding:16px 20px;border-radius:8px 8px 0 0">'
             '<table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr>'
             f'<td style="padding:0 14px 0 0;vertical-align:middle">{_logo(brand)}</td>'
             f'<td style="vertical-align:middle;font-family:{FONT}">{names}</td>'
@@ -193,7 +215,7 @@ def _rows(rows: tuple[tuple[Text, Text], ...], code: str) -> str:
     cells = "".join(
         f'<tr><th style="{cell};padding-{gap}:12px;font-weight:bold;color:{MUTED};width:40%">'
         f"{escape(label.in_(code))}</th>"
-        f'<td dir="auto" style="{cell};{WRAP}">{escape(value.in_(code))}</td></tr>'
+        f'<td dir="auto" style="{cell};{WRAP}">{_inline(value.in_(code))}</td></tr>'
         for label, value in rows)
     return ('<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
             f'style="border-collapse:collapse;margin:4px 0 14px;font-size:15px">{cells}</table>')
@@ -202,12 +224,13 @@ def _rows(rows: tuple[tuple[Text, Text], ...], code: str) -> str:
 def _store_links(brand: Branding, code: str) -> str:
     app = escape(_app(brand).in_(code))
     if not (brand.app_store_url or brand.play_store_url):
-        return f"<p style=\"margin:0\">{escape(_get_the_app(brand, code))}</p>"
+        return f"<p style=\"margin:0\">{_inline(_get_the_app(brand, code))}</p>"
 
     def store(name: str, url: str) -> str:
         if not url:
             return name
-        return f'<a href="{escape(url, quote=True)}" style="color:{brand.colour};font-weight:bold">{name}</a>'
+        return (f'<a href="{escape(url, quote=True)}" style="color:{brand.colour};font-weight:bold;'
+                f'white-space:nowrap">{name}</a>')
 
     apple, google = store("App Store", brand.app_store_url), store("Google Play", brand.play_store_url)
     if code == "ar":
@@ -219,7 +242,7 @@ def _html_section(email: Email, brand: Branding, code: str) -> str:
     p = 'style="margin:0 0 12px"'
     parts = [f'<h1 style="margin:0 0 12px;font-size:21px;line-height:1.35;color:{brand.colour}">'
              f"{escape(email.heading.in_(code))}</h1>"]
-    parts += [f"<p {p}>{escape(t.in_(code))}</p>" for t in email.paragraphs]
+    parts += [f"<p {p}>{_inline(t.in_(code))}</p>" for t in email.paragraphs]
     if email.secret is not None:
         parts.append(_secret_box(brand, email.secret, code))
     if email.link and email.link_label:
@@ -227,10 +250,10 @@ def _html_section(email: Email, brand: Branding, code: str) -> str:
         copy = Text("If the button does not work, copy this link into your browser:",
                     "إن لم يعمل الزر، انسخ هذا الرابط إلى المتصفح:")
         parts.append(f'<p style="clear:both;margin:0 0 12px;font-size:13px;color:{MUTED}">{escape(copy.in_(code))}'
-                     f'<br><span dir="ltr" style="{WRAP}">{escape(email.link)}</span></p>')
+                     f'<span dir="ltr" style="display:block;text-align:left;{WRAP}">{escape(email.link)}</span></p>')
     if email.rows:
         parts.append(_rows(email.rows, code))
-    parts += [f"<p {p}>{escape(t.in_(code))}</p>" for t in email.closing]
+    parts += [f"<p {p}>{_inline(t.in_(code))}</p>" for t in email.closing]
     parts.append(f'<div style="margin:16px 0 0;padding:12px 14px;background:{brand.tint};border-radius:6px;'
                  f'font-size:14px">{_store_links(brand, code)}</div>')
     return (f'<tr><td class="section" dir="{_direction(code)}" lang="{code}" style="padding:24px 24px 20px;'
@@ -401,10 +424,11 @@ def email_changed_email(to: str, name: str, old_email: str, new_email: str, name
         template="email_changed",
         subject=Text("Your login email changed", "تغيّر البريد الإلكتروني لتسجيل الدخول"),
         heading=_hello(name, name_ar),
-        paragraphs=(Text(f"Your employer's HR changed the email of your {app.en} account from {old_email} to "
-                         f"{new_email}. From now on, log in with {new_email}.",
-                         f"غيّرت الموارد البشرية لدى جهة عملك البريد الإلكتروني لحسابك في {app.ar} من {old_email} "
-                         f"إلى {new_email}. سجّل الدخول من الآن باستخدام {new_email}."),),
+        # The addresses go in the table below, not inside the sentence: long ones read better on their own.
+        paragraphs=(Text(f"Your employer's HR changed the email of your {app.en} account. From now on, log in "
+                         "with the new address below.",
+                         f"غيّرت الموارد البشرية لدى جهة عملك البريد الإلكتروني لحسابك في {app.ar}. سجّل الدخول من "
+                         "الآن باستخدام العنوان الجديد أدناه."),),
         rows=((Text("Before", "السابق"), Text(old_email, old_email)),
               (Text("From now on", "من الآن"), Text(new_email, new_email))),
         closing=(Text(f"If you did not expect this, call customer service on {cs}.",

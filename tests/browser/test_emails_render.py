@@ -126,7 +126,7 @@ def test_each_email_reads_right_on_a_phone_and_a_desktop(email_browser, screensh
     assert too_wide == []
 
     # The brand: the insurer's name in each language and the logo drawn inline (no remote image).
-    header = browser.find_element(By.CSS_SELECTOR, "table td")
+    header = browser.find_element(By.CSS_SELECTOR, "td.header")
     assert "Gulf Mutual Health" in header.text or "الخليج للتأمين الصحي" in header.text
     assert browser.find_elements(By.CSS_SELECTOR, "svg") and not browser.find_elements(By.CSS_SELECTOR, "img")
 
@@ -146,3 +146,31 @@ def test_each_email_reads_right_on_a_phone_and_a_desktop(email_browser, screensh
         assert NAME_AR in sections["ar"].text and "Omar" not in sections["ar"].find_element(By.TAG_NAME, "h1").text
 
     _full_page(browser, screenshots / f"{kind}-{lang or 'both'}-{width}.png", width)
+
+
+def test_a_branded_stage_shows_its_insurer_colour_and_store_links(email_browser, screenshots, tmp_path, monkeypatch):
+    from chalicelib.settings import reset_settings
+
+    for name, value in {"BRAND_INSURER_EN": "Acme Health", "BRAND_INSURER_AR": "أكمي للرعاية الصحية",
+                        "BRAND_COLOUR": "#6a1b4d", "BRAND_TINT": "#f6edf2",
+                        "BRAND_APP_STORE_URL": "https://apps.apple.com/kw/app/acme-health/id123456789",
+                        "BRAND_PLAY_STORE_URL": "https://play.google.com/store/apps/details?id=com.acme.health"}.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    try:
+        message = messages.activation_password_email(LONG_EMAIL, NAME, PASSWORD, 7, NAME_AR)
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+    page = tmp_path / "branded.html"
+    page.write_text(message.html, encoding="utf-8")
+    _show(email_browser, page, PHONE)
+
+    stores = {a.get_attribute("href") for a in email_browser.find_elements(By.CSS_SELECTOR, "td.section a")}
+    assert stores == {"https://apps.apple.com/kw/app/acme-health/id123456789",
+                      "https://play.google.com/store/apps/details?id=com.acme.health"}
+    header = email_browser.find_element(By.CSS_SELECTOR, "td.header")
+    assert "Acme Health" in header.text and "أكمي للرعاية الصحية" in header.text
+    assert header.value_of_css_property("background-color") == "rgba(106, 27, 77, 1)"
+    assert email_browser.execute_script("return document.scrollingElement.scrollWidth") <= PHONE
+    _full_page(email_browser, screenshots / "temporary_password-branded-375.png", PHONE)
