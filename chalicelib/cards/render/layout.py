@@ -68,11 +68,14 @@ FOOTER_HEIGHT = 74
 QR_BOX = 308
 QR_GAP = 20  # between the fields and the QR's box
 
-# The middle of the card is tried at these scales, largest first. The smallest keeps
-# values at 16 px (1.4 mm printed, 6 pt on a phone showing the card full width) and
-# labels at 12 px: smaller, and a receptionist could no longer read it at arm's length.
-SCALES = (1.0, 0.95, 0.9, 0.86, 0.82, 0.79, 0.76)
+# The middle of the card is tried at these scales, largest first. Values stop at 16 px
+# (1.4 mm printed, 6 pt on a phone showing the card full width) and labels at 12 px:
+# smaller, and a receptionist could no longer read them at arm's length. Below 0.76 only
+# the names (and the gaps) still shrink, the names down to 22 px, still the largest text.
+SCALES = (1.0, 0.95, 0.9, 0.86, 0.82, 0.79, 0.76, 0.72, 0.68, 0.65)
 NAME_SIZE, LABEL_SIZE, VALUE_SIZE = 34, 15, 21
+# At the smallest scales the header gives up a fifth of its height too.
+COMPACT_HEADER_BELOW = 0.8
 MIN_LABEL_SIZE, MIN_VALUE_SIZE = 12, 16
 
 LABELS = {
@@ -91,11 +94,10 @@ LABELS = {
     "customer_service": Text("Customer service", "خدمة العملاء"),
 }
 
-# What the red band says, by the card's status (CardStatus values; "cancelled" too, the
-# word a refund or an HR termination is shown as). Active cards have no band.
+# What the red band says, by the card's status (CardStatus values). Active cards have no band.
 STATUS_TEXT = {
-    "terminated": Text("CANCELLED", "ملغاة"),
-    "cancelled": Text("CANCELLED", "ملغاة"),
+    "cancelled": Text("CANCELLED", "ملغاة"),  # a refunded residence premium
+    "terminated": Text("TERMINATED", "تم إنهاء التغطية"),  # HR ended the member's cover
     "expired": Text("EXPIRED", "منتهية الصلاحية"),
     "upcoming": Text("NOT YET IN FORCE", "لم تبدأ التغطية بعد"),
 }
@@ -244,6 +246,12 @@ def _longest_prefix(word: str, width: float, size: int, bold: bool) -> int:
     return at + 1 if at + 1 >= keep * 0.4 else keep
 
 
+def line_pitch(logical: str, size: int) -> int:
+    """Baseline to baseline for lines of this text: Arabic needs more, its marks and the
+    "الله" ligature's shadda stand tall and its descenders (ي, ع) reach deep."""
+    return round(size * (1.5 if arabic_text.has_arabic(logical) else 1.3))
+
+
 def status_text(content: CardContent) -> Text | None:
     """The band's words for a card not in force, or None for an active card.
 
@@ -282,10 +290,11 @@ class _Builder:
 
     def paragraph(
         self, field: str, logical: str, left: float, right: float, baseline: float, *, size: int,
-        pitch: float, bold: bool = False, fill: RGB = INK, align: str = "left",
+        bold: bool = False, fill: RGB = INK, align: str = "left",
     ) -> float:
         """The text wrapped between `left` and `right`, first baseline at `baseline`; the last baseline."""
         x = left if align == "left" else right
+        pitch = line_pitch(logical, size)
         lines = wrap(logical, right - left, size, bold)
         for i, (text, continues) in enumerate(lines):
             self.line(field, text, x, baseline + i * pitch, size=size, bold=bold, fill=fill, align=align,
@@ -294,7 +303,7 @@ class _Builder:
 
     def bilingual(
         self, field: str, text: Text, left: float, right: float, baseline: float, *, size: int,
-        pitch: float, bold: bool = False, fill: RGB = INK,
+        bold: bool = False, fill: RGB = INK,
     ) -> float:
         """English from the left, Arabic from the right: on one line when both fit whole,
         else English (wrapped) above Arabic (wrapped). Returns the last baseline."""
@@ -303,9 +312,8 @@ class _Builder:
             self.line(f"{field}.en", text.en, left, baseline, size=size, bold=bold, fill=fill)
             self.line(f"{field}.ar", text.ar, right, baseline, size=size, bold=bold, fill=fill, align="right")
             return baseline
-        last = self.paragraph(f"{field}.en", text.en, left, right, baseline, size=size, pitch=pitch, bold=bold,
-                              fill=fill)
-        return self.paragraph(f"{field}.ar", text.ar, left, right, last + pitch, size=size, pitch=pitch,
+        last = self.paragraph(f"{field}.en", text.en, left, right, baseline, size=size, bold=bold, fill=fill)
+        return self.paragraph(f"{field}.ar", text.ar, left, right, last + line_pitch(text.ar, size), size=size,
                               bold=bold, fill=fill, align="right")
 
     def fixed_bilingual(
@@ -356,15 +364,18 @@ def _cells(content: CardContent) -> list[list[_Cell]]:
 def lay_out(content: CardContent, qr_rows: tuple[bytes, ...]) -> CardLayout:
     """The card's layout at the largest scale at which everything fits on the card.
 
-    Names across the whole card (above the QR) are preferred to names squeezed left of
-    it at a larger scale: a name broken over more lines is harder to read than a smaller one.
+    Names across the whole card (above the QR) are worth up to two scale steps: a name
+    squeezed left of the QR breaks over more lines and looks misplaced in Arabic.
     """
+    tries = sorted(
+        [(scale, scale, True) for scale in SCALES] + [(scale - 0.1, scale, False) for scale in SCALES],
+        key=lambda t: (-t[0], not t[2]),
+    )
     overflow = 0.0
-    for names_across in (True, False):
-        for scale in SCALES:
-            layout, overflow = _lay_out(content, qr_rows, scale, HEIGHT, names_across=names_across)
-            if overflow <= 0:
-                return layout
+    for _worth, scale, names_across in tries:
+        layout, overflow = _lay_out(content, qr_rows, scale, HEIGHT, names_across=names_across)
+        if overflow <= 0:
+            return layout
     # More than any policy allows today, even at the smallest legible size: the card
     # grows taller rather than drop a word a receptionist may need.
     layout, _overflow = _lay_out(content, qr_rows, SCALES[-1], HEIGHT + math.ceil(overflow), names_across=False)
@@ -377,7 +388,7 @@ def _lay_out(
     """The layout at `scale` on a card `height` px tall, and by how much its middle overflows
     (with `names_across`, a name reaching down beside the QR overflows too)."""
     top_part = _Builder()
-    top = _header(top_part, content)
+    top = _header(top_part, content, compact=scale < COMPACT_HEADER_BELOW)
     # The footer is drawn last, so a PDF reader's text follows the card from top to bottom.
     bottom_part = _Builder()
     footer_top = height - FOOTER_HEIGHT
@@ -396,14 +407,21 @@ def _lay_out(
     return layout, overflow
 
 
-def _header(b: _Builder, content: CardContent) -> int:
-    """The insurer and the kind of card, and the status band of a card not in force; where they end."""
-    b.boxes.append(Box(0, 0, WIDTH, HEADER_BAND, BRAND))
-    b.boxes.append(Box(0, HEADER_BAND, WIDTH, HEADER_BAND + ACCENT_BAND, ACCENT))
-    b.fixed_bilingual("insurer", content.insurer, MARGIN, WIDTH - MARGIN, 54, size=30, bold=True, fill=WHITE)
+def _header(b: _Builder, content: CardContent, *, compact: bool) -> int:
+    """The insurer and the kind of card, and the status band of a card not in force; where they end.
+
+    `compact`: a fifth smaller, for the few cards whose values need the room.
+    """
+    k = 0.8 if compact else 1.0
+    band = round(HEADER_BAND * k)
+    b.boxes.append(Box(0, 0, WIDTH, band, BRAND))
+    b.boxes.append(Box(0, band, WIDTH, band + ACCENT_BAND, ACCENT))
+    b.fixed_bilingual("insurer", content.insurer, MARGIN, WIDTH - MARGIN, round(54 * k), size=round(30 * k),
+                      bold=True, fill=WHITE)
     subtitle = RESIDENCE_COVER_TEXT if not isinstance(content.cover, GroupCover) else LABELS["card"]
-    b.fixed_bilingual("subtitle", subtitle, MARGIN, WIDTH - MARGIN, 92, size=19, fill=BAND_SUBTITLE)
-    top = HEADER_BAND + ACCENT_BAND
+    b.fixed_bilingual("subtitle", subtitle, MARGIN, WIDTH - MARGIN, round(92 * k), size=round(19 * k),
+                      fill=BAND_SUBTITLE)
+    top = band + ACCENT_BAND
     status = status_text(content)
     if status is not None:
         b.boxes.append(Box(0, top, WIDTH, top + STATUS_BAND, STATUS_BG))
@@ -441,23 +459,22 @@ def _names(
     """Each name from its reading edge, across the card while above the QR (else left of
     it): where their ink ends, and how far a name across the card reaches beside the QR."""
     size = round(NAME_SIZE * scale)
-    pitch = round(size * 1.38)
-    baseline: float = top + 8 + round(size * 1.05)
+    first: float = top + 8 + round(size * 1.05)
+    last: float | None = None
     bottom, beside_qr = float(top), 0.0
     for field, name, align in (("name.en", content.name.en, "left"), ("name.ar", content.name.ar, "right")):
         if not name.strip():
             continue  # a name known in one script only is printed once
+        baseline = first if last is None else last + line_pitch(name, size)
         for right in (WIDTH - MARGIN,) if names_across else (WIDTH - MARGIN, fields_right):
             trial = _Builder()
-            last = trial.paragraph(field, name, MARGIN, right, baseline, size=size, pitch=pitch, bold=True,
-                                   align=align)
+            last = trial.paragraph(field, name, MARGIN, right, baseline, size=size, bold=True, align=align)
             bottom = max(ink_box(line)[3] for line in trial.lines)
             if bottom <= qr.top:
                 break
         if right > fields_right:
             beside_qr = max(beside_qr, bottom - qr.top)
         b.lines += trial.lines
-        baseline = last + pitch
     return bottom, beside_qr
 
 
@@ -465,8 +482,6 @@ def _fields(b: _Builder, content: CardContent, y: float, right_edge: float, scal
     """The fields in rows from `y`, left of `right_edge`: a label over each value, wrapped as needed."""
     label_size = max(MIN_LABEL_SIZE, round(LABEL_SIZE * scale))
     value_size = max(MIN_VALUE_SIZE, round(VALUE_SIZE * scale))
-    label_pitch = round(label_size * 1.35)
-    value_pitch = round(value_size * 1.38)
     gutter = 20
     for row in _cells(content):
         x = float(MARGIN)
@@ -475,17 +490,15 @@ def _fields(b: _Builder, content: CardContent, y: float, right_edge: float, scal
         for cell in row:
             right = x + cell_width
             label_last = b.bilingual(f"label.{cell.field}", cell.label, x, right, y + round(14 * scale),
-                                     size=label_size, pitch=label_pitch, fill=MUTED)
-            first = label_last + round(28 * scale)
+                                     size=label_size, fill=MUTED)
+            first = label_last + round(26 * scale)
             if isinstance(cell.value, Text):
-                last = b.bilingual(cell.field, cell.value, x, right, first, size=value_size, pitch=value_pitch,
-                                   bold=True)
+                last = b.bilingual(cell.field, cell.value, x, right, first, size=value_size, bold=True)
             else:
-                last = b.paragraph(cell.field, cell.value, x, right, first, size=value_size, pitch=value_pitch,
-                                   bold=True)
+                last = b.paragraph(cell.field, cell.value, x, right, first, size=value_size, bold=True)
             row_last = max(row_last, last)
             x = right + gutter
-        y = row_last + round(18 * scale)
+        y = row_last + round(15 * scale)
 
 
 def ink_box(line: Line) -> tuple[float, float, float, float]:

@@ -1,0 +1,139 @@
+"""The PDF card read back by an independent reader (pypdf): its text, its fonts, its QR, its bytes.
+
+Before, the PDF was one JPEG of the PNG: no text to search or copy, 175 KB.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+
+import pytest
+import zxingcpp
+from fontTools.ttLib import TTFont
+from PIL import Image
+from pypdf import PdfReader
+
+from chalicelib.cards import render as card_render
+from chalicelib.cards.card import GroupCover
+from chalicelib.cards.payload import sign_payload
+from chalicelib.cards.render import layout
+from chalicelib.errors import Text
+
+NETWORK = Text("Network A: all hospitals and clinics", "الشبكة أ: جميع المستشفيات والعيادات")
+LONG_NAME = Text(
+    "Abdulrahman Mohammed Abdullah Al-Sabah Al-Rashidi Al-Mutairi Al-Ajmi Al-Enezi Al-Hajri Al-Shammari",
+    "عبدالرحمن محمد عبدالله الصباح الرشيدي المطيري العجمي العنزي الهاجري الشمري الدوسري القحطاني",
+)
+
+
+@pytest.fixture(scope="module")
+def card(group_card):
+    return group_card(
+        name=LONG_NAME, network=NETWORK,
+        cover=GroupCover("GP-KUWAIT-NATIONAL-PETROLEUM-2026-GRP-01",
+                         Text("ACME Trading Company", "شركة أكمي التجارية")),
+    )
+
+
+@pytest.fixture(scope="module")
+def qr_text(card, keypair, claims_for) -> str:
+    return sign_payload(claims_for(card), keypair.private_key_pem, keypair.kid)
+
+
+@pytest.fixture(scope="module")
+def pdf(card, qr_text) -> bytes:
+    return card_render.render_pdf(card, qr_text)
+
+
+@pytest.fixture(scope="module")
+def page(pdf):
+    return PdfReader(io.BytesIO(pdf)).pages[0]
+
+
+def _comparable(text: str) -> str:
+    """Presentation forms back to letters (NFKC), without spaces or line breaks: a wrapped
+    line reads on in the next one."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def test_the_text_of_every_field_can_be_read_from_the_pdf(page, card):
+    raw = page.extract_text()
+    # Arabic is drawn joined (presentation forms), as the PNG shows it: no bare letter reaches the page.
+    assert any("\ufb50" <= ch <= "\ufeff" for ch in raw)
+    assert not any("\u0621" <= ch <= "\u064a" for ch in raw)
+    text = _comparable(raw)
+    values = [
+        card.name.en, card.name.ar, card.member_id, card.cover.policy_number, NETWORK.en, NETWORK.ar,
+        card.cover.employer.en, card.cover.employer.ar, card.plan.en, card.plan.ar,
+        layout.day(card.date_of_birth), layout.day(card.valid_from), layout.day(card.valid_to),
+        "Network", "الشبكة", "Customer service", "19097",
+    ]
+    for value in values:
+        assert _comparable(value) in text, value
+
+
+def test_the_fonts_are_embedded_subsets_of_the_cards_fonts(page):
+    fonts = {}
+    for resource in page["/Resources"]["/Font"].values():
+        font = resource.get_object()
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        assert re.fullmatch(r"/[A-Z]{6}\+\S+", font["/BaseFont"])
+        fonts[font["/BaseFont"].split("+")[1]] = TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
+    shipped_files = {"NotoSans": "NotoSans-Regular.ttf", "NotoSansBold": "NotoSans-Bold.ttf",
+                     "NotoSansArabic": "NotoSansArabic-Regular.ttf", "NotoSansArabicBold": "NotoSansArabic-Bold.ttf"}
+    assert sorted(fonts) == sorted(shipped_files)
+    for name, program in fonts.items():
+        shipped = TTFont(layout.FONT_DIR / shipped_files[name])
+        # A subset: the glyphs the card uses, not the 600-960 the shipped file has.
+        assert len(program.getGlyphOrder()) < len(shipped.getGlyphOrder()) / 4, name
+
+
+def test_the_qr_in_the_pdf_decodes_to_the_cards_payload_at_the_pngs_place(page, card, qr_text):
+    (image,) = page.images
+    symbol = image.image.convert("L")
+    found = zxingcpp.read_barcodes(symbol)
+    assert [b.text for b in found] == [qr_text]
+    drawn = card_render.card_layout(card, qr_text)
+    # One image pixel per PNG pixel: the modules stay square and sharp at 300 dpi.
+    assert symbol.size == (drawn.qr.side, drawn.qr.side)
+    assert [level for level, count in enumerate(symbol.histogram()) if count] == [0, 255]
+    placed = re.search(rb"q ([\d.]+) 0 0 ([\d.]+) ([\d.]+) ([\d.]+) cm /I\d+ Do Q", page.get_contents().get_data())
+    assert placed is not None
+    side_w, side_h, x, y = (float(v) for v in placed.groups())
+    pt = 72 / 300
+    assert side_w == pytest.approx(drawn.qr.side * pt, abs=0.02) and side_h == pytest.approx(side_w)
+    assert x == pytest.approx(drawn.qr.left * pt, abs=0.02)
+    assert y == pytest.approx((drawn.height - drawn.qr.top - drawn.qr.side) * pt, abs=0.02)
+
+
+def test_the_page_is_the_pngs_size_at_300_dpi_even_when_a_card_grows(group_card, keypair, claims_for):
+    card = group_card(name=LONG_NAME, network=Text("Network " * 20, "الشبكة " * 20),
+                      cover=GroupCover("GP-KUWAIT-NATIONAL-PETROLEUM-2026-GRP-01", Text("Employer " * 12, "جهة " * 20)))
+    qr_text = sign_payload(claims_for(card), keypair.private_key_pem, keypair.kid)
+    with Image.open(io.BytesIO(card_render.render_png(card, qr_text))) as image:
+        width, height = image.size
+    assert height > 638
+    box = PdfReader(io.BytesIO(card_render.render_pdf(card, qr_text))).pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx((width * 72 / 300, height * 72 / 300), abs=0.01)
+
+
+def test_the_pdf_paints_the_pngs_bands_in_the_same_colours(page, card, qr_text):
+    content = page.get_contents().get_data().decode("latin-1")
+    painted = {
+        tuple(round(float(v) * 255) for v in m.groups())
+        for m in re.finditer(r"([\d.]+) ([\d.]+) ([\d.]+) rg\s+[-\d.]+ [-\d.]+ [-\d.]+ [-\d.]+ re f", content)
+    }
+    assert painted == {box.fill for box in card_render.card_layout(card, qr_text).boxes}
+
+
+def test_the_same_card_gives_the_same_pdf_bytes_and_another_card_other_bytes(pdf, card, qr_text, group_card):
+    assert card_render.render_pdf(card, qr_text) == pdf
+    other = group_card(name=Text("Sara Al-Rashidi", "سارة الرشيدي"))
+    assert card_render.render_pdf(other, qr_text) != pdf
+
+
+def test_the_pdf_is_a_fraction_of_the_old_image_pdf(pdf):
+    # The old one-JPEG PDF of this card was about 175 KB.
+    assert len(pdf) < 60_000
