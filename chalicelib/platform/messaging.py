@@ -103,12 +103,16 @@ _sequence = itertools.count(1)
 
 
 def write_outbox(outbox: Path, message: Message) -> Path:
-    """Local mode: the message as one JSON file, and a console line showing its links."""
+    """Local mode: the message as one JSON file (and an email's HTML beside it), and a console line showing
+    its links."""
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     # The sequence keeps files in sending order even when the clock stands still (tests freeze it).
     path = outbox / f"{stamp}-{next(_sequence):06d}-{message.channel}-{message.template}-{uuid.uuid4().hex[:6]}.json"
     path.write_text(json.dumps(asdict(message), ensure_ascii=False, indent=2), encoding="utf-8")
+    if message.html:
+        # The email as a mail client shows it: open the file in a browser.
+        path.with_suffix(".html").write_text(message.html, encoding="utf-8")
     print(console_line(message), flush=True)
     return path
 
