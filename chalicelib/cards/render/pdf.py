@@ -1,10 +1,8 @@
-"""The card's layout as a one-page PDF with fpdf2: text as text, fonts as subsets, QR as vectors.
+"""The card's layout as a one-page PDF with fpdf2: text as text, fonts as subsets, QR as a 1-bit image.
 
 Every run of text is placed at the point the PNG draws it, already shaped and in
 visual order (fpdf2's own shaping needs HarfBuzz, which Lambda does not ship), so the
-two look alike and a reader's copy-and-search finds the card's words. The QR is the
-symbol's dark modules as filled rectangles (one per horizontal run): sharp at any zoom,
-where a small image would be smoothed by some viewers.
+two look alike and a reader's copy-and-search finds the card's words.
 
 Parsing a TrueType font costs more than the rest of the page, so each font is parsed
 once per process; a document gets a copy sharing the parsed tables, with a fresh font
@@ -105,6 +103,8 @@ def _add_fonts(pdf: FPDF) -> None:
         own.ttfont = TTFont(io.BytesIO(program), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
         own.ttfont.setGlyphOrder(parsed.ttfont.getGlyphOrder())
         own.subset = SubsetMap(own)
+        # The font descriptor becomes one of this document's objects (fpdf2 numbers it).
+        own.desc = copy.copy(parsed.desc)
         own.missing_glyphs = []
         own.biggest_size_pt = 0
         pdf.fonts[role] = own

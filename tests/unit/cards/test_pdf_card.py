@@ -137,3 +137,42 @@ def test_the_same_card_gives_the_same_pdf_bytes_and_another_card_other_bytes(pdf
 def test_the_pdf_is_a_fraction_of_the_old_image_pdf(pdf):
     # The old one-JPEG PDF of this card was about 175 KB.
     assert len(pdf) < 60_000
+
+
+def test_every_run_of_text_is_placed_where_the_png_draws_it(page, card, qr_text):
+    placed: list[tuple[float, float, float]] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            placed.append((tm[4], tm[5], font_size * tm[0]))
+
+    page.extract_text(visitor_text=visit)
+    drawn = card_render.card_layout(card, qr_text)
+    pt = 72 / 300
+    expected = []
+    for line in drawn.lines:
+        left = line.left
+        for _role, chunk, width in line.runs:
+            if chunk.strip():
+                expected.append((left * pt, (drawn.height - line.baseline) * pt, line.size * pt))
+            left += width
+    # pypdf may report one shown string in pieces, all at the string's own origin.
+    distinct = sorted({tuple(round(v, 2) for v in p) for p in placed})
+    assert distinct == sorted({tuple(round(v, 2) for v in e) for e in expected})
+
+
+def test_importing_the_renderer_loads_neither_fpdf2_nor_fonttools():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "import chalicelib.cards.render\n"
+        "print(sorted({'fpdf', 'fontTools'} & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
