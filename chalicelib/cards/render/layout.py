@@ -103,6 +103,8 @@ STATUS_TEXT = {
 }
 
 _FONTS: dict[tuple[str, int], FreeTypeFont] = {}
+# By file name: hashing a Path for every measured line cost as much as the measuring.
+_CODEPOINTS: dict[str, frozenset[int]] = {}
 
 Runs = tuple[tuple[str, str, float], ...]
 
@@ -180,7 +182,10 @@ def loaded_fonts() -> dict[tuple[str, int], FreeTypeFont]:
 
 def codepoints_of_file(font_file: str) -> frozenset[int]:
     """The codepoints one of the card's font files has glyphs for (read once per process)."""
-    return arabic_text.font_codepoints(FONT_DIR / font_file)
+    cached = _CODEPOINTS.get(font_file)
+    if cached is None:
+        cached = _CODEPOINTS[font_file] = arabic_text.font_codepoints(FONT_DIR / font_file)
+    return cached
 
 
 def _codepoints(role: str) -> frozenset[int]:
@@ -212,9 +217,12 @@ def measure(logical: str, size: int, bold: bool) -> tuple[Runs, float]:
 def wrap(logical: str, width: float, size: int, bold: bool) -> list[tuple[str, bool]]:
     """The text in lines no wider than `width`, in reading order, each with whether it
     ends inside a word (which goes on at the next line). Every character is kept."""
+    words = logical.split()
+    if measure(" ".join(words), size, bold)[1] <= width:
+        return [(" ".join(words), False)]  # most values: one measurement
     lines: list[tuple[str, bool]] = []
     current = ""
-    for word in logical.split():
+    for word in words:
         candidate = f"{current} {word}" if current else word
         if measure(candidate, size, bold)[1] <= width:
             current = candidate
@@ -376,19 +384,37 @@ def lay_out(content: CardContent, qr_rows: tuple[bytes, ...]) -> CardLayout:
     Names across the whole card (above the QR) are worth up to two scale steps: a name
     squeezed left of the QR breaks over more lines and looks misplaced in Arabic.
     """
-    tries = sorted(
-        [(scale, scale, True) for scale in SCALES] + [(scale - 0.1, scale, False) for scale in SCALES],
-        key=lambda t: (-t[0], not t[2]),
-    )
-    overflow = 0.0
-    for _worth, scale, names_across in tries:
-        layout, overflow = _lay_out(content, qr_rows, scale, HEIGHT, names_across=names_across)
-        if overflow <= 0:
-            return layout
+    across = _largest_fitting(content, qr_rows, names_across=True)
+    if across is not None and across.scale == SCALES[0]:
+        return across  # most cards: one try
+    beside = _largest_fitting(content, qr_rows, names_across=False)
+    if across is not None and (beside is None or across.scale >= beside.scale - 0.1):
+        return across
+    if beside is not None:
+        return beside
     # More than any policy allows today, even at the smallest legible size: the card
     # grows taller rather than drop a word a receptionist may need.
+    _layout, overflow = _lay_out(content, qr_rows, SCALES[-1], HEIGHT, names_across=False)
     layout, _overflow = _lay_out(content, qr_rows, SCALES[-1], HEIGHT + math.ceil(overflow), names_across=False)
     return layout
+
+
+def _largest_fitting(content: CardContent, qr_rows: tuple[bytes, ...], *, names_across: bool) -> CardLayout | None:
+    """The layout at the largest of SCALES that fits, found by bisection (smaller scales
+    overflow less; a long card would otherwise be laid out ten times), or None."""
+    layout, overflow = _lay_out(content, qr_rows, SCALES[0], HEIGHT, names_across=names_across)
+    if overflow <= 0:
+        return layout
+    fits: CardLayout | None = None
+    low, high = 1, len(SCALES) - 1
+    while low <= high:
+        middle = (low + high) // 2
+        layout, overflow = _lay_out(content, qr_rows, SCALES[middle], HEIGHT, names_across=names_across)
+        if overflow <= 0:
+            fits, high = layout, middle - 1
+        else:
+            low = middle + 1
+    return fits
 
 
 def _lay_out(

@@ -64,6 +64,14 @@ def _draw(pdf: FPDF, layout: CardLayout) -> None:
         for role, chunk, width in line.runs:
             if chunk.strip():
                 pdf.set_font(role, size=line.size * PT)
+                # Pillow advances each glyph by whole pixels (up to 4 % off the font's own
+                # widths, which a PDF viewer uses): the difference spread between the glyphs
+                # makes each run as wide as on the PNG, so right-aligned Arabic ends at
+                # the same place and nothing runs into its neighbour.
+                face = pdf.current_font
+                assert face is not None  # set on the line above
+                _count, natural = face.get_text_width(chunk, pdf.font_size_pt, None)
+                pdf.set_char_spacing((width * PT - natural) / len(chunk))
                 pdf.text(left * PT, line.baseline * PT, chunk)
             left += width
 

@@ -176,3 +176,51 @@ def test_importing_the_renderer_loads_neither_fpdf2_nor_fonttools():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def _widths(font) -> dict[int, float]:
+    """CID -> advance (1/1000 em) from a Type0 font's /W array, as a PDF viewer reads it."""
+    w = font["/DescendantFonts"][0].get_object()["/W"]
+    widths: dict[int, float] = {}
+    i = 0
+    while i < len(w):
+        first = int(w[i])
+        if isinstance(w[i + 1], list):
+            widths.update({first + k: float(v) for k, v in enumerate(w[i + 1])})
+            i += 2
+        else:
+            widths.update({cid: float(w[i + 2]) for cid in range(first, int(w[i + 1]) + 1)})
+            i += 3
+    return widths
+
+
+def test_each_run_of_text_is_as_wide_in_the_pdf_as_on_the_png(page, card, qr_text):
+    # Pillow advances glyphs by whole pixels; a viewer uses the font's widths. Unless the
+    # PDF makes up the difference, right-aligned Arabic would end off its edge.
+    from pypdf.generic import ContentStream
+
+    fonts = {name: _widths(ref.get_object()) for name, ref in page["/Resources"]["/Font"].items()}
+    spacing, font, size, shown = 0.0, None, 0.0, []
+    for operands, operator in ContentStream(page.get_contents(), page.pdf).operations:
+        if operator == b"Tc":
+            spacing = float(operands[0])
+        elif operator == b"Tf":
+            font, size = operands[0], float(operands[1])
+        elif operator == b"Td":
+            x = float(operands[0])
+        elif operator == b"Tj":
+            codes = operands[0].original_bytes
+            cids = [int.from_bytes(codes[k : k + 2]) for k in range(0, len(codes), 2)]
+            shown.append(sum(fonts[font][cid] * size / 1000 + spacing for cid in cids) + x)
+    drawn = card_render.card_layout(card, qr_text)
+    pt = 72 / 300
+    ends = []
+    for line in drawn.lines:
+        left = line.left
+        for _role, chunk, width in line.runs:
+            left += width
+            if chunk.strip():
+                ends.append(left * pt)
+    assert len(shown) == len(ends)
+    for got, want in zip(shown, ends, strict=True):
+        assert got == pytest.approx(want, abs=0.4)  # under 2 px at 300 dpi
