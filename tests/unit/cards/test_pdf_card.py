@@ -224,3 +224,34 @@ def test_each_run_of_text_is_as_wide_in_the_pdf_as_on_the_png(page, card, qr_tex
     assert len(shown) == len(ends)
     for got, want in zip(shown, ends, strict=True):
         assert got == pytest.approx(want, abs=0.4)  # under 2 px at 300 dpi
+
+
+def test_two_processes_draw_the_same_pdf_bytes_for_the_same_card():
+    # The stored object's key is a hash of the content: a fresh Lambda must not draw other bytes
+    # (string hashing is salted per process, so set order must not reach the file).
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import hashlib, sys\n"
+        "from datetime import date\n"
+        "from chalicelib.cards.card import CardContent, GroupCover, IdNote\n"
+        "from chalicelib.cards.render import render_pdf\n"
+        "from chalicelib.errors import Text\n"
+        "card = CardContent(Text('Gulf Mutual Health', 'الخليج للتأمين الصحي'), 'GP-1', "
+        "Text('Abdullah Al-Rashidi', 'عبدالله الرشيدي'), date(2012, 5, 14), "
+        "GroupCover('GP-ACME-2026', Text('ACME', 'أكمي')), Text('Gold', 'ذهبي'), "
+        "Text('Network A: all hospitals and clinics', 'الشبكة أ: جميع المستشفيات والعيادات'), "
+        "date(2026, 1, 1), date(2026, 12, 31), IdNote.OWN_ID)\n"
+        "print(hashlib.sha256(render_pdf(card, 'EC1:SAME-PAYLOAD')).hexdigest())\n"
+    )
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3]), "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stderr
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1 and len(digests.pop()) == len(hashlib.sha256().hexdigest())
