@@ -16,7 +16,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from chalicelib.cards import render as card_render
-from chalicelib.cards.card import GroupCover
+from chalicelib.cards.card import CardContent, GroupCover
 from chalicelib.cards.payload import sign_payload
 from chalicelib.cards.render import layout
 from chalicelib.errors import Text
@@ -255,3 +255,18 @@ def test_two_processes_draw_the_same_pdf_bytes_for_the_same_card():
         assert out.returncode == 0, out.stderr
         digests.add(out.stdout.strip())
     assert len(digests) == 1 and len(digests.pop()) == len(hashlib.sha256().hexdigest())
+
+
+def test_a_cancelled_cards_pdf_says_so_in_both_languages(residence_card, keypair, claims_for):
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class WithStatus(CardContent):  # CardContent carries no status yet
+        status: str = "cancelled"
+
+    plain = residence_card()
+    card = WithStatus(**{f.name: getattr(plain, f.name) for f in dataclasses.fields(plain)})
+    qr_text = sign_payload(claims_for(card), keypair.private_key_pem, keypair.kid)
+    text = _comparable(PdfReader(io.BytesIO(card_render.render_pdf(card, qr_text))).pages[0].extract_text())
+    assert "CANCELLED" in text and _comparable("ملغاة") in text
+    assert _comparable(layout.day(card.valid_from)) in text and _comparable(layout.day(card.valid_to)) in text

@@ -18,6 +18,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from chalicelib.cards import render as card_render
 from chalicelib.cards.card import CardContent, GroupCover, ResidenceCover
+from chalicelib.cards.insured import CardStatus
 from chalicelib.cards.payload import sign_payload
 from chalicelib.cards.render import layout
 from chalicelib.enrolment.policies import POLICY_NO
@@ -215,15 +216,15 @@ def test_a_name_known_only_in_arabic_is_drawn_once_from_the_right(residence_card
 @dataclasses.dataclass(frozen=True)
 class _CardWithStatus(CardContent):
     # CardContent carries no status yet; the renderer reads one when it does.
-    status: str = "active"
+    status: object = "active"
 
 
-def _with_status(card: CardContent, status: str) -> CardContent:
+def _with_status(card: CardContent, status: object) -> CardContent:
     return _CardWithStatus(**{f.name: getattr(card, f.name) for f in dataclasses.fields(card)}, status=status)
 
 
 @pytest.mark.parametrize(("status", "words"), [("cancelled", ("CANCELLED", "ملغاة")),
-                                               ("terminated", ("TERMINATED", "تم إنهاء التغطية")),
+                                               (CardStatus.TERMINATED, ("TERMINATED", "تم إنهاء التغطية")),
                                                ("expired", ("EXPIRED", "منتهية الصلاحية"))])
 def test_a_card_not_in_force_says_so_in_a_red_band_with_its_real_dates(residence_card, sign, status, words):
     card = _with_status(residence_card(), status)
