@@ -9,14 +9,25 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from chalicelib.enrolment.rules import RowError
+from chalicelib.errors import Text
 
-REPORT_VERSION = 1
+# 2: the CSV gained `name` and `value` columns, lines in file order and a summary with the totals at its end;
+# the JSON a `name` on error rows and a `value` on each error, rows in file order.
+REPORT_VERSION = 2
+
+# An echoed cell is cut to this many characters: a hostile cell may be 4,096 long, and HR needs only
+# enough of it to find it in their file.
+ECHO_MAX = 100
+# Shown as <U+XXXX> where they would hide or reorder text (a right-to-left override, a line break, a zero
+# width space) or that a spreadsheet refuses (control characters).
+_INVISIBLE = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"))
 
 # Arabic stays readable in the JSON.
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
@@ -30,6 +41,29 @@ class Outcome(StrEnum):
     ERROR = "error"
 
 
+def visible(text: str) -> str:
+    """Text with every character that would hide or reorder what follows shown as <U+XXXX>."""
+    if text.isprintable():
+        return text
+    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
+
+
+def echo(value: str) -> str:
+    """A cell from HR's file as a report shows it back: every character visible, at most ECHO_MAX of them."""
+    value = visible(value)
+    return value if len(value) <= ECHO_MAX else value[:ECHO_MAX - 1] + "\u2026"
+
+
+def _echoed_in_reason(error: RowError, cell: str) -> RowError:
+    # A rule's sentence quotes the cell it refused (`plan X is not a plan of this policy`): the
+    # report quotes it echoed, so a 4,096-character cell is not repeated whole in each language.
+    value = cell.strip()
+    shown = echo(value)
+    if not value or shown == value:
+        return error
+    return replace(error, text=Text(error.text.en.replace(value, shown), error.text.ar.replace(value, shown)))
+
+
 @dataclass(frozen=True)
 class ReportLine:
     """What happened to one input row."""
@@ -40,17 +74,24 @@ class ReportLine:
     member_id: str | None
     outcome: Outcome
     errors: tuple[RowError, ...] = ()
+    # On a refused row: the person's name and, for each error, the cell it names, as HR wrote them
+    # (echoed: visible and cut), so HR can find the row and see what was wrong without the file.
+    name: str = ""
+    values: tuple[str, ...] = ()
 
     @classmethod
     def rejected(cls, line: int, raw: Mapping[str, str], errors: Iterable[RowError]) -> ReportLine:
         """The line for a row refused by validation, identified by its cells as HR wrote them."""
+        errors = tuple(_echoed_in_reason(e, raw.get(e.column) or "") if e.column else e for e in errors)
         return cls(
             line=line,
-            employee_no=(raw.get("employee_no") or "").strip(),
-            relationship=(raw.get("relationship") or "").strip(),
+            employee_no=echo((raw.get("employee_no") or "").strip()),
+            relationship=echo((raw.get("relationship") or "").strip()),
             member_id=None,
             outcome=Outcome.ERROR,
-            errors=tuple(errors),
+            errors=errors,
+            name=echo((raw.get("name_en") or "").strip() or (raw.get("name_ar") or "").strip()),
+            values=tuple(echo(raw.get(e.column) or "") if e.column else "" for e in errors),
         )
 
 
@@ -74,6 +115,28 @@ class Totals:
             "terminated": self.terminated,
             "errors": self.errors,
         }
+
+
+# What a report ends with, in both languages: the file's facts (CSV lines with outcome `summary`) and
+# the counts (outcome `total`), so the CSV alone says what became of the file; the workbook's summary
+# sheet is made from these lines.
+SUMMARY_LABELS: dict[str, tuple[str, str]] = {
+    "file": ("File", "الملف"),
+    "policy_no": ("Policy", "الوثيقة"),
+    "received_at": ("Received at", "وقت الاستلام"),
+    "finished_at": ("Finished at", "وقت الانتهاء"),
+    "encoding": ("Encoding", "الترميز"),
+    "unknown_columns": ("Columns not used", "أعمدة لم تُستخدم"),
+    "status": ("Status", "الحالة"),
+}
+TOTAL_LABELS: dict[str, tuple[str, str]] = {
+    "rows": ("Rows", "الصفوف"),
+    "created": ("Created", "أُضيفت"),
+    "updated": ("Updated", "حُدّثت"),
+    "unchanged": ("Unchanged", "دون تغيير"),
+    "terminated": ("Terminated", "أُنهيت"),
+    "errors": ("Rows with errors", "صفوف فيها أخطاء"),
+}
 
 
 @dataclass(frozen=True)
@@ -131,6 +194,11 @@ def report_keys(policy_no: str, upload: Upload) -> tuple[str, str]:
     return f"{base}.json", f"{base}.csv"
 
 
+def report_xlsx_key(csv_key: str) -> str | None:
+    """The workbook made from a report's CSV (the store writes it beside the CSV); None for any other key."""
+    return csv_key.removesuffix(".report.csv") + ".report.xlsx" if csv_key.endswith(".report.csv") else None
+
+
 def index_key(policy_no: str, upload: Upload) -> str:
     """The policy's report index holds one small entry per report: hr/reports/<POLICY_NO>/index/<id>.json."""
     return f"{report_folder(policy_no)}{INDEX_FOLDER}{report_id(upload)}.json"
@@ -154,6 +222,7 @@ def index_entry(upload: Upload, policy_no: str, keys: tuple[str, str], status: s
         "totals": totals.as_dict(),
         "report_json": keys[0],
         "report_csv": keys[1],
+        "report_xlsx": report_xlsx_key(keys[1]),
     }).encode()
 
 

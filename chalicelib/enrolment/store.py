@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -18,9 +19,10 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.accounts import AccountRecord, UsernameRecord
+from chalicelib.enrolment.hr_report import XLSX_CONTENT_TYPE, join_in_file_order, write_report_xlsx
 from chalicelib.enrolment.models import GroupPolicyRecord, MemberRecord
 from chalicelib.enrolment.ports import ByteStream, GroupPolicy, RowWrite
-from chalicelib.enrolment.report_rules import INDEX_FOLDER, continuation_key, report_folder
+from chalicelib.enrolment.report_rules import INDEX_FOLDER, continuation_key, report_folder, report_xlsx_key
 from chalicelib.errors import StaleState
 from chalicelib.platform.aws import client
 from chalicelib.platform.dynamo import cancellation, connection
@@ -103,18 +105,31 @@ class EnrolmentStore:
 
     def put_report(self, key: str, body: BinaryIO, content_type: str, parts: Sequence[str] = ()) -> None:
         # Streamed in parts: a 50,000-row report never sits whole in memory. The parts of earlier
-        # invocations are copied from S3 in front of it into a file in /tmp first: the upload reads
-        # a file lazily, while from a stream it would hold each 8 MB part of every thread in memory.
-        if not parts:
+        # invocations are copied from S3 into files in /tmp first (the upload reads a file lazily, while
+        # from a stream it would hold each 8 MB part of every thread in memory), then joined with this
+        # body line by line in file order: a dependent listed before its principal is reported by the
+        # last invocation but belongs at its own row. A report's CSV gets its workbook beside it.
+        with ExitStack() as files:
+            if parts:
+                s3, bucket = client("s3"), get_settings().hr_bucket
+                bodies: list[BinaryIO] = []
+                for part in parts:
+                    bodies.append(files.enter_context(tempfile.TemporaryFile()))
+                    shutil.copyfileobj(s3.get_object(Bucket=bucket, Key=part)["Body"], bodies[-1], _COPY_BYTES)
+                    bodies[-1].seek(0)
+                joined = files.enter_context(tempfile.TemporaryFile())
+                join_in_file_order([*bodies, body], joined)
+                joined.seek(0)
+                body = joined
+            workbook_key = report_xlsx_key(key)
+            if workbook_key is not None:  # made first: the upload closes the body it reads
+                book = files.enter_context(tempfile.TemporaryFile())
+                write_report_xlsx(body, book)
+                book.seek(0)
+                body.seek(0)
             self._upload(key, body, content_type)
-            return
-        s3, bucket = client("s3"), get_settings().hr_bucket
-        with tempfile.TemporaryFile() as joined:
-            for part in parts:
-                shutil.copyfileobj(s3.get_object(Bucket=bucket, Key=part)["Body"], joined, _COPY_BYTES)
-            shutil.copyfileobj(body, joined, _COPY_BYTES)
-            joined.seek(0)
-            self._upload(key, joined, content_type)
+            if workbook_key is not None:
+                self._upload(workbook_key, book, XLSX_CONTENT_TYPE)
 
     @staticmethod
     def _upload(key: str, body: BinaryIO, content_type: str) -> None:

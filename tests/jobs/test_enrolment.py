@@ -404,7 +404,7 @@ def test_a_file_too_big_for_one_invocation_is_handed_over_and_finished_with_one_
     assert [r["line"] for r in report["rows"]] == list(range(2, 502))  # every row once: none lost, none twice
     assert len({r["member_id"] for r in report["rows"]}) == 500
     csv_report = s3.get_object(Bucket=settings.hr_bucket, Key=entry["report_csv"])["Body"].read()
-    assert len(csv_report.decode("utf-8-sig").splitlines()) == 501
+    assert len([line for line in csv_report.decode("utf-8-sig").splitlines() if line[:1].isdigit()]) == 500
     assert sum(1 for _ in AccountRecord.scan()) == families
     # The run's objects are gone, and so are the tokens that started each invocation.
     left = s3.list_objects_v2(Bucket=settings.hr_bucket, Prefix="hr/runs/").get("Contents", [])

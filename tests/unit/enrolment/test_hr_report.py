@@ -11,7 +11,15 @@ import pytest
 
 from chalicelib.enrolment.hr_csv import open_hr_csv
 from chalicelib.enrolment.hr_report import CSV_HEADER, ReportBodies, ReportWriter
-from chalicelib.enrolment.report_rules import Outcome, ReportLine, Upload, index_key, report_keys
+from chalicelib.enrolment.report_rules import (
+    SUMMARY_LABELS,
+    TOTAL_LABELS,
+    Outcome,
+    ReportLine,
+    Upload,
+    index_key,
+    report_keys,
+)
 from chalicelib.enrolment.rules import (
     EnrolmentRow,
     FamilyCheck,
@@ -80,7 +88,8 @@ def test_the_example_file_report_has_one_line_per_row_and_totals() -> None:
     assert [r["line"] for r in document["rows"]] == list(range(2, 17))
     assert all(len(r["member_id"]) == 13 for r in document["rows"])
     assert raw_csv.startswith(b"\xef\xbb\xbf" + ",".join(CSV_HEADER).encode() + b"\r\n")
-    assert len(table) == 16
+    assert [line[0] for line in table[1:16]] == [str(n) for n in range(2, 17)]
+    assert len(table) == 16 + len(SUMMARY_LABELS) + len(TOTAL_LABELS)  # then the file's facts and totals
 
 
 def test_a_row_with_errors_is_reported_with_columns_rules_and_both_languages() -> None:
@@ -169,7 +178,7 @@ def test_a_large_report_rolls_over_to_a_temp_file_and_reads_back_whole(tmp_path)
     report.close()
 
     assert document["totals"]["unchanged"] == 5000
-    assert len(document["rows"]) == 5000 and len(table) == 5001
+    assert len(document["rows"]) == 5000 and len(table) == 5001 + len(SUMMARY_LABELS) + len(TOTAL_LABELS)
 
 
 def upload(key: str, identity: str = "v1", at: datetime = RECEIVED) -> Upload:
