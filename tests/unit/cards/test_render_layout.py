@@ -2,8 +2,8 @@
 
 The longest values are the ones the rules let in: names of NAME_MAX characters (HR file and
 residence applications alike), a policy number as long as POLICY_NO allows, the longest
-residence category. Employer, plan and network names have no length limit in the policy
-rules; the values below are long real-world ones (the demo policy's network included).
+residence category, and employer, plan and network names as long as the group policy rules allow (TEXT_MAX)
+in both languages.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from chalicelib.cards.card import CardContent, GroupCover, ResidenceCover
 from chalicelib.cards.insured import CardStatus
 from chalicelib.cards.payload import sign_payload
 from chalicelib.cards.render import layout
-from chalicelib.enrolment.policies import POLICY_NO
+from chalicelib.enrolment.policies import POLICY_NO, TEXT_MAX, check_policy
 from chalicelib.enrolment.rules import NAME_MAX
-from chalicelib.errors import Text
+from chalicelib.errors import Text, ValidationFailed
 from chalicelib.premiums.rules import CATEGORIES
 from chalicelib.premiums.rules import NAME_MAX_LENGTH as RESIDENCE_NAME_MAX
 
@@ -49,16 +49,27 @@ def _name(length: int) -> Text:
 
 
 LONGEST_POLICY = ("GP-KUWAIT-NATIONAL-PETROLEUM-2026-GRP-" + "0" * POLICY_MAX)[:POLICY_MAX]
-LONG_EMPLOYER = Text("Kuwait National Petroleum Company K.S.C.", "شركة البترول الوطنية الكويتية ش.م.ك")
+
+
+def _policy_text(field: str, en: str, ar: str) -> Text:
+    return Text(_exactly(en, TEXT_MAX[f"{field}_en"]), _exactly(ar, TEXT_MAX[f"{field}_ar"]))
+
+
+LONGEST_EMPLOYER = _policy_text("employer", "Kuwait National Petroleum Company K.S.C. Downstream Refining Division",
+                                "شركة البترول الوطنية الكويتية ش.م.ك قطاع التكرير والصناعات التحويلية")
+LONGEST_PLAN = _policy_text("name", "Platinum International Comprehensive Family Plan",
+                            "البرنامج البلاتيني الدولي الشامل للعائلة")
+LONGEST_NETWORK = _policy_text("network", "Network A: all hospitals and clinics in Kuwait and the GCC",
+                               "الشبكة أ: جميع المستشفيات والعيادات في الكويت ودول مجلس التعاون")
 
 
 @pytest.fixture(scope="module")
 def longest_group(group_card) -> CardContent:
     return group_card(
         name=_name(NAME_MAX),
-        cover=GroupCover(LONGEST_POLICY, LONG_EMPLOYER),
-        plan=Text("Platinum International", "البلاتينية الدولية"),
-        network=DEMO_NETWORK,
+        cover=GroupCover(LONGEST_POLICY, LONGEST_EMPLOYER),
+        plan=LONGEST_PLAN,
+        network=LONGEST_NETWORK,
     )
 
 
@@ -129,6 +140,13 @@ def test_the_longest_values_by_the_rules_are_as_long_as_the_rules_allow():
     # If a rule's limit moves, this file's longest card moves with it (or fails here).
     assert len(_name(NAME_MAX).en) == NAME_MAX and len(_name(NAME_MAX).ar) == NAME_MAX
     assert POLICY_NO.fullmatch(LONGEST_POLICY) and not POLICY_NO.fullmatch(LONGEST_POLICY + "0")
+    plan = {"name_en": LONGEST_PLAN.en, "name_ar": LONGEST_PLAN.ar,
+            "network_en": LONGEST_NETWORK.en, "network_ar": LONGEST_NETWORK.ar}
+    policy = {"policy_no": LONGEST_POLICY, "employer_en": LONGEST_EMPLOYER.en, "employer_ar": LONGEST_EMPLOYER.ar,
+              "plans": {"GOLD": plan}}
+    assert check_policy(policy)["plans"]["GOLD"] == plan  # taken whole by the policy rules
+    with pytest.raises(ValidationFailed):
+        check_policy({**policy, "employer_en": LONGEST_EMPLOYER.en + "x"})
 
 
 @pytest.mark.parametrize("kind", ["longest_group", "longest_residence", "group_card", "residence_card"])
