@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.enrolment.ports import PolicyStorage
-from chalicelib.errors import Conflict, FieldErrors, Text
+from chalicelib.errors import Conflict, FieldErrors, Text, ValidationFailed
 
 POLICY_NO = re.compile(r"[A-Z0-9][A-Z0-9-]{2,39}")
 PLAN_CODE = re.compile(r"[A-Z0-9_-]{1,20}")
@@ -42,12 +42,12 @@ def _text(data: dict[str, Any], field: str, where: str, errors: FieldErrors) -> 
     return text
 
 
-def check_policy(data: dict[str, Any]) -> dict[str, Any]:
+def check_policy(data: object) -> dict[str, Any]:
     """The policy's fields, each problem named."""
     errors = FieldErrors()
     if not isinstance(data, dict):
         errors.add("policy", "format", "A policy is a JSON object.", "الوثيقة كائن JSON.")
-        errors.raise_if_any()
+        raise ValidationFailed(fields=errors.problems)
     policy_no = str(data.get("policy_no") or "").strip().upper()
     if not POLICY_NO.fullmatch(policy_no):
         errors.add("policy_no", "format", "policy_no is 3 to 40 capital letters, digits or dashes.",
