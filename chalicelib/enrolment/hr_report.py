@@ -438,6 +438,7 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 _XLSX_WIDTHS = {"line": 7, "employee_no": 14, "relationship": 13, "name": 30, "member_id": 16, "outcome": 12,
                 "column": 18, "rule": 22, "value": 30, "reason_en": 70, "reason_ar": 70}
 _XLSX_CELL_MAX = 32_767  # Excel's longest cell
+_XLSX_ROWS_MAX = 1_048_576  # and most rows a sheet
 _SUMMARY_KEPT = 1_000  # summary and file-error lines kept for the summary sheet (a report has a dozen)
 
 
@@ -474,6 +475,7 @@ class _ReportBook:
         self.at: dict[str, int] = {}
         self.summary_lines: list[list[str]] = []
         self.file_errors: list[list[str]] = []
+        self.left_out = 0  # report rows past the sheet's last row: the CSV has them
 
     @staticmethod
     def text(value: str) -> str:
@@ -521,6 +523,9 @@ class _ReportBook:
                 continue
             if outcome == "file_error" and len(self.file_errors) < _SUMMARY_KEPT:
                 self.file_errors.append(record)
+            if written == _XLSX_ROWS_MAX:
+                self.left_out += 1
+                continue
             failed = outcome in ("error", "file_error")
             sheet.append([
                 None if not value
@@ -547,6 +552,10 @@ class _ReportBook:
             sheet.append([self.text(self.field(record, "reason_en")),
                           self.cell(sheet, self.field(record, "reason_ar"), arabic=True),
                           self.cell(sheet, shown, style=self.error_style if flagged else None)])
+        if self.left_out:
+            sheet.append(["Rows only in the CSV (past Excel's last row)",
+                          self.cell(sheet, "صفوف في ملف CSV فقط (بعد آخر صف في Excel)", arabic=True),
+                          self.cell(sheet, self.left_out, style=self.error_style)])
         if not self.file_errors:
             return
         sheet.append([])
