@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chalicelib.cards.openapi import card_schema, openapi_paths
-    from chalicelib.cards.wiring import people_of_account
+    from chalicelib.cards.wiring import people_of_account, revoke_cards
     from chalicelib.platform.http import ApiBlueprint
 
     # Declared, not imported from cards.api: that module imports the accounts surface, whose
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _SURFACE = {
     "cards_api": "chalicelib.cards.api",
     "people_of_account": "chalicelib.cards.wiring",
+    "revoke_cards": "chalicelib.cards.wiring",
     "openapi_paths": "chalicelib.cards.openapi",
     "card_schema": "chalicelib.cards.openapi",
 }
@@ -29,6 +30,7 @@ __all__ = [
     "cards_api",
     "openapi_paths",
     "people_of_account",
+    "revoke_cards",
 ]
 
 

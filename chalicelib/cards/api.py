@@ -51,3 +51,29 @@ def verify_keys() -> Response:
     from chalicelib.cards.wiring import card_deps
     # Five minutes, like the key ring's own cache: a rotated key reaches verifiers within that.
     return json_response(cards.verification_keys(card_deps()), headers={"Cache-Control": "public, max-age=300"})
+
+
+# SMART Health Card issuer files, at the paths the spec fixes under the issuer URL (the API's base URL).
+# ".well-known" is a valid API Gateway path part ([a-zA-Z0-9._-]), but a parameter must be the whole
+# part ("{kid}.json" is refused at import), so the CRL's part is one parameter ending in ".json".
+_PUBLIC_FILE = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
+
+
+@cards_api.route("/.well-known/jwks.json", methods=["GET"])
+def issuer_jwks() -> Response:
+    from chalicelib.cards import use_cases as cards
+    from chalicelib.cards.wiring import card_deps
+    # CORS open to all: browser-based verifiers fetch it from their own origin (the spec requires CORS).
+    return json_response(cards.issuer_keys(card_deps()), headers=_PUBLIC_FILE)
+
+
+@cards_api.route("/.well-known/crl/{crl_file}", methods=["GET"])
+def issuer_crl(crl_file: str) -> Response:
+    from chalicelib.cards import use_cases as cards
+    from chalicelib.cards.wiring import card_deps
+    from chalicelib.errors import NotFound
+
+    kid, dot_json, rest = crl_file.partition(".json")
+    if not dot_json or rest or not kid:
+        raise NotFound()
+    return json_response(cards.revocation_list(card_deps(), kid), headers=_PUBLIC_FILE)

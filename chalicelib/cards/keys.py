@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from chalicelib.platform.signing_keys import KeyRing
+from chalicelib.platform.signing_keys import Es256KeyPair, Es256KeyRing, KeyRing
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
@@ -45,6 +45,30 @@ def public_keys() -> dict[str, Ed25519PublicKey]:
     return {pair.kid: pair.public for pair in card_keys().all()}
 
 
+@cache
+def shc_keys() -> Es256KeyRing:
+    """The P-256 keys of SMART Health Cards, derived from the same secret (one rotation for both)."""
+    return Es256KeyRing(f"{get_settings().secrets_prefix}{SECRET_NAME}")
+
+
+def shc_signing_key() -> Es256KeyPair:
+    """The ES256 key that signs SMART Health Cards now."""
+    return shc_keys().current()
+
+
+def shc_key(kid: str) -> Es256KeyPair | None:
+    """The ES256 key of `kid` (an RFC 7638 thumbprint), or None."""
+    return shc_keys().find(kid)
+
+
+def shc_all_keys() -> list[Es256KeyPair]:
+    """Every ES256 key a card in circulation may be signed with (current first)."""
+    ring = shc_keys()
+    current = ring.current()
+    return [current, *(pair for pair in ring.all() if pair.kid != current.kid)]
+
+
 def forget_card_keys() -> None:
-    """Forget the cached key ring (tests, and after a rotation in the local stack)."""
+    """Forget the cached key rings (tests, and after a rotation in the local stack)."""
     card_keys.cache_clear()
+    shc_keys.cache_clear()

@@ -50,7 +50,16 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
                            "plan; ar is \"\" on a card signed before the person's plan changed"}
     claims = s(member_id="string", name=NAME, plan=plan, valid_from=DATE,
                valid_to=DATE, issued_at={"type": "string", "format": "date-time"},
-               kid={"type": "string", "description": "the JWK of GET /v1/verify/keys that signed it"})
+               kid={"type": "string", "description": "the key that signed it: a JWK of GET /v1/verify/keys (EC1) "
+                                                     "or of GET /.well-known/jwks.json (SMART Health Card)"},
+               rid={"type": "string", "description": "SMART Health Cards only: the card's revocation id"})
+    ec_jwk = s(kty={"type": "string", "enum": ["EC"]}, crv={"type": "string", "enum": ["P-256"]}, x="string",
+               y="string", use={"type": "string", "enum": ["sig"]}, alg={"type": "string", "enum": ["ES256"]},
+               kid={"type": "string", "description": "RFC 7638 thumbprint (base64url SHA-256)"},
+               crlVersion={"type": "integer", "description": "the ctr of this key's revocation list"})
+    crl_file = [{"name": "crl_file", "in": "path", "required": True,
+                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+\\.json$"},
+                 "description": "<kid>.json"}]
     jwk = s(kty={"type": "string", "enum": ["OKP"]}, crv={"type": "string", "enum": ["Ed25519"]}, x="string",
             kid="string", alg={"type": "string", "enum": ["EdDSA"]}, use={"type": "string", "enum": ["sig"]})
     return {
@@ -69,9 +78,14 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
             "For providers, no sign-in: a card's QR payload in, whether we signed it and the cover's status "
             "now out. A changed or forged payload is an error (CARD_SIGNATURE_INVALID, CARD_KEY_UNKNOWN, "
             "CARD_PAYLOAD_MALFORMED, CARD_PAYLOAD_VERSION_UNSUPPORTED).",
-            body=s(payload={"type": "string", "description": "the QR code's text, EC1:..."}),
+            body=s(payload={"type": "string", "description": "the QR code's text: a SMART Health Card (shc:/ and "
+                                                            "digits) or a card printed before them (EC1:...)"}),
             errors=("400", "422"), required=("payload",),
-            out=s(genuine="boolean", status={**STATUS, "enum": [*STATUS["enum"], "unknown"]}, card=claims,
+            out=s(genuine="boolean", format={"type": "string", "enum": ["shc", "ec1"]},
+                  status={**STATUS, "enum": [*STATUS["enum"], "unknown"]},
+                  revoked={"type": "boolean", "description": "the card is listed in its key's revocation list "
+                                                             "(always false for EC1, which has none)"},
+                  card=claims,
                   matches_current_record={"type": "boolean",
                                           "description": "false when the printed details changed since"},
                   checked_at={"type": "string", "format": "date-time"}))},
@@ -79,4 +93,14 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
             "The Ed25519 public keys (JWK set, RFC 8037) that sign card QR codes, current and previous, for "
             "offline verification: Ed25519 over b'EC1:' + the base45-decoded bytes before the last 64",
             errors=(), out=s(keys={"type": "array", "items": jwk}))},
+        "/.well-known/jwks.json": {"get": op(
+            "SMART Health Card issuer keys (iss = this API's base URL): the ES256 P-256 public keys, current and "
+            "previous, each with its revocation list's version. CORS open; cached 5 minutes",
+            errors=(), out=s(keys={"type": "array", "items": ec_jwk}))},
+        "/.well-known/crl/{crl_file}": {"get": op(
+            "The revocation list of one issuer key: rids of cards no longer valid (cover ended early), each with "
+            "a .<seconds> suffix revoking only cards issued before then. An unknown kid is 404",
+            params=crl_file, errors=("404",),
+            out=s(kid="string", method={"type": "string", "enum": ["rid"]}, ctr="integer",
+                  rids={"type": "array", "items": {"type": "string"}}))},
     }

@@ -6,18 +6,21 @@ tests, which pass the same contract suite (tests/contract/test_card_store_contra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.cards.card import CardContent
 from chalicelib.cards.insured import INSURER, InsuredPerson
+from chalicelib.cards.revocation import RevocationList
 from chalicelib.errors import Text
 
 if TYPE_CHECKING:
     # Only named here: cryptography loads when a card is signed or verified, not on every cold start.
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    from chalicelib.platform.signing_keys import Es256KeyPair
 
 
 class PeopleReader(Protocol):
@@ -57,6 +60,27 @@ class RenderCard(Protocol):
         ...
 
 
+class RevocationLists(Protocol):
+    def read(self, kid: str) -> RevocationList:
+        """The key's Card Revocation List (the initial, empty one when nothing was revoked)."""
+        ...
+
+    def add(self, kid: str, entries: Iterable[str]) -> RevocationList:
+        """Add `rid.<seconds>` entries to the key's list, bumping its ctr once if anything was new."""
+        ...
+
+
+@dataclass
+class ShcIssuer:
+    """What signing and checking SMART Health Cards needs: the issuer URL, the ES256 keys, the CRLs."""
+
+    iss: str  # the public base URL, no trailing slash (verifiers fetch <iss>/.well-known/jwks.json)
+    signing_key: Callable[[], Es256KeyPair]
+    key: Callable[[str], Es256KeyPair | None]  # kid -> key, or None
+    all_keys: Callable[[], list[Es256KeyPair]]  # current first, then the previous one
+    revocations: RevocationLists
+
+
 @dataclass
 class CardDeps:
     people: PeopleReader
@@ -67,3 +91,7 @@ class CardDeps:
     public_keys: Callable[[], Mapping[str, Ed25519PublicKey]]
     now: Callable[[], datetime]
     insurer: Text = INSURER
+    # SMART Health Cards: verified, published and revoked whenever set. The QR drawn on new cards is
+    # the SHC when `qr_format` is "shc", else the EC1 payload (see wiring.QR_FORMAT for why both exist).
+    shc: ShcIssuer | None = None
+    qr_format: str = "ec1"

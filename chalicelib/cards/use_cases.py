@@ -9,6 +9,7 @@ draws the new card. Nothing has to tell the card service that something changed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,13 +21,16 @@ from chalicelib.cards.insured import (
     claims_for,
 )
 from chalicelib.cards.payload import CardClaims, public_jwks, sign_payload, verify_payload
-from chalicelib.cards.ports import CardDeps
+from chalicelib.cards.ports import CardDeps, ShcIssuer
+from chalicelib.cards.shc import card_generation, is_shc, revocation_id, sign_card, verify_card_qr
 from chalicelib.errors import AppError, NotFound, Text, field_error
 from chalicelib.kernel.kuwait_time import kuwait_today
 from chalicelib.logs import log_event
 
 FORMATS = ("png", "pdf")
 MAX_PAYLOAD_CHARS = 2000  # a version-40 QR holds at most 4,296 alphanumerics; ours are far shorter
+# A version-40 QR holds at most 7,089 digits: no shc:/ text (ours or anyone's) is longer.
+MAX_SHC_CHARS = 7100
 
 
 class CardTerminated(AppError):
@@ -85,12 +89,17 @@ def card_url(deps: CardDeps, account_id: str, member_id: str, fmt: str | None) -
     status = person.status(today)
     if status.ended:
         raise CardTerminated(details={"member_id": person.member_id, "status": status.value})
-    kid, private_key = deps.signing_key()
     content = person.card_content(today, deps.insurer)
+    shc = deps.shc if deps.qr_format == "shc" else None
+    kid = shc.signing_key().kid if shc is not None else deps.signing_key()[0]
     key = content.object_key(fmt, signing_kid=kid)
     drawn = False
     if not deps.objects.ready(key, now):
-        qr_text = sign_payload(claims_for(content, _whole_seconds(now)), private_key, kid)
+        if shc is not None:
+            qr_text = sign_card(content, _whole_seconds(now), shc.signing_key(), shc.iss)
+        else:
+            kid, private_key = deps.signing_key()
+            qr_text = sign_payload(claims_for(content, _whole_seconds(now)), private_key, kid)
         deps.objects.put(key, deps.render(content, qr_text, fmt), {"kid": kid, "member": person.member_id})
         drawn = True
     log_event("card_handed_out", member_id=person.member_id, format=fmt, drawn=drawn)
@@ -120,9 +129,13 @@ def verify_card(deps: CardDeps, payload: object) -> dict[str, Any]:
     if not isinstance(payload, str) or not payload.strip():
         raise field_error("payload", "required", "payload is required: the text of the card's QR code.",
                           "الحقل payload مطلوب: نص رمز QR في البطاقة.")
-    if len(payload) > MAX_PAYLOAD_CHARS:
+    shc = is_shc(payload) and deps.shc is not None
+    if len(payload) > (MAX_SHC_CHARS if shc else MAX_PAYLOAD_CHARS):
         raise field_error("payload", "too_long", "payload is longer than any card's QR code.",
                           "الحقل payload أطول من أي رمز بطاقة.")
+    if shc:
+        assert deps.shc is not None
+        return _verify_shc(deps, deps.shc, payload)
     claims = verify_payload(payload, deps.public_key)
     now = deps.now()
     person = deps.people.find(claims.member_id)
@@ -130,13 +143,86 @@ def verify_card(deps: CardDeps, payload: object) -> dict[str, Any]:
     log_event("card_verified", member_id=claims.member_id, status=status, kid=claims.kid)
     return {
         "genuine": True,
+        "format": "ec1",
         "status": status,
+        # EC1 codes have no revocation id: their person's status says whether the cover ended.
+        "revoked": False,
         "card": _claims_view(claims, person),
         # False when the person's printed details changed after this card was drawn
         # (new plan, renewed dates, corrected name): the provider may ask for the new card.
         "matches_current_record": bool(person is not None and person.matches(claims)),
         "checked_at": now.astimezone(UTC).isoformat(),
     }
+
+
+def _verify_shc(deps: CardDeps, shc: ShcIssuer, payload: str) -> dict[str, Any]:
+    """`verify_card` for a SMART Health Card: the JWS checked first, then the record and the key's CRL."""
+    card = verify_card_qr(payload, shc.key, shc.iss)
+    facts = card.facts
+    claims = CardClaims(member_id=facts.member_id, name_en=facts.name.en, name_ar=facts.name.ar,
+                        plan=facts.plan_en, valid_from=facts.valid_from, valid_to=facts.valid_to,
+                        issued_at=card.issued_at, kid=card.kid)
+    now = deps.now()
+    person = deps.people.find(facts.member_id)
+    status = person.status(kuwait_today(now)).value if person is not None else "unknown"
+    revoked = bool(card.rid) and shc.revocations.read(card.kid).revokes(card.rid, int(card.issued_at.timestamp()))
+    log_event("card_verified", member_id=facts.member_id, status=status, kid=card.kid, revoked=revoked)
+    return {
+        "genuine": True,
+        "format": "shc",
+        "status": status,
+        "revoked": revoked,
+        "card": {**_claims_view(claims, person), "rid": card.rid},
+        "matches_current_record": bool(person is not None and person.matches(claims)),
+        "checked_at": now.astimezone(UTC).isoformat(),
+    }
+
+
+def issuer_keys(deps: CardDeps) -> dict[str, list[dict[str, Any]]]:
+    """The SMART Health Card issuer's JWK set: each ES256 key with the version of its CRL."""
+    shc = _issuer(deps)
+    return {"keys": [{**key.public_jwk(), "crlVersion": shc.revocations.read(key.kid).ctr} for key in shc.all_keys()]}
+
+
+def revocation_list(deps: CardDeps, kid: str) -> dict[str, object]:
+    """The Card Revocation List of one of our keys; any other kid is not found."""
+    shc = _issuer(deps)
+    if shc.key(kid) is None:
+        raise NotFound()
+    return shc.revocations.read(kid).document()
+
+
+def revoke_cards(deps: CardDeps, member_ids: Iterable[str]) -> dict[str, list[str]]:
+    """List in the CRLs the cards drawn so far for these people (their cover ended early).
+
+    Every key a card may be signed with gets the rid it would carry under that key, stamped with
+    the next second: a card drawn later (a new cover, or cover restored) is not revoked by this.
+    """
+    shc = _issuer(deps)
+    until = int(deps.now().timestamp()) + 1
+    keys = shc.all_keys()
+    entries: dict[str, list[str]] = {key.kid: [] for key in keys}
+    revoked, unknown = [], []
+    for member_id in dict.fromkeys(member_ids):
+        person = deps.people.find(member_id)
+        if person is None:
+            unknown.append(member_id)
+            continue
+        generation = card_generation(person.valid_from)
+        for key in keys:
+            entries[key.kid].append(f"{revocation_id(key.rid_key, member_id, generation)}.{until}")
+        revoked.append(member_id)
+    for kid, kid_entries in entries.items():
+        if kid_entries:
+            shc.revocations.add(kid, kid_entries)
+    log_event("cards_revoked", count=len(revoked), unknown=len(unknown))
+    return {"revoked": revoked, "unknown": unknown}
+
+
+def _issuer(deps: CardDeps) -> ShcIssuer:
+    if deps.shc is None:
+        raise RuntimeError("SMART Health Cards are not wired (CardDeps.shc)")
+    return deps.shc
 
 
 def _claims_view(claims: CardClaims, person: InsuredPerson | None) -> dict[str, Any]:

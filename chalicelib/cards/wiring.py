@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from chalicelib.cards.card import CardContent
-from chalicelib.cards.ports import CardDeps
+from chalicelib.cards.ports import CardDeps, ShcIssuer
 from chalicelib.platform.clock import now
+from chalicelib.settings import get_settings
+
+# What the QR of a newly drawn card holds: "shc" (a SMART Health Card) or "ec1" (the Ed25519 payload
+# of cards printed so far, which keep verifying either way). A SMART Health Card must be drawn as a QR
+# of two segments, "shc:/" in byte mode and the digits in numeric mode (spec.smarthealth.cards,
+# "Encoding QRs"); the renderer encodes its whole text as one segment, which for "shc:/" means byte
+# mode: 8 bits a digit, past what any QR version holds (a typical card is ~2,500 digits, version 40-M
+# holds 2,331 bytes). Until the renderer encodes "shc:/" texts as those two segments, cards keep EC1.
+QR_FORMAT = "ec1"
 
 
 def _render_card(content: CardContent, qr_text: str, fmt: str, /) -> bytes:
@@ -22,11 +32,14 @@ def _render_card(content: CardContent, qr_text: str, fmt: str, /) -> bytes:
 def card_deps() -> CardDeps:
     from chalicelib.cards import keys
     from chalicelib.cards.people import InsuredPeople
+    from chalicelib.cards.revocation import S3RevocationLists
     from chalicelib.cards.store import CardStore
 
+    shc = ShcIssuer(iss=get_settings().public_base_url, signing_key=keys.shc_signing_key, key=keys.shc_key,
+                    all_keys=keys.shc_all_keys, revocations=S3RevocationLists())
     return CardDeps(people=InsuredPeople(), objects=CardStore(), render=_render_card,
                     signing_key=keys.signing_key, public_key=keys.public_key,
-                    public_keys=keys.public_keys, now=now)
+                    public_keys=keys.public_keys, now=now, shc=shc, qr_format=QR_FORMAT)
 
 
 def people_of_account(account_id: str) -> list[dict[str, Any]]:
@@ -34,6 +47,14 @@ def people_of_account(account_id: str) -> list[dict[str, Any]]:
     from chalicelib.cards.use_cases import covered_people
 
     return covered_people(card_deps(), account_id)
+
+
+def revoke_cards(member_ids: Iterable[str]) -> dict[str, list[str]]:
+    """List the cards of these people in the issuer's CRLs: call it when their cover ends early
+    (an HR terminate, a cancelled residence policy). Idempotent: a rid already listed is kept as is."""
+    from chalicelib.cards import use_cases
+
+    return use_cases.revoke_cards(card_deps(), member_ids)
 
 
 def forget() -> None:

@@ -79,3 +79,92 @@ class KeyRing:
 
     def forget(self) -> None:
         self._loaded_at = -CACHE_SECONDS * 2.0
+
+
+# --- ES256 (P-256) keys for SMART Health Cards, derived from the same secrets ---------------------
+# The card-signing secret already yields the Ed25519 key of the EC1 QR codes; SMART Health Cards need
+# ES256 on P-256 (spec.smarthealth.cards). Deriving it from the same value keeps one secret and one
+# rotation: AWSCURRENT and AWSPREVIOUS each give an Ed25519 key *and* a P-256 key. HKDF with distinct
+# info labels keeps the derived keys independent of one another (and of the raw SHA-256 above).
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+ES256_INFO = b"insure/card-signing/shc-es256/v1"
+RID_INFO = b"insure/card-signing/shc-rid/v1"
+
+
+@dataclass(frozen=True)
+class Es256KeyPair:
+    """A P-256 key pair, its RFC 7638 thumbprint as kid, and the HMAC key of its cards' revocation ids."""
+
+    kid: str
+    private: Any  # cryptography EllipticCurvePrivateKey (P-256)
+    public: Any  # EllipticCurvePublicKey
+    rid_key: bytes
+
+    def public_jwk(self) -> dict[str, str]:
+        """The public key as SMART Health Cards publish it: EC, P-256, x, y, use sig, alg ES256, kid."""
+        return {**_ec_coordinates(self.public), "use": "sig", "alg": "ES256", "kid": self.kid}
+
+
+def _hkdf(secret_value: str, info: bytes, length: int) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(secret_value.encode())
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _ec_coordinates(public: Any) -> dict[str, str]:
+    numbers = public.public_numbers()
+    return {"crv": "P-256", "kty": "EC", "x": _b64url(numbers.x.to_bytes(32, "big")),
+            "y": _b64url(numbers.y.to_bytes(32, "big"))}
+
+
+def jwk_thumbprint(public: Any) -> str:
+    """RFC 7638: base64url SHA-256 of the required members {crv, kty, x, y}, sorted, no whitespace."""
+    import json
+
+    canonical = json.dumps(_ec_coordinates(public), sort_keys=True, separators=(",", ":"))
+    return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def derive_es256_key(secret_value: str) -> Es256KeyPair:
+    """The P-256 key (and revocation HMAC key) of a secret value, the same every time it is derived."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    # 48 bytes reduced mod n-1, plus 1: a scalar in [1, n-1] whose bias (2^-128) is negligible
+    # (the method of FIPS 186-5 A.2.1), never zero.
+    scalar = int.from_bytes(_hkdf(secret_value, ES256_INFO, 48), "big") % (_P256_ORDER - 1) + 1
+    private = ec.derive_private_key(scalar, ec.SECP256R1())
+    public = private.public_key()
+    return Es256KeyPair(kid=jwk_thumbprint(public), private=private, public=public,
+                        rid_key=_hkdf(secret_value, RID_INFO, 32))
+
+
+class Es256KeyRing(KeyRing):
+    """The P-256 keys of one secret's current and previous values (the same cache as `KeyRing`)."""
+
+    _current: Es256KeyPair | None  # type: ignore[assignment]
+    _by_kid: dict[str, Es256KeyPair]  # type: ignore[assignment]
+
+    def _load(self, force: bool = False) -> None:
+        with self._lock:
+            if not force and time.monotonic() - self._loaded_at < CACHE_SECONDS:
+                return
+            pairs = [derive_es256_key(value) for value in secret_values(self.secret_id)]
+            self._current, self._by_kid, self._loaded_at = pairs[0], {p.kid: p for p in pairs}, time.monotonic()
+
+    def current(self) -> Es256KeyPair:  # type: ignore[override]
+        self._load()
+        assert self._current is not None
+        return self._current
+
+    def find(self, kid: str) -> Es256KeyPair | None:  # type: ignore[override]
+        pair = super().find(kid)
+        return pair if isinstance(pair, Es256KeyPair) else None
+
+    def all(self) -> list[Es256KeyPair]:  # type: ignore[override]
+        self._load()
+        return list(self._by_kid.values())

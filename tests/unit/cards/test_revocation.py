@@ -1,0 +1,169 @@
+"""Revoking SMART Health Cards: the CRL's rules, revoke_cards on fakes, and the S3 list's conditional writes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from chalicelib.cards.card import GroupCover
+from chalicelib.cards.insured import CoverKind, InsuredPerson
+from chalicelib.cards.ports import CardDeps, ShcIssuer
+from chalicelib.cards.revocation import RevocationList, S3RevocationLists
+from chalicelib.cards.shc import revocation_id
+from chalicelib.cards.use_cases import issuer_keys, revocation_list, revoke_cards
+from chalicelib.errors import NotFound, Text
+from chalicelib.kernel.relationship import Relationship
+from chalicelib.platform.signing_keys import derive_es256_key
+from tests.cards.fakes import FakePeople
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+CURRENT, PREVIOUS = derive_es256_key("current-" + "c" * 40), derive_es256_key("previous-" + "p" * 40)
+
+
+class FakeRevocationLists:
+    """ports.RevocationLists in memory, with the S3 list's rules (RevocationList.with_entries)."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, RevocationList] = {}
+
+    def read(self, kid: str) -> RevocationList:
+        return self.lists.get(kid, RevocationList(kid))
+
+    def add(self, kid: str, entries: Iterable[str]) -> RevocationList:
+        self.lists[kid] = self.read(kid).with_entries(entries)
+        return self.lists[kid]
+
+
+def person(member_id: str, **changes: object) -> InsuredPerson:
+    base = InsuredPerson(
+        member_id=member_id, account_id="acc1", kind=CoverKind.GROUP, name=Text("Ahmad Ali", "أحمد علي"),
+        date_of_birth=date(1980, 1, 1), relationship=Relationship.PRINCIPAL,
+        cover=GroupCover("GP-ACME-2026", Text("Acme", "أكمي")), plan_code="GOLD", plan=Text("Gold", "الذهبية"),
+        network=Text("Network A", "الشبكة أ"), valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31))
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def world():
+    people, lists = FakePeople(), FakeRevocationLists()
+    keys = {k.kid: k for k in (CURRENT, PREVIOUS)}
+    shc = ShcIssuer(iss="https://api.example", signing_key=lambda: CURRENT, key=keys.get,
+                    all_keys=lambda: [CURRENT, PREVIOUS], revocations=lists)
+    deps = CardDeps(people=people, objects=None, render=None, signing_key=None, public_key=None,  # type: ignore[arg-type]
+                    public_keys=None, now=lambda: NOW, shc=shc)  # type: ignore[arg-type]
+    return deps, people, lists
+
+
+def test_a_listed_rid_revokes_cards_issued_before_its_timestamp_only():
+    crl = RevocationList("k", 2, ("AAAAAAAAAAA.1000", "BBBBBBBBBBB"))
+
+    assert crl.revokes("AAAAAAAAAAA", 999) and not crl.revokes("AAAAAAAAAAA", 1000)
+    assert crl.revokes("BBBBBBBBBBB", 10**12)  # no timestamp: every card with that rid
+    assert not crl.revokes("CCCCCCCCCCC", 1)
+    assert crl.document() == {"kid": "k", "method": "rid", "ctr": 2, "rids": ["AAAAAAAAAAA.1000", "BBBBBBBBBBB"]}
+
+
+def test_each_change_bumps_ctr_once_and_a_rid_listed_again_changes_nothing():
+    empty = RevocationList("k")
+    once = empty.with_entries(["AAAAAAAAAAA.1000", "BBBBBBBBBBB.1000"])
+
+    assert (empty.ctr, once.ctr) == (1, 2)
+    assert once.with_entries(["AAAAAAAAAAA.2000"]) is once  # keeps its first timestamp, ctr unchanged
+
+
+def test_revoking_a_member_lists_their_rid_under_every_key_and_bumps_each_crl_version(world):
+    deps, people, lists = world
+    people.add(person("M1"), person("M2"))
+
+    result = revoke_cards(deps, ["M1", "M404", "M1"])
+
+    assert result == {"revoked": ["M1"], "unknown": ["M404"]}
+    until = int(NOW.timestamp()) + 1
+    for key in (CURRENT, PREVIOUS):
+        rid = revocation_id(key.rid_key, "M1", "2026-01-01")
+        assert revocation_list(deps, key.kid)["rids"] == [f"{rid}.{until}"]
+        assert lists.read(key.kid).revokes(rid, int(NOW.timestamp()))  # a card drawn this very second
+        assert not lists.read(key.kid).revokes(rid, until)  # a card drawn after: cover restored
+    assert {k["kid"]: k["crlVersion"] for k in issuer_keys(deps)["keys"]} == {CURRENT.kid: 2, PREVIOUS.kid: 2}
+
+
+def test_a_new_cover_of_the_same_member_is_not_revoked_by_the_old_one(world):
+    deps, people, lists = world
+    people.add(person("M1"))
+    revoke_cards(deps, ["M1"])
+    people.add(person("M1", valid_from=date(2027, 1, 1), valid_to=date(2027, 12, 31)))
+
+    new_rid = revocation_id(CURRENT.rid_key, "M1", "2027-01-01")
+
+    assert not lists.read(CURRENT.kid).revokes(new_rid, 0)
+
+
+def test_the_crl_of_a_key_we_do_not_have_is_not_found(world):
+    deps, _, _ = world
+
+    with pytest.raises(NotFound):
+        revocation_list(deps, "not-our-kid")
+    assert revocation_list(deps, CURRENT.kid) == {"kid": CURRENT.kid, "method": "rid", "ctr": 1, "rids": []}
+
+
+def test_the_s3_list_starts_at_ctr_1_and_each_change_is_one_conditional_write(aws):
+    lists = S3RevocationLists()
+
+    assert lists.read("kid1") == RevocationList("kid1")
+    first = lists.add("kid1", ["AAAAAAAAAAA.1000"])
+    same = lists.add("kid1", ["AAAAAAAAAAA.2000"])
+    second = lists.add("kid1", ["BBBBBBBBBBB.1000"])
+
+    assert (first.ctr, same.ctr, second.ctr) == (2, 2, 3)
+    assert lists.read("kid1") == second
+    assert lists.read("kid2").ctr == 1
+
+
+def test_a_writer_that_loses_the_race_reads_the_winners_list_and_adds_to_it(aws, monkeypatch):
+    lists, rival = S3RevocationLists(), S3RevocationLists()
+    lists.add("kid1", ["AAAAAAAAAAA.1000"])
+    real_read = S3RevocationLists._read
+    raced = []
+
+    def read_then_lose_the_race(self, kid):
+        seen = real_read(self, kid)
+        if self is lists and not raced:  # between our read and our write, another Lambda adds its rid
+            raced.append(rival.add(kid, ["CCCCCCCCCCC.1000"]))
+        return seen
+
+    monkeypatch.setattr(S3RevocationLists, "_read", read_then_lose_the_race)
+    stored = lists.add("kid1", ["BBBBBBBBBBB.1000"])
+
+    assert raced[0].ctr == 3 and stored.ctr == 4
+    assert sorted(lists.read("kid1").rids) == ["AAAAAAAAAAA.1000", "BBBBBBBBBBB.1000", "CCCCCCCCCCC.1000"]
+
+
+def test_the_first_write_of_two_racing_writers_does_not_overwrite_the_other(aws, monkeypatch):
+    lists, rival = S3RevocationLists(), S3RevocationLists()
+    real_read = S3RevocationLists._read
+    raced = []
+
+    def read_then_lose_the_race(self, kid):
+        seen = real_read(self, kid)
+        if self is lists and not raced:
+            raced.append(rival.add(kid, ["CCCCCCCCCCC.1000"]))
+        return seen
+
+    monkeypatch.setattr(S3RevocationLists, "_read", read_then_lose_the_race)
+    stored = lists.add("kid9", ["BBBBBBBBBBB.1000"])  # both saw no list: If-None-Match stops the second
+
+    assert stored.ctr == 3 and sorted(stored.rids) == ["BBBBBBBBBBB.1000", "CCCCCCCCCCC.1000"]
+
+
+def test_revocation_entries_expire_nothing_they_are_stamped_with_the_next_second(world):
+    deps, people, lists = world
+    people.add(person("M1"))
+    later = NOW + timedelta(hours=1)
+
+    revoke_cards(deps, ["M1"])
+
+    rid = revocation_id(CURRENT.rid_key, "M1", "2026-01-01")
+    assert not lists.read(CURRENT.kid).revokes(rid, int(later.timestamp()))
