@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from chalicelib.platform.functions import BATCH_GET, GET, QUERY, Function, Needs
 
-# Who an account covers (members and their policies, residence policies), card files, the card key.
+# Who an account covers (members and their policies, residence policies), card files, the card key,
+# and the SMART Health Card revocation lists (read for the JWKS, the CRL route and /v1/verify; written
+# by revoke_cards, which a refund handled by this function may call).
 API_NEEDS = Needs(
     tables={"policies": (GET, BATCH_GET), "members": (GET, QUERY), "residence-policies": (GET, QUERY)},
     indexes={"members": ("by_account",), "residence-policies": ("by_account",)},
     # HEAD and presigned GETs are s3:GetObject; a refresh copies a card onto itself (Get + Put).
-    s3={"cards/cards/*": ("s3:GetObject", "s3:PutObject")},
+    s3={"cards/cards/*": ("s3:GetObject", "s3:PutObject"), "cards/crl/*": ("s3:GetObject", "s3:PutObject")},
     list_buckets=("cards",),  # without it S3 answers a HEAD of a card not drawn yet 403, not 404
     secrets=("card-signing",),
 )

@@ -31,6 +31,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "t:residence-policies": {G, U}, "i:residence-policies/by_account": {Q},
         "t:payment-ledger": {G, P}, "t:idempotency-keys": {G, P, D},
         "s3:cards/cards/*": {"s3:GetObject", "s3:PutObject"}, "s3:cards": {"s3:ListBucket"},
+        "s3:cards/crl/*": {"s3:GetObject", "s3:PutObject"},  # SMART Health Card revocation lists
         "sqs:outbound": {"sqs:SendMessage", "sqs:GetQueueUrl"},
         "secret:jwt-signing": {"GetSecretValue"}, "secret:accounts-hmac": {"GetSecretValue"},
         "secret:card-signing": {"GetSecretValue"}, "secret:payment-callback": {"GetSecretValue"},
