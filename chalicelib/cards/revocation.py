@@ -52,12 +52,28 @@ class RevocationList:
         return False
 
     def with_entries(self, entries: Iterable[str]) -> RevocationList:
-        """The list with `entries` added (a rid already listed keeps its first timestamp); same ctr if unchanged."""
-        listed = {entry.partition(".")[0] for entry in self.rids}
-        new = sorted({e for e in entries if e.partition(".")[0] not in listed})
-        if not new:
+        """The list with `entries` added; the same object when nothing changes (and so the same ctr).
+
+        A rid already listed keeps the later of its two stamps: revoking a person again (cover restored,
+        then ended again) must also revoke the cards drawn in between.
+        """
+        merged = {entry.partition(".")[0]: entry for entry in self.rids}
+        for entry in entries:
+            rid = entry.partition(".")[0]
+            if rid not in merged or _revokes_more(entry, merged[rid]):
+                merged[rid] = entry
+        if set(merged.values()) == set(self.rids):
             return self
-        return RevocationList(self.kid, self.ctr + 1, (*self.rids, *new))
+        return RevocationList(self.kid, self.ctr + 1, tuple(sorted(merged.values())))
+
+
+def _revokes_more(entry: str, listed: str) -> bool:
+    """True when `entry` revokes cards `listed` does not: no stamp (all cards), or a later one."""
+    _, _, new = entry.partition(".")
+    _, _, old = listed.partition(".")
+    if not old:
+        return False
+    return not new or int(new) > int(old)
 
 
 class S3RevocationLists:

@@ -56,19 +56,16 @@ class ShcClaims:
     iss: str
 
 
-def revocation_id(rid_key: bytes, member_id: str, generation: str) -> str:
-    """The card's `vc.rid`: base64url of HMAC-SHA-256(member id, generation), first 64 bits.
+def revocation_id(rid_key: bytes, member_id: str) -> str:
+    """The card's `vc.rid`: base64url of the first 64 bits of HMAC-SHA-256(member id), as the spec recommends.
 
-    One-way (the CRL is public and must not list member ids); `generation` (the cover's first day)
-    gives a new cover of the same person new cards that an old revocation does not touch.
+    One-way (the CRL is public and must not list member ids), and one per person and key: which of a
+    person's cards are revoked (their issue generation) is said by the CRL entry's `.<seconds>` suffix,
+    every card issued before it. Not by the card's dates: the very update that ends a cover may change
+    them, and a rid derived from the record as it is after the change would miss the cards drawn before.
     """
-    mac = hmac.new(rid_key, f"{member_id}\x1f{generation}".encode(), hashlib.sha256).digest()
+    mac = hmac.new(rid_key, member_id.encode(), hashlib.sha256).digest()
     return _b64(mac[:8])[:_RID_CHARS]
-
-
-def card_generation(content_valid_from: Any) -> str:
-    """The issue generation the rid covers: the first covered day (a new cover starts a new one)."""
-    return str(content_valid_from.isoformat())
 
 
 def sign_card(content: CardContent, issued_at: datetime, key: Es256KeyPair, iss: str) -> str:
@@ -79,7 +76,7 @@ def sign_card(content: CardContent, issued_at: datetime, key: Es256KeyPair, iss:
         "vc": {
             "type": CARD_TYPES,
             "credentialSubject": {"fhirVersion": FHIR_VERSION, "fhirBundle": card_bundle(content, issued_at)},
-            "rid": revocation_id(key.rid_key, content.member_id, card_generation(content.valid_from)),
+            "rid": revocation_id(key.rid_key, content.member_id),
         },
     }
     return PREFIX + jws_to_numeric(sign_jws(payload, key))

@@ -22,7 +22,7 @@ from chalicelib.cards.insured import (
 )
 from chalicelib.cards.payload import CardClaims, public_jwks, sign_payload, verify_payload
 from chalicelib.cards.ports import CardDeps, ShcIssuer
-from chalicelib.cards.shc import card_generation, is_shc, revocation_id, sign_card, verify_card_qr
+from chalicelib.cards.shc import is_shc, revocation_id, sign_card, verify_card_qr
 from chalicelib.errors import AppError, NotFound, Text, field_error
 from chalicelib.kernel.kuwait_time import kuwait_today
 from chalicelib.logs import log_event
@@ -196,7 +196,8 @@ def revoke_cards(deps: CardDeps, member_ids: Iterable[str]) -> dict[str, list[st
     """List in the CRLs the cards drawn so far for these people (their cover ended early).
 
     Every key a card may be signed with gets the rid it would carry under that key, stamped with
-    the next second: a card drawn later (a new cover, or cover restored) is not revoked by this.
+    the next second: a card drawn later (a new cover, or cover restored) is not revoked by this, and
+    revoking the same people again later moves their stamp forward.
     """
     shc = _issuer(deps)
     until = int(deps.now().timestamp()) + 1
@@ -208,9 +209,8 @@ def revoke_cards(deps: CardDeps, member_ids: Iterable[str]) -> dict[str, list[st
         if person is None:
             unknown.append(member_id)
             continue
-        generation = card_generation(person.valid_from)
         for key in keys:
-            entries[key.kid].append(f"{revocation_id(key.rid_key, member_id, generation)}.{until}")
+            entries[key.kid].append(f"{revocation_id(key.rid_key, member_id)}.{until}")
         revoked.append(member_id)
     for kid, kid_entries in entries.items():
         if kid_entries:

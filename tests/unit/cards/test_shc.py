@@ -174,14 +174,15 @@ def test_a_changed_digit_an_unknown_key_or_another_issuer_is_refused(group_card)
         verify_card_qr(sign_card(group_card(), ISSUED, forger, ISS), _find, ISS)
 
 
-def test_the_rid_is_short_base64url_one_way_and_new_for_a_new_cover(group_card):
+def test_the_rid_is_short_base64url_one_way_and_one_per_person_and_key(group_card):
     rid = _payload(sign_card(group_card(), ISSUED, KEY, ISS))["vc"]["rid"]
+    renewed = _payload(sign_card(group_card(valid_to=ISSUED.date().replace(year=2027)), ISSUED, KEY, ISS))["vc"]["rid"]
 
-    assert rid == revocation_id(KEY.rid_key, group_card().member_id, "2026-01-01")
+    assert rid == renewed == revocation_id(KEY.rid_key, group_card().member_id)
     assert len(rid) <= 24 and base64.urlsafe_b64decode(rid + "=")  # base64url alphabet
     assert group_card().member_id not in rid
-    assert revocation_id(KEY.rid_key, group_card().member_id, "2027-01-01") != rid
-    assert revocation_id(derive_es256_key("other").rid_key, group_card().member_id, "2026-01-01") != rid
+    assert revocation_id(KEY.rid_key, "another member") != rid
+    assert revocation_id(derive_es256_key("other").rid_key, group_card().member_id) != rid
 
 
 def test_qr_versions_of_a_typical_and_the_longest_card(group_card, capsys):
