@@ -4,22 +4,23 @@ Built from the `CardContent` the card prints (nothing else), and read back by `/
 
 Minimisation. The SMART Health Cards spec asks QR-bound bundles to drop `Resource.id`, narratives
 (`text`), `CodeableConcept.text`, `Coding.display`, and to use `resource:N` fullUrls and references;
-all of that is done here. It also says `Resource.meta` should be absent (or carry `security` only).
-The CARIN Digital Insurance Card profiles (C4DIC STU 1.1 and STU 2) make `meta` 1..1 with
+all of that is done here. It also says `Resource.meta` should be absent (or carry `security` only),
+while the CARIN Digital Insurance Card profiles (C4DIC STU 1.1 and STU 2) make `meta` 1..1 with
 `meta.profile` 1..* (the profile's own URL) and `meta.lastUpdated` 1..1 on Coverage, Patient and
-Organization. SHC defines no insurance-card content of its own; the profile URLs are what tell a
-verifier that this bundle is an insurance card (and which rules it follows), so the bundle keeps
-`meta.profile` and `meta.lastUpdated` (the issue time) and nothing else of meta, departing from SHC's
-QR minimisation on that one point. DEFLATE stores the repeated URLs and time almost for free (the
-test of the longest card measures the QR it makes).
+Organization. SHC has no insurance-card content of its own: the profile URLs are what tell a verifier
+that this bundle is an insurance card and which rules it follows, so each resource keeps
+`meta.profile` and nothing else of meta. That departs from SHC's QR minimisation on one point (the
+spec's own validator, health-cards-dev-tools, warns about meta, it does not reject it) and costs
+about 57 compressed bytes, under one QR version. `meta.lastUpdated` is left out: the JWS's `nbf` is
+the issue time of the whole card, and four copies of it would cost bytes for nothing.
+
+Only what the card prints, and what the QR must stay small for: the plan is its English name
+(`Coverage.class`; /v1/verify adds the Arabic on record, as for EC1 cards), the network is left out,
+and the Patient has no gender or address (US Core wants gender; the card does not print it).
 
 Languages. FHIR strings carry one language; the Arabic of a name goes where FHIR puts a second
 spelling: the Patient gets a second `HumanName` marked with the standard `language` extension (the
-English one is `use: official`), Organizations list the Arabic name in `alias`, and the plan's Arabic
-name is a `translation` extension on `Coverage.class.name`.
-
-The Patient has no `gender` and no address (US Core wants gender): the card does not print them and
-the QR carries only what the card shows.
+English one is `use: official`), and Organizations list the Arabic name in `alias`.
 """
 
 from __future__ import annotations

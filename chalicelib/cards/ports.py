@@ -6,21 +6,20 @@ tests, which pass the same contract suite (tests/contract/test_card_store_contra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.cards.card import CardContent
+from chalicelib.cards.crl import RevocationList
 from chalicelib.cards.insured import INSURER, InsuredPerson
-from chalicelib.cards.revocation import RevocationList
+from chalicelib.cards.shc import ShcKey
 from chalicelib.errors import Text
 
 if TYPE_CHECKING:
     # Only named here: cryptography loads when a card is signed or verified, not on every cold start.
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
-    from chalicelib.platform.signing_keys import Es256KeyPair
 
 
 class PeopleReader(Protocol):
@@ -75,9 +74,9 @@ class ShcIssuer:
     """What signing and checking SMART Health Cards needs: the issuer URL, the ES256 keys, the CRLs."""
 
     iss: str  # the public base URL, no trailing slash (verifiers fetch <iss>/.well-known/jwks.json)
-    signing_key: Callable[[], Es256KeyPair]
-    key: Callable[[str], Es256KeyPair | None]  # kid -> key, or None
-    all_keys: Callable[[], list[Es256KeyPair]]  # current first, then the previous one
+    signing_key: Callable[[], ShcKey]
+    key: Callable[[str], ShcKey | None]  # kid -> key, or None
+    all_keys: Callable[[], Sequence[ShcKey]]  # current first, then the previous one
     revocations: RevocationLists
 
 

@@ -22,14 +22,11 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from chalicelib.cards.card import CardContent
 from chalicelib.cards.fhir_bundle import BundleFacts, BundleUnreadable, bundle_facts, card_bundle
 from chalicelib.cards.payload import CardKeyUnknown, CardPayloadMalformed, CardSignatureInvalid
-
-if TYPE_CHECKING:
-    from chalicelib.platform.signing_keys import Es256KeyPair
 
 PREFIX = "shc:/"
 HEALTH_CARD_TYPE = "https://smarthealth.cards#health-card"
@@ -43,6 +40,21 @@ MAX_QR_JWS_CHARS = 1195
 _MAX_INFLATED = 64 * 1024
 _DIGITS_RE = re.compile(r"(?:[0-9]{2})+")
 _RID_CHARS = 11  # base64url of HMAC-SHA-256's first 64 bits, as the spec recommends (<= 24)
+
+
+class ShcKey(Protocol):
+    """An ES256 signing key as cards need it (platform/signing_keys.Es256KeyPair is one)."""
+
+    @property
+    def kid(self) -> str: ...  # the RFC 7638 thumbprint
+    @property
+    def private(self) -> Any: ...  # cryptography EllipticCurvePrivateKey (P-256)
+    @property
+    def public(self) -> Any: ...
+    @property
+    def rid_key(self) -> bytes: ...  # the HMAC key of this key's cards' revocation ids
+
+    def public_jwk(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,7 @@ def revocation_id(rid_key: bytes, member_id: str) -> str:
     return _b64(mac[:8])[:_RID_CHARS]
 
 
-def sign_card(content: CardContent, issued_at: datetime, key: Es256KeyPair, iss: str) -> str:
+def sign_card(content: CardContent, issued_at: datetime, key: ShcKey, iss: str) -> str:
     """The `shc:/` QR text of a card, signed with `key`, as issued by `iss` (no trailing slash)."""
     payload = {
         "iss": iss,
@@ -82,7 +94,7 @@ def sign_card(content: CardContent, issued_at: datetime, key: Es256KeyPair, iss:
     return PREFIX + jws_to_numeric(sign_jws(payload, key))
 
 
-def sign_jws(payload: dict[str, Any], key: Es256KeyPair) -> str:
+def sign_jws(payload: dict[str, Any], key: ShcKey) -> str:
     """Compact JWS: ES256 over the minified, raw-DEFLATEd payload; the signature is raw r || s."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -119,7 +131,7 @@ def is_shc(text: str) -> bool:
 def verify_card_qr(text: str, find_key: Any, iss: str) -> ShcClaims:
     """The claims of a genuine `shc:/` QR of ours, else a CardPayloadError saying why.
 
-    `find_key(kid)` returns our Es256KeyPair or None. The signature is checked before the
+    `find_key(kid)` returns our ShcKey or None. The signature is checked before the
     payload is inflated or read.
     """
     from cryptography.exceptions import InvalidSignature

@@ -45,10 +45,10 @@ ROLES: dict[str, dict[str, str]] = {
         "wiring": WIRING, "functions": RULES,
     },
     "cards": {
-        "card": RULES, "payload": RULES, "insured": RULES,
+        "card": RULES, "payload": RULES, "insured": RULES, "shc": RULES, "fhir_bundle": RULES, "crl": RULES,
         "ports": PORTS,
         "use_cases": USE_CASES,
-        "render": ADAPTERS, "store": ADAPTERS, "keys": ADAPTERS, "people": ADAPTERS,
+        "render": ADAPTERS, "store": ADAPTERS, "keys": ADAPTERS, "people": ADAPTERS, "revocation": ADAPTERS,
         "api": ENTRY, "openapi": ENTRY,
         "wiring": WIRING, "functions": RULES,
     },

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from chalicelib.cards.card import GroupCover
+from chalicelib.cards.crl import RevocationList
 from chalicelib.cards.insured import CoverKind, InsuredPerson
 from chalicelib.cards.ports import CardDeps, ShcIssuer
-from chalicelib.cards.revocation import RevocationList, S3RevocationLists
+from chalicelib.cards.revocation import S3RevocationLists
 from chalicelib.cards.shc import revocation_id
 from chalicelib.cards.use_cases import issuer_keys, revocation_list, revoke_cards
 from chalicelib.errors import NotFound, Text
