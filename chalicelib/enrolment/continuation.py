@@ -13,6 +13,9 @@ only ever changes by a conditional write on its version tag:
   (duplicates, principals, dependents waiting for theirs).
 - `parts`: the report's JSON and CSV written by each invocation before, in order.
 
+A claim per stored object (`hr/runs/<POLICY_NO>/uploads/<digest>.json`, by its key and S3 identity, not
+the notification's time) names the object's one run while it runs: the same upload told twice starts one.
+
 An invocation that runs out of budget applies and reports every row it read, stores its report
 part and state, advances the checkpoint (conditional: an invocation that lost its lease cannot
 advance it, so no row is applied twice by two hand-overs), then drops the token that starts the
@@ -23,6 +26,7 @@ and marks the run finished; a message for a finished run changes nothing.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import uuid
@@ -38,6 +42,9 @@ from chalicelib.enrolment.use_cases import FileResult, _finish, _Run, _stopped_a
 from chalicelib.logs import log_event
 
 CHECKPOINT = "checkpoint.json"
+# One claim per stored object (its key and S3 identity, not the notification's time), so that two
+# notifications of one upload start one run: see `_claim_upload`.
+UPLOADS_FOLDER = "uploads/"
 # Stop with this much time left: the report part and state go to S3 (a few MB), the checkpoint
 # advances and the next token is dropped; a chunk of 100 rows takes well under a second.
 STOP_MARGIN_S = 60.0
@@ -63,8 +70,17 @@ def checkpoint_key(policy_no: str, upload: Upload) -> str:
 
 def start_file(deps: EnrolmentDeps, bucket: str, key: str, version_id: str | None, upload: Upload,
                budget: Budget) -> FileResult | None:
-    """A dropped file: start its run, or (a redelivered notification) go on with it; None if not finished here."""
+    """A dropped file: start its run, or (a redelivered notification) go on with it; None if not finished here.
+
+    A second notification of the same stored object under another event time (moto tells a multipart
+    upload twice, as ObjectCreated:Put and :CompleteMultipartUpload, 1 ms apart) finds the object's
+    claim naming the first run and changes nothing: before, it started a second run of the whole file
+    that trailed the first, re-read every row (all unchanged, four batched reads a chunk, no write)
+    and queued every invited principal's welcome again.
+    """
     ckey = checkpoint_key(policy_of_key(key) or "", upload)
+    if not _claim_upload(deps, ckey, upload):
+        return None
     now = deps.now()
     body: dict[str, Any] = {
         "bucket": bucket, "key": key, "version_id": version_id,
@@ -79,6 +95,50 @@ def start_file(deps: EnrolmentDeps, bucket: str, key: str, version_id: str | Non
         found = deps.store.load_checkpoint(ckey)
         return _go_on(deps, ckey, found, None, budget) if found is not None else None
     return _work(deps, ckey, body, tag, budget)
+
+
+def _claim_key(ckey: str, upload: Upload) -> str:
+    """hr/runs/<POLICY_NO>/uploads/<digest of the object's key and identity>.json"""
+    digest = hashlib.sha256(f"{upload.key}\0{upload.identity}".encode()).hexdigest()[:32]
+    return "/".join(ckey.split("/")[:3]) + "/" + UPLOADS_FOLDER + digest + ".json"
+
+
+def _claim_upload(deps: EnrolmentDeps, ckey: str, upload: Upload) -> bool:
+    """Whether this notification's run (`ckey`) is the stored object's one run; False: another one has it.
+
+    The claim is created first (a conditional write) and names the run. A redelivery of the same
+    notification names the same run and goes on as before. Another run's claim means the same
+    object told twice (a version id or sequencer names one upload), unless the identity is only the
+    ETag (a notification with neither: it names the content) and that run has finished: then this is
+    the same bytes uploaded again, which gets a run and report of its own, and the claim moves to it.
+    """
+    store, key = deps.store, _claim_key(ckey, upload)
+    claim = {"checkpoint": ckey}
+    if store.save_checkpoint(key, claim, None) is not None:
+        return True
+    found = store.load_checkpoint(key)
+    if found is None:  # gone meanwhile (expired): claim it again
+        return store.save_checkpoint(key, claim, None) is not None
+    body, tag = found
+    other = str(body.get("checkpoint"))
+    if other == ckey:
+        return True
+    if upload.identity.startswith("etag:"):
+        run = store.load_checkpoint(other)
+        if run is not None and run[0].get("status") == "finished":
+            return store.save_checkpoint(key, claim, tag) is not None
+    log_event("hr_file_notified_twice", key=upload.key, checkpoint=other, ignored=ckey)
+    return False
+
+
+def _release_claim(deps: EnrolmentDeps, ckey: str, upload: Upload) -> None:
+    """The run is finished: its claim goes. A redelivered notification finds the checkpoint finished; one
+    of the same object under another time (a second upload of the same bytes, or moto's second event for
+    a file enrolled in one invocation) starts a run of its own, whose rows all come back unchanged."""
+    key = _claim_key(ckey, upload)
+    found = deps.store.load_checkpoint(key)
+    if found is not None and found[0].get("checkpoint") == ckey:
+        deps.store.delete_run_objects([key])
 
 
 def continue_file(deps: EnrolmentDeps, ckey: str, seq: int, budget: Budget) -> FileResult | None:
@@ -265,6 +325,7 @@ def _done(deps: EnrolmentDeps, ckey: str, body: dict[str, Any], tag: str, report
                 "finished_at": deps.now().isoformat(), "totals": result.totals, "invocations": body["seq"] + 1}
     if deps.store.save_checkpoint(ckey, finished, tag) is not None:
         deps.store.delete_run_objects(body["objects"])
+        _release_claim(deps, ckey, upload)
     if body["seq"]:
         log_event("hr_file_run_finished", key=body["key"], checkpoint=ckey, invocations=body["seq"] + 1)
     return result
