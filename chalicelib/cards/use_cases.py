@@ -90,15 +90,17 @@ def card_url(deps: CardDeps, account_id: str, member_id: str, fmt: str | None) -
     if status.ended:
         raise CardTerminated(details={"member_id": person.member_id, "status": status.value})
     content = person.card_content(today, deps.insurer)
+    # One key read for both the object's key and the signature: a rotation in between cannot split them.
     shc = deps.shc if deps.qr_format == "shc" else None
-    kid = shc.signing_key().kid if shc is not None else deps.signing_key()[0]
+    shc_key = shc.signing_key() if shc is not None else None
+    kid, private_key = (shc_key.kid, None) if shc_key is not None else deps.signing_key()
     key = content.object_key(fmt, signing_kid=kid)
     drawn = False
     if not deps.objects.ready(key, now):
-        if shc is not None:
-            qr_text = sign_card(content, _whole_seconds(now), shc.signing_key(), shc.iss)
+        if shc is not None and shc_key is not None:
+            qr_text = sign_card(content, _whole_seconds(now), shc_key, shc.iss)
         else:
-            kid, private_key = deps.signing_key()
+            assert private_key is not None  # the EC1 key pair read above
             qr_text = sign_payload(claims_for(content, _whole_seconds(now)), private_key, kid)
         deps.objects.put(key, deps.render(content, qr_text, fmt), {"kid": kid, "member": person.member_id})
         drawn = True
