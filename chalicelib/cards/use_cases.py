@@ -199,26 +199,17 @@ def revoke_cards(deps: CardDeps, member_ids: Iterable[str]) -> dict[str, list[st
 
     Every key a card may be signed with gets the rid it would carry under that key, stamped with
     the next second: a card drawn later (a new cover, or cover restored) is not revoked by this, and
-    revoking the same people again later moves their stamp forward.
+    revoking the same people again later moves their stamp forward. Nothing is read about the people
+    (a rid depends on the member id alone), so any function may call this with the ids it just ended.
     """
     shc = _issuer(deps)
     until = int(deps.now().timestamp()) + 1
-    keys = shc.all_keys()
-    entries: dict[str, list[str]] = {key.kid: [] for key in keys}
-    revoked, unknown = [], []
-    for member_id in dict.fromkeys(member_ids):
-        person = deps.people.find(member_id)
-        if person is None:
-            unknown.append(member_id)
-            continue
-        for key in keys:
-            entries[key.kid].append(f"{revocation_id(key.rid_key, member_id)}.{until}")
-        revoked.append(member_id)
-    for kid, kid_entries in entries.items():
-        if kid_entries:
-            shc.revocations.add(kid, kid_entries)
-    log_event("cards_revoked", count=len(revoked), unknown=len(unknown))
-    return {"revoked": revoked, "unknown": unknown}
+    revoked = [m for m in dict.fromkeys(member_ids) if m]
+    if revoked:
+        for key in shc.all_keys():
+            shc.revocations.add(key.kid, [f"{revocation_id(key.rid_key, m)}.{until}" for m in revoked])
+    log_event("cards_revoked", count=len(revoked))
+    return {"revoked": revoked}
 
 
 def _issuer(deps: CardDeps) -> ShcIssuer:
