@@ -50,8 +50,10 @@ def people_of_account(account_id: str) -> list[dict[str, Any]]:
 
 
 def revoke_cards(member_ids: Iterable[str]) -> dict[str, list[str]]:
-    """List the cards of these people in the issuer's CRLs: call it when their cover ends early
-    (an HR terminate, a cancelled residence policy). Idempotent: a rid already listed is kept as is."""
+    """List the cards of these people in the issuer's CRLs: call it after their cover ends early
+    (an HR terminate, a refunded residence premium; member ids as the cards print them, R-<civil ID>
+    for residence). Every card drawn up to now is revoked, none drawn later; calling it again later
+    moves the stamp forward. Needs the card secret and the cards bucket's crl/* (read, write)."""
     from chalicelib.cards import use_cases
 
     return use_cases.revoke_cards(card_deps(), member_ids)
