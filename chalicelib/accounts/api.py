@@ -188,16 +188,21 @@ def change_password() -> Response:
 @auth.route("/v1/me", methods=["GET"], authorizer=jwt_authorizer)
 def me() -> Response:
     from chalicelib.accounts.credentials import password_expiry
+    from chalicelib.accounts.rules import masked_civil_id, sign_in_names
     deps = auth_deps()
     account = deps.store.account(caller()["account_id"])
     if account is None:
         raise NotFound()
     expires = password_expiry(deps, account) if account.password_kind == "permanent" else None
+    # The member's own data, to the member: `civil_id` whole as ever (the app prefills applications
+    # with it), `civil_id_masked` for showing on screen; `phone` as given (HR's, or the proven one).
     return json_response({
         "account_id": account.account_id, "status": account.status, "source": account.source,
-        "email": account.email, "civil_id": account.civil_id, "phone": account.phone, "name": account.name,
+        "email": account.email, "civil_id": account.civil_id, "civil_id_masked": masked_civil_id(account.civil_id),
+        "phone": account.phone, "name": account.name,
         "language": account.language, "gender": account.gender, "city": account.city,
         "username": account.civil_id if account.source == "self" else account.email,
+        "usernames": sign_in_names(account.source, account.email, account.civil_id),
         "password_expires_at": expires.isoformat() if expires else None,
         "people": _covered_people(account.account_id),
     })

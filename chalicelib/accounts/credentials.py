@@ -21,15 +21,21 @@ from chalicelib.kernel.civil_id import ascii_digits
 from chalicelib.platform.jobs import shard_of
 
 HISTORY = HISTORY_SIZE  # the new password differs from the current one and the ones kept before it
+_CIVIL_ID_SEPARATORS = " -\u00a0\t"  # as kernel.civil_id drops them
 
 
 def normalize_username(raw: object) -> str | None:
-    """An email (any case) or a civil ID (Arabic digits too), as stored; None if neither shape."""
+    """An email (any case) or a civil ID (Arabic digits too), as stored; None if neither shape.
+
+    A civil ID loses the separators kernel.civil_id drops when it checks one (spaces, no-break
+    spaces, tabs, dashes), so what a resident registered, what HR's file said and what the member
+    types all become the same 12 ASCII digits.
+    """
     text = ascii_digits(str(raw or "")).strip()
     if "@" in text:
         return text.lower()
-    digits = text.replace(" ", "").replace("-", "")
-    return digits if digits.isdigit() and len(digits) == 12 else None
+    digits = "".join(ch for ch in text if ch not in _CIVIL_ID_SEPARATORS)
+    return digits if digits.isascii() and digits.isdecimal() and len(digits) == 12 else None
 
 
 @dataclass(frozen=True)

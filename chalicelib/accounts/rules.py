@@ -74,3 +74,23 @@ def check_registration(body: dict[str, Any], today: date) -> Registration:
     errors.raise_if_any()
     assert civil_id and name and phone and email and city
     return Registration(str(civil_id), name, phone.e164, email, gender, language, city)
+
+
+MASK = "\u2022"  # •
+
+
+def masked_civil_id(number: str | None) -> str | None:
+    """A civil ID as a screen shows it, "••••••••1234": the last 4 digits, a bullet for each other one.
+
+    Enough for its holder to recognise it, little for a shoulder or a screenshot; None when there is none.
+    """
+    if not number:
+        return None
+    return MASK * (len(number) - 4) + number[-4:]
+
+
+def sign_in_names(source: str, email: str | None, civil_id: str | None) -> list[str]:
+    """The login names an account answers to, the one it was made with first (source "self": the civil ID;
+    "hr": the email, then the civil ID HR sent once it is the account's login)."""
+    names = [civil_id, email] if source == "self" else [email, civil_id]
+    return [name for name in names if name]

@@ -71,6 +71,22 @@ def owned_by(account_id: str) -> Condition:
     return UsernameRecord.account_id == account_id
 
 
+def login_details(account: AccountRow) -> tuple[str, str | None, str | None]:
+    """(source, civil ID login, phone) of a stored account, as the enrolment decisions read them."""
+    if not isinstance(account, AccountRecord):
+        raise TypeError(f"not a stored account: {type(account).__name__}")
+    return account.source, account.civil_id, account.phone
+
+
+def with_login_details(account: AccountRow, civil_id: str | None, phone: str | None, now: datetime) -> AccountRecord:
+    """The account with the civil ID it logs in with (its login name is claimed in the same write) and
+    the phone HR gave; saved on the version read, like every account write of enrolment."""
+    if not isinstance(account, AccountRecord):
+        raise TypeError(f"not a stored account: {type(account).__name__}")
+    account.civil_id, account.phone, account.updated_at = civil_id, phone, now
+    return account
+
+
 def readdressed(account: AccountRow, email: str, now: datetime, *, reinvite: bool) -> AccountRecord:
     if not isinstance(account, AccountRecord):
         raise TypeError(f"not a stored account: {type(account).__name__}")

@@ -6,13 +6,14 @@ import io
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from chalicelib.accounts import welcome_job
 from chalicelib.enrolment.ports import (
     AccountRow,
+    Condition,
     EnrolmentDeps,
     GroupPolicy,
     Job,
@@ -20,6 +21,7 @@ from chalicelib.enrolment.ports import (
     MemberRow,
     Report,
     RowWrite,
+    Stored,
 )
 from chalicelib.enrolment.report_rules import Outcome, ReportLine, Upload, index_entry, index_key, report_keys
 from chalicelib.enrolment.rules import (
@@ -45,6 +47,24 @@ RETRIES = 3
 # the last ones only, so the run's memory and saved state do not grow with the file. A dependent
 # of a principal further back reads the principal's member record with the rest of its chunk.
 PRINCIPALS_KEPT = 1000
+
+
+@runtime_checkable
+class LoginRecords(Protocol):
+    """Records that also keep an HR member's own login details on their account (records.py does).
+
+    Read and written through the factories, like every record: the civil ID the account logs in
+    with (its login name claimed or released in the same transaction) and the phone HR gave.
+    Belongs in ports.Records (and tests/enrolment/fakes.FakeRecords) when ports.py is next changed;
+    until then an adapter without it enrols as before: the email is the member's only login.
+    """
+
+    def login_details(self, account: AccountRow) -> tuple[str, str | None, str | None]:
+        """(source, civil ID login, phone) of a stored account."""
+        ...
+
+    def with_login_details(self, account: AccountRow, civil_id: str | None, phone: str | None,
+                           now: datetime) -> AccountRow: ...
 
 
 @dataclass
@@ -73,6 +93,11 @@ class _Outcome:
 _NOT_ENROLLED = Text("There is nobody with these details to terminate.", "لا يوجد مؤمَّن بهذه البيانات لإنهاء تغطيته.")
 _EMAIL_TAKEN = Text("This email already belongs to another person's account.",
                     "هذا البريد الإلكتروني مسجّل لحساب شخص آخر.")
+_CIVIL_ID_TAKEN = Text(
+    "Enrolled. This civil ID already signs in to another account (perhaps the person's own, made in the app), "
+    "so this member signs in with the email only. If the civil ID is mistyped, correct it and upload the file again.",
+    "تم التسجيل. هذا الرقم المدني يُستخدم للدخول إلى حساب آخر (ربما حساب الشخص نفسه الذي أنشأه في التطبيق)، "
+    "لذلك يدخل هذا المؤمَّن بالبريد الإلكتروني فقط. إن كان الرقم المدني خاطئًا فصحّحه وأعد رفع الملف.")
 _CONFLICT = Text("Another upload changed this person at the same time; upload the file again.",
                  "عدّل ملف آخر بيانات هذا الشخص في الوقت نفسه؛ أعد رفع الملف.")
 _UNREADABLE = Text("The file could not be processed. Our team has been alerted; you may upload it again.",
@@ -279,8 +304,11 @@ class _Run:
             self.report.add(ReportLine.rejected(line, raw, outcome.errors))
             return
         assert row is not None
+        # A row applied may carry a note (e.g. its civil ID not made a login): listed as its errors,
+        # while the outcome says it was applied and the file's status does not count it as an error.
         self.report.add(ReportLine(line=line, employee_no=row.employee_no, relationship=row.relationship.value,
-                                   member_id=outcome.member_id, outcome=outcome.outcome))
+                                   member_id=outcome.member_id, outcome=outcome.outcome, errors=outcome.errors,
+                                   name=row.name_en))
 
     def _apply(self, chunk: list[_Pending]) -> None:
         """Read what the chunk touches, decide each row, write it all in transactions; retry on a race."""
@@ -321,6 +349,14 @@ class _ChunkPlan:
         self.outcomes: list[tuple[_Pending, _Outcome]] = []
         self.jobs: list[Job] = []
         self.linked: dict[str, str | None] = {}
+        records = run.deps.records
+        self.logins: LoginRecords | None = records if isinstance(records, LoginRecords) else None
+        # Login names this plan claims or releases: one transaction may touch an item only once,
+        # and a name one row releases is not another row's to claim until that is written.
+        self.touched: set[str] = set()
+        self.notes: dict[int, RowError] = {}  # line -> a note on a row applied
+        self.account_written: set[int] = set()  # lines whose account changed, whatever their member did
+        self.accounts_saved: set[str] = set()  # one write per account and plan (a transaction takes an item once)
 
     def decide(self) -> None:
         policy_no = self.run.policy.policy_no
@@ -330,10 +366,17 @@ class _ChunkPlan:
                    if not p.row.is_principal and p.row.employee_no not in self.run.principal_accounts}
         members = self.store.members(wanted)
         emails = {p.row.email for p in self.chunk if p.row.is_principal and p.row.email}
-        names = self.store.login_names(emails)
+        civil_ids = {p.row.national_id for p in self.chunk if p.row.is_principal and p.row.national_id
+                     and p.row.action is not Action.TERMINATE} if self.logins is not None else set()
+        names = dict(self.store.login_names(emails | civil_ids))
         account_ids = {m.account_id for m in members.values() if m.account_id and m.relationship == "principal"}
-        account_ids |= {n.account_id for n in names.values() if n.account_id}
+        account_ids |= {n.account_id for e in emails if (n := names.get(e)) is not None and n.account_id}
         accounts = self.store.accounts(account_ids)
+        if self.logins is not None:
+            # The civil IDs these accounts log in with now, when HR's differ: a move releases them.
+            held = {c for a in accounts.values() for source, c, _ in [self.logins.login_details(a)]
+                    if source == "hr" and c and c not in civil_ids}
+            names.update(self.store.login_names(held) if held else {})
         for pending in self.chunk:
             self._decide_row(pending, members, names, accounts)
 
@@ -372,7 +415,9 @@ class _ChunkPlan:
             account_id = principal.account_id
         if existing is not None and existing.fingerprint == fingerprint and existing.status == "active" \
                 and existing.account_id == account_id:
-            self.outcomes.append((p, _Outcome(Outcome.UNCHANGED, member_id)))
+            # The member is as HR says; their account may have just gained its civil ID login or phone.
+            changed = p.line in self.account_written
+            self.outcomes.append((p, _Outcome(Outcome.UPDATED if changed else Outcome.UNCHANGED, member_id)))
             return
         record = self.records.member(existing, member_id, self.run.policy.policy_no, row, fingerprint, account_id,
                                      self.now)
@@ -402,24 +447,32 @@ class _ChunkPlan:
         owner = names.get(email)
         owner_id = owner.account_id if owner is not None else None
         current_id = existing.account_id if existing is not None else None
+        name_ar = row.name_ar or ""
         if current_id is None:
             if owner_id:
                 account = accounts.get(owner_id)
                 if account is not None and account.status in ("invited", "invite_expired") \
                         and account.welcome_delivered_generation != account.welcome_generation:
-                    self.jobs.append(welcome_job(account))  # never sent (a crash earlier): send now
+                    self.jobs.append(welcome_job(account, name_ar))  # never sent (a crash earlier): send now
+                if account is not None:
+                    self._save_logins(p, account, names)
                 return self._link(row, owner_id)
             account = self.records.invited_account(uuid.uuid4().hex, email, row.name_en, self.now)
             write = self._row_write()
+            changed, claims, _ = self._logins(p, account, names)
+            account = changed if changed is not None else account
             write.saves.append((account, self.records.new_account_condition()))
             write.saves.append((self.records.username(email, account.account_id), self.records.free_name()))
-            self.jobs.append(welcome_job(account))
+            write.saves.extend(claims)  # in the account's own transaction, on the same "free name" condition
+            self.jobs.append(welcome_job(account, name_ar))
             return self._link(row, account.account_id)
         account = accounts.get(current_id)
         if account is None or account.email == email:
             if account is not None and account.status in ("invited", "invite_expired") \
                     and account.welcome_delivered_generation != account.welcome_generation:
-                self.jobs.append(welcome_job(account))
+                self.jobs.append(welcome_job(account, name_ar))
+            if account is not None:
+                self._save_logins(p, account, names)
             return self._link(row, current_id)
         if owner_id and owner_id != current_id:
             error = RowError(p.line, "email", "email_taken", _EMAIL_TAKEN)
@@ -431,8 +484,11 @@ class _ChunkPlan:
         # Never registered: the welcome goes to the new address and the old link dies.
         never_registered = account.status in ("invited", "invite_expired")
         account = self.records.readdressed(account, email, self.now, reinvite=never_registered)
+        changed, claims, releases = self._logins(p, account, names)
+        account = changed if changed is not None else account
+        self.accounts_saved.add(current_id)
         if never_registered:
-            self.jobs.append(welcome_job(account))
+            self.jobs.append(welcome_job(account, name_ar))
         elif old_email:
             # Registered: the login email changes, and both addresses are told.
             self.jobs.extend(self.records.email_changed_messages(old_email, email, account.name or row.name_en))
@@ -440,7 +496,61 @@ class _ChunkPlan:
         if old_email:
             write.deletes.append((self.records.username(old_email, current_id), self.records.owned_by(current_id)))
         write.saves.append((self.records.username(email, current_id), self.records.free_name()))
+        write.saves.extend(claims)
+        write.deletes.extend(releases)
         return self._link(row, current_id)
+
+    def _save_logins(self, p: _Pending, account: AccountRow, names: Mapping[str, LoginName]) -> None:
+        """An existing account's civil ID login and phone brought in line with the row, if they differ."""
+        changed, claims, releases = self._logins(p, account, names)
+        if changed is None:
+            return
+        write = self._row_write()
+        write.saves.append((changed, None))  # on the version read: a concurrent change re-reads
+        write.saves.extend(claims)
+        write.deletes.extend(releases)
+        self.account_written.add(p.line)
+
+    def _logins(self, p: _Pending, account: AccountRow, names: Mapping[str, LoginName]) -> tuple[
+            AccountRow | None, list[tuple[Stored, Condition]], list[tuple[Stored, Condition]]]:
+        """The account with the civil ID HR sent as its second login name and the phone HR gave.
+
+        Only accounts HR made (source "hr"): a resident's own civil ID login and proven phone are
+        never HR's to change. A blank cell changes nothing. A civil ID that already opens another
+        account is not claimed: the row is applied, the member keeps the email login, and the
+        report notes it; a civil ID HR replaced is released (HR no longer vouches for it, and its
+        holder may want it). Returns (account changed, or None when nothing changes; the login
+        names to claim, each on the "free name" condition; those to release, owned by this account).
+        """
+        claims: list[tuple[Stored, Condition]] = []
+        releases: list[tuple[Stored, Condition]] = []
+        if self.logins is None:
+            return None, claims, releases
+        source, held, phone = self.logins.login_details(account)
+        if source != "hr" or account.account_id in self.accounts_saved:
+            return None, claims, releases  # a second row of one account in a chunk: the next upload's
+        account_id, wanted = account.account_id, p.row.national_id
+        civil_id, new_phone = held, p.row.mobile or phone
+        if wanted and wanted != held:
+            owner = names.get(wanted)
+            owner_id = owner.account_id if owner is not None else None
+            if owner_id == account_id:
+                civil_id = wanted
+            elif owner_id or wanted in self.touched:
+                civil_id = None  # never another person's login: the email stays this member's way in
+                self.notes[p.line] = RowError(p.line, "national_id", "civil_id_login_taken", _CIVIL_ID_TAKEN)
+            else:
+                claims.append((self.records.username(wanted, account_id), self.records.free_name()))
+                self.touched.add(wanted)
+                civil_id = wanted
+            previous = names.get(held) if held else None
+            if held and previous is not None and previous.account_id == account_id and held not in self.touched:
+                releases.append((self.records.username(held, account_id), self.records.owned_by(account_id)))
+                self.touched.add(held)
+        if civil_id == held and new_phone == phone:
+            return None, claims, releases
+        self.accounts_saved.add(account_id)
+        return self.logins.with_login_details(account, civil_id, new_phone, self.now), claims, releases
 
     def _link(self, row: EnrolmentRow, account_id: str | None) -> str | None:
         self.linked[row.employee_no] = account_id
@@ -449,7 +559,13 @@ class _ChunkPlan:
     def done(self) -> None:
         """After the writes committed: remember principals, report rows, queue the emails."""
         self.run.remember_principals(self.linked)
-        for pending, outcome in self.outcomes:
+        for pending, decided in self.outcomes:
+            note = self.notes.get(pending.line)
+            outcome = decided if note is None or decided.outcome is Outcome.ERROR \
+                else replace(decided, errors=(note,))
+            if outcome is not decided:
+                # No civil ID in the log: HR's report names the row.
+                log_event("hr_civil_id_login_not_claimed", policy_no=self.run.policy.policy_no, line=pending.line)
             self.run._report(pending.line, pending.raw, pending.row, outcome)
         if self.jobs:
             self.run.deps.enqueue(self.jobs)

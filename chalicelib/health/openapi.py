@@ -119,9 +119,16 @@ def document() -> dict[str, Any]:
             errors=("400", "403", "422"), required=("current_password", "new_password"))},
         "/v1/me": {"get": _op("The signed-in account and the people it covers", auth=True, errors=("404",), out=_s(
             account_id="string", status="string", source={"type": "string", "enum": ["self", "hr"]},
-            # An HR-enrolled account has no civil ID, gender or city; a self-registered one may lack others.
-            **{name: NULLABLE_TEXT for name in ("email", "civil_id", "phone", "name", "language", "gender", "city",
-                                                "username")},
+            # An HR-enrolled account has no gender or city, and a civil ID and phone only when HR's file gave
+            # them (the civil ID only once it is the account's login); a self-registered one may lack others.
+            **{name: NULLABLE_TEXT for name in ("email", "civil_id", "phone", "name", "language", "gender", "city")},
+            civil_id_masked={**NULLABLE_TEXT, "description": "the civil ID for showing on screen: its last 4 "
+                             "digits, a bullet (U+2022) for each other one, e.g. ••••••••1234"},
+            username={**NULLABLE_TEXT, "description": "the login name the account was made with: the civil ID "
+                      "(self-registered) or the email (HR-enrolled)"},
+            usernames={"type": "array", "items": {"type": "string"}, "description": "every login name the "
+                       "account answers to, `username` first; an HR-enrolled member also logs in with the civil "
+                       "ID HR sent, unless it already opens another account"},
             password_expires_at={"type": "string", "format": "date-time", "nullable": True},
             people={"type": "array", "items": card_schema(_s)}))},
     }

@@ -25,7 +25,8 @@ def test_a_family_is_enrolled_under_its_principals_one_invited_account():
     assert account.status == "invited" and account.email == "a@acme.example"
     assert {m.account_id for m in store.member_rows.values()} == {account.account_id}
     assert store.name_rows["a@acme.example"].account_id == account.account_id
-    assert queue.jobs == [{"kind": "welcome", "account_id": account.account_id, "generation": 1}]
+    # The welcome greets in Arabic with the Arabic name of the row (principal_line: أحمد علي).
+    assert queue.jobs == [{"kind": "welcome", "account_id": account.account_id, "generation": 1, "name_ar": "أحمد علي"}]
 
 
 def test_the_same_file_again_changes_nothing_and_sends_no_second_welcome():
@@ -73,7 +74,7 @@ def test_a_new_email_for_a_principal_never_signed_in_moves_the_login_and_sends_a
     (account,) = store.account_rows.values()
     assert account.email == "new@acme.example" and account.welcome_generation == 2
     assert sorted(store.name_rows) == ["new@acme.example"]
-    assert queue.jobs == [{"kind": "welcome", "account_id": account.account_id, "generation": 2}]
+    assert queue.jobs == [{"kind": "welcome", "account_id": account.account_id, "generation": 2, "name_ar": "أحمد علي"}]
 
 
 def test_a_file_for_a_policy_we_do_not_have_is_rejected_with_a_report():
