@@ -8,9 +8,10 @@ only ever changes by a conditional write on its version tag:
   the run meanwhile (a redelivery, a duplicate token) finds the lease and leaves; a message after
   an invocation died (SQS redelivers only after the visibility timeout, past any deadline) finds it
   expired and takes over from the last hand-over.
-- `state`: the run object holding where reading stopped (line, byte offset of the next unread row,
-  encoding and header), the report's totals so far and the rows the rest of the file needs
-  (duplicates, principals, dependents waiting for theirs).
+- `state`: the run object holding where reading stopped (a CSV: line, byte offset of the next unread
+  row, encoding and header; a workbook, `kind: "xlsx"`: the last sheet row read and the header),
+  the report's totals so far and the rows the rest of the file needs (duplicates, principals,
+  dependents waiting for theirs).
 - `parts`: the report's JSON and CSV written by each invocation before, in order.
 
 A claim per stored object (`hr/runs/<POLICY_NO>/uploads/<digest>.json`, by its key and S3 identity, not
@@ -258,8 +259,11 @@ def _work(deps: EnrolmentDeps, ckey: str, body: dict[str, Any], tag: str, budget
             raise RuntimeError("this wiring cannot resume a file read in several invocations")
         state = _saved_state(deps, body["state"])
         position, report_state, run_state = state.pop("reader"), state.pop("report"), state.pop("run")
-        reader = deps.resume_csv(store.open_file(body["bucket"], key, body["version_id"], position["offset"]),
-                                 position)
+        # A CSV goes on from the byte after the last row read (a ranged read); a workbook, a zip, is read
+        # whole again and skips the rows read (its position's offset is 0). `resume_csv` picks the reader
+        # by the position's kind.
+        reader = deps.resume_csv(store.open_file(body["bucket"], key, body["version_id"],
+                                                 int(position.get("offset", 0))), position)
         report = deps.resume_report(report_state)
         run = _Run.restored(deps, report, run_state)
         del run_state  # the run holds its own copy: the JSON form is not kept for the whole invocation
@@ -306,7 +310,7 @@ def _hand_over(deps: EnrolmentDeps, ckey: str, body: dict[str, Any], tag: str, r
         store.delete_run_objects([body["state"]])  # superseded: only the latest state is ever read
     totals = report.totals.as_dict()
     log_event("hr_file_handed_over", key=body["key"], checkpoint=ckey, seq=seq, line=position["line"],
-              offset=position["offset"], state_bytes=len(packed), **totals)
+              offset=position.get("offset"), kind=position.get("kind", "csv"), state_bytes=len(packed), **totals)
     _hand_on(deps, ckey, advanced, new_tag)
 
 

@@ -56,7 +56,7 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from chalicelib.enrolment.ports import ByteStream
@@ -203,6 +203,42 @@ def normalize_header(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).replace("\ufeff", "").strip().lower()
     text = _HEADER_JUNK.sub("_", text).strip("_")
     return _ALIASES.get(text, text)
+
+
+def read_header(header: Sequence[str]) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Canonical column -> position, and the unknown header cells; raises `HrFileError` for duplicate or
+    missing columns. The one header rule of every HR file: the CSV reader and the workbook reader use it."""
+    index: dict[str, int] = {}
+    unknown: list[str] = []
+    duplicates: list[str] = []
+    for position, cell in enumerate(header):
+        name = normalize_header(cell)
+        if not name:
+            continue  # trailing empty header cells: Excel writes them for formatted columns
+        if name not in CANONICAL_COLUMNS:
+            unknown.append(cell.strip())
+        elif name in index:
+            duplicates.append(name)
+        else:
+            index[name] = position
+    if duplicates:
+        names = ", ".join(duplicates)
+        raise _problem(
+            "duplicate_columns",
+            f"These columns appear more than once: {names}.",
+            f"هذه الأعمدة مكررة: {names}.",
+            columns=tuple(duplicates),
+        )
+    missing = tuple(c for c in REQUIRED_COLUMNS if c not in index)
+    if missing:
+        names = ", ".join(missing)
+        raise _problem(
+            "missing_columns",
+            f"Required columns are missing: {names}.",
+            f"أعمدة مطلوبة غير موجودة: {names}.",
+            columns=missing,
+        )
+    return index, tuple(unknown)
 
 
 class _Decoder:
@@ -627,37 +663,7 @@ class HrCsv:
 
     @staticmethod
     def _read_header(header: list[str]) -> tuple[dict[str, int], tuple[str, ...]]:
-        index: dict[str, int] = {}
-        unknown: list[str] = []
-        duplicates: list[str] = []
-        for position, cell in enumerate(header):
-            name = normalize_header(cell)
-            if not name:
-                continue  # trailing empty header cells: Excel writes them for formatted columns
-            if name not in CANONICAL_COLUMNS:
-                unknown.append(cell.strip())
-            elif name in index:
-                duplicates.append(name)
-            else:
-                index[name] = position
-        if duplicates:
-            names = ", ".join(duplicates)
-            raise _problem(
-                "duplicate_columns",
-                f"These columns appear more than once: {names}.",
-                f"هذه الأعمدة مكررة: {names}.",
-                columns=tuple(duplicates),
-            )
-        missing = tuple(c for c in REQUIRED_COLUMNS if c not in index)
-        if missing:
-            names = ", ".join(missing)
-            raise _problem(
-                "missing_columns",
-                f"Required columns are missing: {names}.",
-                f"أعمدة مطلوبة غير موجودة: {names}.",
-                columns=missing,
-            )
-        return index, tuple(unknown)
+        return read_header(header)
 
     def _row(self, record: list[str]) -> dict[str, str]:
         index, width = self._index, self._width

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 hr_files = Blueprint(__name__)
 
 INCOMING_PREFIX = "hr/incoming/"
+# What HR may drop, whatever the case of the name (Windows writes "STAFF.XLSX"); the reader then goes by
+# what the file holds (a workbook renamed .csv is still read as a workbook). Anything else is ignored,
+# as S3's notification filter already does.
+ACCEPTED_SUFFIXES = (".csv", ".xlsx")
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ def handle_hr_file(dropped: DroppedFile, budget: Budget | None = None) -> dict[s
         return {"key": dropped.key, "outcome": "ignored"}
     if _is_continuation(dropped.key):
         return _continue(dropped, budget)
+    if not dropped.key.lower().endswith(ACCEPTED_SUFFIXES):
+        log_event("hr_file_ignored", key=dropped.key, reason="unsupported_type")
+        return {"key": dropped.key, "outcome": "ignored"}
     log_event("hr_file_received", bucket=dropped.bucket, key=dropped.key, size=dropped.size)
     if budget is None:
         result = enrol_file(enrolment_deps(), dropped.bucket, dropped.key, dropped.version_id,

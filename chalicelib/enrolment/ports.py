@@ -1,8 +1,9 @@
 """What enrolling an HR file needs from outside: the ports its adapters implement and the wiring picks.
 
-The DynamoDB + S3 store (store.py), the record factories (records.py), the CSV reader
-(hr_csv.py) and the report writer (hr_report.py) implement these; so do the in-memory fakes
-of the tests, which pass the same contract suite (tests/contract/test_enrolment_store_contract.py).
+The DynamoDB + S3 store (store.py), the record factories (records.py), the file readers (hr_csv.py,
+and hr_xlsx.py for workbooks, which also picks between the two) and the report writer (hr_report.py)
+implement these; so do the in-memory fakes of the tests, which pass the same contract suite
+(tests/contract/test_enrolment_store_contract.py).
 """
 
 from __future__ import annotations
@@ -141,7 +142,8 @@ class EnrolmentStorage(Protocol):
         ...
 
     def put_report(self, key: str, body: BinaryIO, content_type: str, parts: Sequence[str] = ()) -> None:
-        """Store `body` under `key`, preceded by the run objects `parts` in order (a report written in parts)."""
+        """Store `body` under `key` joined with the run objects `parts` (a report written in parts), line by line
+        in file order (`hr_report.join_in_file_order`): the report one invocation would have written."""
         ...
 
     # --- a file enrolled in several invocations (see continuation.py) ---
@@ -177,7 +179,8 @@ class PolicyStorage(Protocol):
 
 
 class HrRows(Protocol):
-    """An HR file whose header was read: `(row number, cells by column)` pairs; may raise HrFileError."""
+    """An HR file (CSV or workbook) whose header was read: `(row number, cells by column)` pairs; may raise
+    HrFileError. `encoding` is the CSV's text encoding, or "xlsx" for a workbook."""
 
     @property
     def encoding(self) -> str: ...
@@ -185,7 +188,10 @@ class HrRows(Protocol):
     def unknown_columns(self) -> Sequence[str]: ...
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]: ...
     def position(self) -> JsonObject:
-        """Where the next unread row starts, for `EnrolmentDeps.resume_csv` (JSON); valid between rows."""
+        """Where the next unread row starts, for `EnrolmentDeps.resume_csv` (JSON); valid between rows.
+
+        Always `line` (the last row read) and `offset` (the byte the resumed read starts at: 0 for a
+        workbook, read whole again); a workbook's also says `kind: "xlsx"`."""
         ...
 
 
@@ -229,7 +235,7 @@ class EnrolmentDeps:
     store: EnrolmentStorage
     records: Records
     enqueue: Callable[[list[Job]], object]
-    open_csv: Callable[[ByteStream], HrRows]
+    open_csv: Callable[[ByteStream], HrRows]  # the file reader: CSV or workbook (wiring: by the file's first bytes)
     new_report: NewReport
     now: Callable[[], datetime]
     # A file enrolled in several invocations: reading and reporting resumed where they stopped,

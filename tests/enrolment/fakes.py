@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
+from chalicelib.enrolment.hr_report import join_in_file_order
 from chalicelib.enrolment.ports import ByteStream, GroupPolicy, Job, RowWrite
 from chalicelib.enrolment.report_rules import INDEX_FOLDER, report_folder
 from chalicelib.enrolment.rules import EnrolmentRow
@@ -233,7 +234,14 @@ class FakeEnrolmentStore:
         return io.BytesIO(self.files[(bucket, key)][start:])
 
     def put_report(self, key: str, body: BinaryIO, content_type: str, parts: Sequence[str] = ()) -> None:
-        self.objects[key] = (b"".join(self.run_objects[p] for p in parts) + body.read(), content_type)
+        # As the real store: the parts and this body merged line by line in file order, not concatenated
+        # (a dependent listed before her principal is reported by the last invocation, at her own row).
+        if not parts:
+            self.objects[key] = (body.read(), content_type)
+            return
+        joined = io.BytesIO()
+        join_in_file_order([*(io.BytesIO(self.run_objects[p]) for p in parts), body], joined)
+        self.objects[key] = (joined.getvalue(), content_type)
 
     # --- runs of several invocations -----------------------------------------------------------
     def load_checkpoint(self, key: str) -> tuple[dict[str, Any], str] | None:

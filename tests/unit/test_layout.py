@@ -40,7 +40,8 @@ ROLES: dict[str, dict[str, str]] = {
         "rules": RULES, "report_rules": RULES,
         "ports": PORTS,
         "use_cases": USE_CASES, "policies": USE_CASES, "continuation": USE_CASES,
-        "hr_csv": ADAPTERS, "hr_report": ADAPTERS, "models": ADAPTERS, "records": ADAPTERS, "store": ADAPTERS,
+        "hr_csv": ADAPTERS, "hr_xlsx": ADAPTERS, "hr_report": ADAPTERS, "models": ADAPTERS, "records": ADAPTERS,
+        "store": ADAPTERS,
         "jobs": ENTRY,
         "wiring": WIRING, "functions": RULES,
     },
@@ -49,7 +50,7 @@ ROLES: dict[str, dict[str, str]] = {
         "ports": PORTS,
         "use_cases": USE_CASES,
         "render": ADAPTERS, "store": ADAPTERS, "keys": ADAPTERS, "people": ADAPTERS, "revocation": ADAPTERS,
-        "api": ENTRY, "openapi": ENTRY,
+        "api": ENTRY, "openapi": ENTRY, "provider_page": ENTRY,
         "wiring": WIRING, "functions": RULES,
     },
     "premiums": {
