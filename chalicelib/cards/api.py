@@ -7,13 +7,32 @@ loads none of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from chalice import Response
+from chalice import Chalice, Response
 
 from chalicelib.accounts import caller, jwt_authorizer
 from chalicelib.platform.http import ApiBlueprint, json_body, json_response
 
-cards_api = ApiBlueprint(__name__)
+MULTIPART = "multipart/form-data"
+
+
+class _CardsBlueprint(ApiBlueprint):
+    """The cards' routes; registering them also makes multipart/form-data a binary media type.
+
+    API Gateway hands a body to Lambda intact (base64, `isBase64Encoded`) only when its media type is
+    one of the API's binary types; any other body is passed as UTF-8 text, which mangles a picture
+    uploaded to /verify. Chalice puts `app.api.binary_types` in the API's definition, and
+    `Request.raw_body` decodes the base64 (aws/chalice#708).
+    """
+
+    def register(self, app: Chalice, options: dict[str, Any]) -> None:
+        super().register(app, options)
+        if MULTIPART not in app.api.binary_types:
+            app.api.binary_types.append(MULTIPART)
+
+
+cards_api = _CardsBlueprint(__name__)
 
 
 @cards_api.route("/v1/cards", methods=["GET"], authorizer=jwt_authorizer)
@@ -77,3 +96,43 @@ def issuer_crl(crl_file: str) -> Response:
     if not dot_json or rest or not kid:
         raise NotFound()
     return json_response(cards.revocation_list(card_deps(), kid), headers=_PUBLIC_FILE)
+
+
+# The providers' page: public like /v1/verify, and answering in HTML whatever was sent.
+_PAGE_FORMS = ["application/x-www-form-urlencoded", MULTIPART]
+
+
+def _html(body: str, status: int = 200) -> Response:
+    from chalicelib.cards.provider_page import PAGE_HEADERS
+
+    headers: dict[str, str | list[str]] = {**PAGE_HEADERS}
+    return Response(body=body, status_code=status, headers=headers)
+
+
+@cards_api.route("/verify", methods=["GET"])
+def verify_page() -> Response:
+    from chalicelib.cards.provider_page import verify_page as page
+
+    return _html(page())
+
+
+@cards_api.route("/verify", methods=["POST"], content_types=_PAGE_FORMS)
+def verify_page_submit() -> Response:
+    from chalicelib.cards import provider_page
+    from chalicelib.cards.wiring import card_deps
+
+    request = cards_api.current_request
+    content_type = request.headers.get("content-type") or ""
+    try:
+        try:
+            body = request.raw_body or b""
+        except UnicodeEncodeError as exc:  # a Lambda event (never HTTP) can carry a lone surrogate
+            raise provider_page.PageProblem("bad_form", provider_page.BAD_FORM) from exc
+        submission = provider_page.read_submission(content_type, body if isinstance(body, bytes) else body.encode())
+        outcome = provider_page.check(card_deps(), submission, "upload" if submission.image is not None else "text")
+    except provider_page.PageProblem as refused:
+        return _html(provider_page.verify_page(problem=refused), refused.status)
+    except Exception as exc:
+        problem = provider_page.failed(exc)
+        return _html(provider_page.verify_page(problem=problem), problem.status)
+    return _html(provider_page.verify_page(outcome))

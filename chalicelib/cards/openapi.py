@@ -62,7 +62,22 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
                  "description": "<kid>.json"}]
     jwk = s(kty={"type": "string", "enum": ["OKP"]}, crv={"type": "string", "enum": ["Ed25519"]}, x="string",
             kid="string", alg={"type": "string", "enum": ["EdDSA"]}, use={"type": "string", "enum": ["sig"]})
+    html = {"type": "string"}
+    # The page's two forms: the text a QR scanner types, or a picture of the card (multipart).
+    submit = op("The providers' page checks a card: the QR text (what a scanner types) or a picture of the card "
+                "(PNG, JPEG or WebP, at most 5 MB and 40 megapixels, decoded on the server). 200 shows genuine or "
+                "not, the status now, both names, member id, plan, dates and the ID to ask for; 413 and 422 are "
+                "the page with the refusal in Arabic and English",
+                body=s(qr={"type": "string", "maxLength": 7100}), content="application/x-www-form-urlencoded",
+                required=("qr",), out=html, produces="text/html", errors=("413", "422"))
+    submit["requestBody"]["content"]["multipart/form-data"] = {"schema": {
+        **s(card_image={"type": "string", "format": "binary"}), "required": ["card_image"]}}
     return {
+        "/verify": {
+            "get": op("The providers' card check page (HTML, Arabic and English, no JavaScript, never cached)",
+                      out=html, produces="text/html", errors=()),
+            "post": submit,
+        },
         "/v1/cards": {"get": op(
             "Everyone the account covers (principal, dependents, paid residence policies) and their card status",
             auth=True, errors=(), out=s(cards={"type": "array", "items": card_schema(s)}))},
