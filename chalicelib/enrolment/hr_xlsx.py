@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Generator, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -265,6 +266,43 @@ def _check_archive(file: IO[bytes]) -> None:
         raise _not_a_workbook() from exc
 
 
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])")
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])")
+_SCAN_CHUNK = 1024 * 1024
+
+
+def _check_sheet_shape(archive: zipfile.ZipFile, name: str) -> None:
+    """At most Excel's rows, and Excel's columns of cells a row, before openpyxl parses the sheet.
+
+    openpyxl builds each row's XML element whole before handing it over, and keeps an emptied element
+    per row: one row of millions of cells, or millions of rows, fit in the 200 MB a sheet may unpack
+    to and would take gigabytes. A pass over the XML (C-level searches, about 1 s for 100 MB) counts
+    the row tags and the cell tags after each: the rows are then bounded by 16,384 cells each.
+    """
+    rows, cells, pending = 0, 0, b""
+    with archive.open(name) as part:
+        while True:
+            chunk = part.read(_SCAN_CHUNK)
+            data = pending + chunk
+            # Searched up to the last "<" (a tag cut by the chunk's end is searched with the next one); what
+            # follows it is a tag's name and attributes, of which the first 4 KB are plenty.
+            cut = data.rfind(b"<") if chunk else len(data)
+            body, pending = (data[:cut], data[cut:cut + 4096]) if cut >= 0 else (data, b"")
+            pieces = _ROW_TAG.split(body)
+            cells += len(_CELL_TAG.findall(pieces[0]))
+            for piece in pieces[1:]:
+                rows += 1
+                if cells > SHEET_COLUMNS:
+                    break
+                cells = len(_CELL_TAG.findall(piece))
+            if rows > SHEET_ROWS_MAX or cells > SHEET_COLUMNS:
+                raise _unpacks_too_big(
+                    f"sheet {name} holds more than Excel's {SHEET_ROWS_MAX:,} rows or {SHEET_COLUMNS:,} cells in a row",
+                    f"الورقة {name} تضم أكثر من {SHEET_ROWS_MAX:,} صف أو {SHEET_COLUMNS:,} خلية في صف، وهو حد إكسل")
+            if not chunk:
+                return
+
+
 def _part_limit(name: str) -> int:
     if name.startswith("xl/worksheets/") and name.endswith(".xml"):
         return SHEET_MAX_BYTES
@@ -364,6 +402,13 @@ class HrXlsx:
         if not sheets:
             raise _no_sheet()
         self._sheet = sheets[0]
+        archive = self._book._archive
+        path = getattr(self._sheet, "_worksheet_path", None)  # openpyxl 3.1's read-only sheet (locked)
+        try:
+            for name in [path] if path else [n for n in archive.namelist() if n.startswith("xl/worksheets/")]:
+                _check_sheet_shape(archive, name)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:  # unpacks to more than it declares
+            raise _not_a_workbook() from exc
 
     def _sheet_rows(self, first: int, width: int, last: int = SHEET_ROWS_MAX) -> Generator[tuple[int, tuple[Any, ...]]]:
         # max_row given: read-only mode otherwise stops at the row count the sheet claims (its dimension).
@@ -439,9 +484,19 @@ class HrXlsx:
         return texts
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        from openpyxl.cell.read_only import EMPTY_CELL
+
+        blank: tuple[Any, ...] | None = None
         try:
             while (found := self._next()) is not None:
                 self.line, cells = found
+                # Rows missing from the sheet's XML come as one shared tuple of empty cells (a sheet may
+                # skip from row 3 to row 1,048,576): known at once, a million of them cost a fraction of a second.
+                if cells is blank:
+                    continue
+                if all(cell is EMPTY_CELL for cell in cells):
+                    blank = cells
+                    continue
                 if len(cells) > self._width:
                     cells = cells[:self._width]
                 row = self._row(cells)

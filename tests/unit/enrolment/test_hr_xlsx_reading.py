@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import time
 import zipfile
 from datetime import date, datetime
 
@@ -245,3 +246,31 @@ def test_a_zip_that_is_no_workbook_or_a_workbook_without_a_worksheet_is_a_file_e
     out = io.BytesIO()
     book.save(out)
     assert refused(out.getvalue()).problem.rule == "no_sheet"
+
+
+def test_a_row_of_more_cells_than_excel_has_columns_or_more_rows_than_excel_has_is_refused_before_parsing():
+    book = workbook([HEADER, ahmad()])
+    wide_row = b'<row r="3">' + b"<c><v>1</v></c>" * 16_385 + b"</row></sheetData>"
+    problem = refused(sheet_xml_replaced(book, lambda xml: xml.replace(b"</sheetData>", wide_row))).problem
+    assert problem.rule == "workbook_unpacks_too_big" and "16,384 cells in a row" in problem.text.en
+
+    many_rows = b"<row/>" * 1_048_577 + b"</sheetData>"
+    stored = sheet_xml_replaced(book, lambda xml: xml.replace(b"</sheetData>", many_rows))
+    problem = refused(stored).problem
+    # Packed a thousand to one, so the zip directory refuses it first; either way, nothing is parsed.
+    assert problem.rule == "workbook_unpacks_too_big"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(stored)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info))
+    problem = refused(out.getvalue()).problem
+    assert problem.rule == "workbook_unpacks_too_big" and "1,048,576 rows" in problem.text.en
+
+
+def test_a_sheet_with_a_row_number_past_excels_last_row_is_read_up_to_it_and_quickly():
+    book = workbook([HEADER, ahmad()])
+    far_row = b'<row r="999999999"><c r="A999999999" t="inlineStr"><is><t>E9</t></is></c></row></sheetData>'
+    far = sheet_xml_replaced(book, lambda xml: xml.replace(b"</sheetData>", far_row))
+    started = time.perf_counter()
+    assert [line for line, _ in rows_of(open_hr_xlsx(io.BytesIO(far)))] == [2]
+    assert time.perf_counter() - started < 5  # a million rows skipped as missing: about 0.5 s
