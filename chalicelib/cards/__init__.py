@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chalicelib.cards.insured import residence_member_id
     from chalicelib.cards.openapi import card_schema, openapi_paths
     from chalicelib.cards.wiring import people_of_account, revoke_cards
     from chalicelib.platform.http import ApiBlueprint
@@ -21,6 +22,7 @@ _SURFACE = {
     "cards_api": "chalicelib.cards.api",
     "people_of_account": "chalicelib.cards.wiring",
     "revoke_cards": "chalicelib.cards.wiring",
+    "residence_member_id": "chalicelib.cards.insured",
     "openapi_paths": "chalicelib.cards.openapi",
     "card_schema": "chalicelib.cards.openapi",
 }
@@ -30,6 +32,7 @@ __all__ = [
     "cards_api",
     "openapi_paths",
     "people_of_account",
+    "residence_member_id",
     "revoke_cards",
 ]
 

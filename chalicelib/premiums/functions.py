@@ -7,6 +7,12 @@ from chalicelib.platform.functions import DELETE, GET, PUT, QUERY, UPDATE, Funct
 LEDGER = "payment-ledger"
 PAYMENT_GATEWAY_SECRETS = ("payment-callback", "knet-terminal")  # sandbox (dev) and KNET (prod)
 
+# A refund that ends a cover lists the insured's cards in the SMART Health Card CRLs (cards' revoke_cards):
+# the card secret (the keys and the rid's HMAC key derive from it) and the CRL objects, read and written
+# conditionally. Listing the bucket makes S3 answer a CRL not written yet 404, not 403.
+REVOKES_CARDS = Needs(s3={"cards/crl/*": ("s3:GetObject", "s3:PutObject")}, list_buckets=("cards",),
+                      secrets=("card-signing",))
+
 API_NEEDS = Needs(
     tables={"applications": (GET, PUT, UPDATE), "payments": (GET, PUT, UPDATE, QUERY),
             "residence-policies": (GET, UPDATE, QUERY), LEDGER: (GET, PUT),
@@ -14,7 +20,7 @@ API_NEEDS = Needs(
     indexes={"payments": ("by_account",), "residence-policies": ("by_account",)},
     sends_outbound=True,  # receipts
     secrets=PAYMENT_GATEWAY_SECRETS,
-)
+) | REVOKES_CARDS  # the API function refunds too (the cards' own routes already need the same)
 OUTBOUND_NEEDS = Needs()
 FUNCTIONS: dict[str, Function] = {
     # Every 5 minutes: asks the gateway about each pending payment and waits on it (I/O, 512 MB). 240 s
@@ -24,7 +30,8 @@ FUNCTIONS: dict[str, Function] = {
                       "residence-policies": (GET, UPDATE), LEDGER: (GET, PUT), "idempotency-keys": (DELETE,),
                       "accounts": (GET,)},
               indexes={"payments": ("due_for_reconciliation",)},
-              sends_outbound=True, secrets=PAYMENT_GATEWAY_SECRETS),
+              sends_outbound=True, secrets=PAYMENT_GATEWAY_SECRETS)
+        | REVOKES_CARDS,
         timeout_s=240, memory_mb=512),
     # Every stream's whole chain: up to 15 minutes, from a different shard each day. Parsing every page and
     # hashing every entry is CPU: 1,024 MB (0.58 vCPU) keeps a growing ledger well inside the 15 minutes.

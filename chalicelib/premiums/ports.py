@@ -543,6 +543,9 @@ class PremiumDeps:
     # The day of issue -> a random number; uniqueness is the store's conditional claim.
     new_policy_number: Callable[[date], str] = new_policy_number
     sleep: Callable[[float], None] = field(default=time.sleep)
+    # The insured civil IDs whose cover a refund ended: their cards go on the issuer's revocation lists
+    # (the cards capability's revoke_cards). None: nothing to list (use-case tests on fakes).
+    revoke_cards_of: Callable[[Sequence[str]], object] | None = None
 
     @cached_property
     def gateway(self) -> PaymentGatewayPort:

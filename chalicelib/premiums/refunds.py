@@ -177,6 +177,27 @@ def _complete(deps: PremiumDeps, payment: PaymentRow, refund_ref: str | None, re
     except StaleState as exc:
         raise AlreadyRefunded() from exc
     log_event("refunded", payment_id=payment.payment_id, amount_fils=int(payment.amount_fils))
+    if policy_status == "cancelled":
+        _revoke_cards(deps, payment)
     refunded = deps.store.payment(payment.payment_id) or payment
     send_receipts(deps, refunded, now, refund=True, reason=reason)
     return refunded
+
+
+def _revoke_cards(deps: PremiumDeps, payment: PaymentRow) -> None:
+    """List the insured's cards as revoked: the refund left them no cover at all.
+
+    Only then: a refund of a renewal that leaves the current period in force keeps its card valid
+    (revoking by rid would revoke every card drawn so far, the valid one too), and /v1/verify reads the
+    status from the record anyway. Best effort, after the refund is written: the refund stands whatever
+    S3 says. A failed write (after the CRL store's own retries on lost races and botocore's on throttling)
+    is an error line with the payment id, for the error alarm: the card already verifies online as
+    cancelled, the CRL is what offline verifiers read, and operations list the card again with
+    `revoke_cards` (README, "E-cards and verification").
+    """
+    if deps.revoke_cards_of is None:
+        return
+    try:
+        deps.revoke_cards_of([payment.insured_civil_id])
+    except Exception as exc:
+        log_error("card_revocation_failed", payment_id=payment.payment_id, error=type(exc).__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,13 @@ def _contact(account_id: str) -> Contact | None:
     return Contact(email=email, phone=phone, language=language)
 
 
+def _revoke_residence_cards(civil_ids: Sequence[str]) -> object:
+    """The cards of these insured people on the revocation lists (cards print R-<civil ID>)."""
+    from chalicelib.cards import residence_member_id, revoke_cards
+
+    return revoke_cards([residence_member_id(civil_id) for civil_id in civil_ids])
+
+
 @cache
 def premium_deps() -> PremiumDeps:
     from chalicelib.platform import messaging
@@ -66,6 +74,7 @@ def premium_deps() -> PremiumDeps:
         tariffs=load_tariffs(settings.payments.tariffs_file),
         gateway_errors=(GatewayError,),
         callback_errors=(CallbackRejected,),
+        revoke_cards_of=_revoke_residence_cards,
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from tests.api import premium_support
 from tests.api.premium_support import choose_on_page, gateway, ledger, policy_stream
+from tests.api.test_shc_cards import shc_cards  # noqa: F401  (a fixture: cards drawn as SMART Health Cards)
 
 payer = premium_support.payer
 
@@ -172,3 +173,68 @@ def test_someone_elses_payment_cannot_be_seen_or_refunded(api, payer):
     assert other.refund(payment["payment_id"]).status == 404
     assert other.call("GET", "/v1/payments").body["payments"] == []
     assert other.call("GET", "/v1/policies").body["policies"] == []
+
+
+def test_a_refund_that_ends_the_cover_revokes_the_residence_card_in_the_crl(api, payer, shc_cards):  # noqa: F811
+    from tests.api.cards_support import Holder, qr_of_png, stored
+    from tests.api.test_shc_cards import read_as_a_verifier
+
+    payment = paid(api, payer)
+    holder = Holder(api, payer.account_id)
+    (card,) = holder.cards()
+    drawn = holder.card(card["member_id"], "png")
+    assert drawn.status == 200, drawn.body
+    qr = qr_of_png(stored(drawn.body["url"])[0])
+    rid = read_as_a_verifier(api, qr)["vc"]["rid"]
+    kid = api.get("/.well-known/jwks.json").body["keys"][0]["kid"]
+    before = api.post("/v1/verify", {"payload": qr}).body
+    assert (before["status"], before["revoked"]) == ("active", False)
+
+    assert payer.refund(payment["payment_id"]).status == 200
+
+    crl = api.get(f"/.well-known/crl/{kid}.json").body
+    assert [entry.partition(".")[0] for entry in crl["rids"]] == [rid] and crl["ctr"] == 2
+    after = api.post("/v1/verify", {"payload": qr}).body
+    assert (after["genuine"], after["status"], after["revoked"]) == (True, "cancelled", True)
+
+
+def test_a_refund_is_written_even_when_the_card_revocation_fails(api, payer, monkeypatch, capsys):
+    from chalicelib.cards import revocation
+
+    payment = paid(api, payer)
+
+    def s3_down(self, kid, entries):
+        raise RuntimeError("S3 unavailable")
+
+    monkeypatch.setattr(revocation.S3RevocationLists, "add", s3_down)
+    answer = payer.refund(payment["payment_id"])
+
+    assert answer.status == 200 and answer.body["refund_status"] == "refunded"
+    assert payer.call("GET", "/v1/policies").body["policies"][0]["status"] == "cancelled"
+    assert '"card_revocation_failed"' in capsys.readouterr().out
+
+
+def test_a_refund_completed_by_reconciliation_revokes_the_card_then(app, api, payer, clock, monkeypatch,
+                                                                   shc_cards):  # noqa: F811
+    from chalicelib.premiums.store import PremiumStore
+    from tests.api.cards_support import Holder, qr_of_png, stored
+    from tests.api.test_payments_money_edges import reconcile
+
+    payment = paid(api, payer)
+    holder = Holder(api, payer.account_id)
+    qr = qr_of_png(stored(holder.card(holder.cards()[0]["member_id"], "png").body["url"])[0])
+    real_write = PremiumStore.complete_refund
+
+    def failing_write(self, *args, **kwargs):
+        raise RuntimeError("DynamoDB unavailable")
+
+    monkeypatch.setattr(PremiumStore, "complete_refund", failing_write)
+    assert payer.refund(payment["payment_id"]).status == 202  # the gateway refunded; our write failed
+    assert api.post("/v1/verify", {"payload": qr}).body["revoked"] is False  # the cover is not ended yet
+
+    monkeypatch.setattr(PremiumStore, "complete_refund", real_write)
+    clock.shift(timedelta(minutes=5))
+    assert reconcile(app) == {"refund_completed": 1}
+
+    after = api.post("/v1/verify", {"payload": qr}).body
+    assert (after["status"], after["revoked"]) == ("cancelled", True)

@@ -62,6 +62,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "t:residence-policies": {G, U}, "t:payment-ledger": {G, P}, "t:idempotency-keys": {D},
         "t:accounts": {G}, "sqs:outbound": {"sqs:SendMessage", "sqs:GetQueueUrl"},
         "secret:payment-callback": {"GetSecretValue"}, "secret:knet-terminal": {"GetSecretValue"},
+        # A refund it completes that ends the cover revokes the insured's cards (the CRLs, the card key).
+        "s3:cards/crl/*": {"s3:GetObject", "s3:PutObject"}, "s3:cards": {"s3:ListBucket"},
+        "secret:card-signing": {"GetSecretValue"},
     },
     "expire_invites": {"i:accounts/by_invite_due": {Q}, "t:accounts": {U}},
     "expire_passwords": {"i:accounts/by_password_due": {Q}, "t:accounts": {U},
