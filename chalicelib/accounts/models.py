@@ -30,7 +30,7 @@ class AccountRecord(Model):
     status = UnicodeAttribute()  # invited | active | invite_expired
     source = UnicodeAttribute()  # hr | self
     email = UnicodeAttribute(null=True)
-    civil_id = UnicodeAttribute(null=True)
+    civil_id = UnicodeAttribute(null=True)  # a login name of this account (HR accounts: when HR sent one)
     phone = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
     gender = UnicodeAttribute(null=True)

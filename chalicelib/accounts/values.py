@@ -12,7 +12,11 @@ from datetime import datetime
 
 @dataclass
 class Account:
-    """A person who can log in: HR-enrolled (username email) or self-registered (civil ID)."""
+    """A person who can log in: HR-enrolled (username email) or self-registered (civil ID).
+
+    An HR account's civil_id is its second login name (claimed with it, by enrolment) and its
+    phone the one HR gave; both None until HR's file carries them.
+    """
 
     account_id: str
     status: str  # invited | active | invite_expired
