@@ -179,3 +179,25 @@ def test_the_same_file_again_is_unchanged_and_a_member_enrolled_before_gains_the
 def test_applied_report_lines_name_the_person(drop, policy):
     report = drop(csv_rows(omar()))
     assert report["rows"][0]["name"] == "Omar Ali"
+
+
+def test_hr_swapping_two_employees_civil_ids_never_hands_one_login_to_the_other(drop, policy, api, outbox):
+    mona = "E2,principal,Mona Ali,منى علي,1982-01-01,female,mona@acme.example,,{civil_id},GOLD,2026-01-01,2026-12-31,"
+    drop(csv_rows(omar(civil_id=OMAR), mona.format(civil_id=OMAR_CORRECTED)), "v1.csv")
+    omar_id = me(api, activated(api, outbox, "omar@acme.example"))["account_id"]
+    mona_id = me(api, activated(api, outbox, "mona@acme.example", password=MEMBER_PASSWORD))["account_id"]
+
+    # HR's next file swaps the two numbers (one of the files was wrong).
+    swapped = drop(csv_rows(omar(civil_id=OMAR_CORRECTED), mona.format(civil_id=OMAR)), "v2.csv")
+
+    assert [r["outcome"] for r in swapped["rows"]] == ["updated", "updated"]
+    # Each number was the other's login when the file was read: neither takes it; the next upload does.
+    assert [[e["rule"] for e in r["errors"]] for r in swapped["rows"]] == [["civil_id_login_taken"]] * 2
+    assert api.login(OMAR, NEW_PASSWORD).status == 401 and api.login(OMAR_CORRECTED, MEMBER_PASSWORD).status == 401
+    assert api.login("omar@acme.example", NEW_PASSWORD).status == 200
+
+    again = drop(csv_rows(omar(civil_id=OMAR_CORRECTED), mona.format(civil_id=OMAR)), "v3.csv")
+
+    assert [r["errors"] for r in again["rows"]] == [[], []]
+    assert me(api, api.login(OMAR_CORRECTED, NEW_PASSWORD).body)["account_id"] == omar_id
+    assert me(api, api.login(OMAR, MEMBER_PASSWORD).body)["account_id"] == mona_id
