@@ -308,7 +308,9 @@ main{max-width:44rem;margin:0 auto;padding:1rem}
 section,form{background:#fff;border:1px solid #d5dbe1;border-radius:.75rem;padding:1rem 1.25rem;margin:0 0 1rem}
 h1{font-size:1.375rem;line-height:1.3;margin:.25rem 0 1rem;color:#0b3d63}
 h1 span{display:block}
+h1 .ar{font-size:inherit}
 h2{font-size:1.25rem;line-height:1.3;margin:0 0 .5rem}
+a{color:#0b5cad}
 p{margin:0 0 .75rem}
 .ar{text-align:right;font-size:1.125rem}
 .en{text-align:left}
@@ -331,6 +333,7 @@ background:#fff}
 dl{display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.25rem 1rem;margin:0}
 dt{font-weight:600;color:#4a5561}
 dd{margin:0;overflow-wrap:anywhere}
+.whole{white-space:nowrap}
 .note{color:#4a5561;font-size:.9375rem}
 @media (min-width:48rem){main{padding:2rem 1rem}}
 """
@@ -345,9 +348,15 @@ def _bilingual(text: Text) -> str:
             f'<span class="en" lang="en" dir="ltr">{_e(text.en)}</span>')
 
 
+def _with_phone_link(escaped: str) -> str:
+    """Escaped text with the customer-service number tappable, and kept whole inside Arabic text."""
+    link = f'<a href="tel:{CUSTOMER_SERVICE_PHONE}" dir="ltr">{CUSTOMER_SERVICE_PHONE}</a>'
+    return escaped.replace(CUSTOMER_SERVICE_PHONE, link)
+
+
 def _ltr(value: object) -> str:
     """A value that reads left to right (an id, a date, a Latin name) inside either language's text."""
-    return f'<bdi dir="ltr">{_e(value)}</bdi>'
+    return f'<bdi dir="ltr" class="whole">{_e(value)}</bdi>'
 
 
 def _when(checked_at: str) -> str:
@@ -362,13 +371,15 @@ def _verdict(lang: str, outcome: Outcome) -> str:
                                                                                               UNREADABLE_WHY)
         return (f'<section class="verdict bad {lang}" lang="{lang}" dir="{direction}" role="status" '
                 f'id="verdict-{lang}" data-outcome="{outcome.kind}">'
-                f"<h2>{_e(headline.in_(lang))}</h2><p>{_e(why.in_(lang))}</p></section>")
+                f"<h2>{_e(headline.in_(lang))}</h2><p>{_with_phone_link(_e(why.in_(lang)))}</p></section>")
     result, card = outcome.result, outcome.result["card"]
     active = result["status"] == "active" and not result["revoked"]
     cover = ACTIVE if active else NOT_ACTIVE
     status = STATUS_TEXT.get(result["status"], STATUS_TEXT["unknown"]).in_(lang)
     revoked = f"<p><strong>{_e(REVOKED.in_(lang))}</strong></p>" if result["revoked"] else ""
-    changed = "" if result["matches_current_record"] else f'<p class="note">{_e(CHANGED.in_(lang))}</p>'
+    # Only a card still in force has a newer card to ask for; an ended cover has none.
+    changed = ("" if result["matches_current_record"] or result["status"] not in ("active", "upcoming")
+               else f'<p class="note">{_e(CHANGED.in_(lang))}</p>')
     plan = card["plan"].get(lang) or card["plan"].get("en", "")
     id_rule = ID_NOTE_TEXT[outcome.id_note] if outcome.id_note is not None else ID_RULE_UNKNOWN
     dates = FROM_TO.format(start="\x00s", end="\x00e").in_(lang)
@@ -393,7 +404,7 @@ def _verdict(lang: str, outcome: Outcome) -> str:
 
 def _forms(problem: PageProblem | None) -> str:
     alert = (f'<p class="msg" role="alert" id="problem" data-problem="{_e(problem.kind)}">'
-             f"{_bilingual(problem.text)}</p>") if problem is not None else ""
+             f"{_with_phone_link(_bilingual(problem.text))}</p>") if problem is not None else ""
     # Relative actions: the page is at /verify, also behind an API Gateway stage prefix (/api/verify).
     return (
         f"{alert}"

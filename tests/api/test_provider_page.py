@@ -172,12 +172,23 @@ def test_text_that_is_no_card_is_not_a_card_we_can_read(family, client):
         assert "Not a card we can read" in page.html and "ليست بطاقة يمكننا قراءتها" in page.html
 
 
-def test_a_changed_card_is_not_genuine(family, client):
-    from tests.api.test_cards_verify import flip_one_byte
+def altered(text: str) -> str:
+    """The card's text with one character of what it signs changed, still well-formed (either format)."""
+    if not text.startswith("shc:/"):
+        from tests.api.test_cards_verify import flip_one_byte
 
+        return flip_one_byte(text, 40)
+    digits = text[5:]
+    header, payload, signature = "".join(chr(int(digits[i:i + 2]) + 45) for i in range(0, len(digits), 2)).split(".")
+    at = len(payload) // 2
+    payload = payload[:at] + ("A" if payload[at] != "A" else "B") + payload[at + 1:]
+    return "shc:/" + "".join(f"{ord(c) - 45:02d}" for c in f"{header}.{payload}.{signature}")
+
+
+def test_a_changed_card_is_not_genuine(family, client):
     ahmad = family.members["Ahmad Khalid Al-Mutairi"]
 
-    page = paste(client, flip_one_byte(qr_text(card_png(family, ahmad)), 40))
+    page = paste(client, altered(qr_text(card_png(family, ahmad))))
 
     assert (page.status, page.outcome) == (200, "not_genuine")
     assert "Not genuine: do not accept this card" in page.html and "Ahmad" not in page.html
@@ -259,3 +270,18 @@ def test_the_pages_log_lines_say_what_happened_and_nothing_typed(family, client,
     page_lines = [line for line in lines if str(line.get("message", "")).startswith("provider_page")]
     assert [(line["outcome"], line["source"]) for line in page_lines] == [("genuine", "text"), ("unreadable", "text")]
     assert not any(text[:40] in json.dumps(line) or "some-secret-garbage" in json.dumps(line) for line in lines)
+
+
+def test_a_card_printed_with_an_ec1_code_still_checks_as_genuine(family, client, monkeypatch):
+    from chalicelib.cards import wiring
+
+    monkeypatch.setattr(wiring, "QR_FORMAT", "ec1")
+    wiring.card_deps.cache_clear()
+    text = qr_text(card_png(family, family.members["Ahmad Khalid Al-Mutairi"]))
+    wiring.card_deps.cache_clear()
+
+    page = paste(client, text)
+
+    assert text.startswith("EC1:") and page.outcome == "genuine"
+    assert page.attr("verdict-en", "data-active") == "true" and page.text("name_ar-en") == "أحمد خالد المطيري"
+    wiring.card_deps.cache_clear()
