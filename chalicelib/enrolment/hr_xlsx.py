@@ -28,8 +28,11 @@ when it is installed (fpdf2 brings it), which forbids entities. A password-prote
 old .xls is an OLE2 file, not a zip: a file error saying what to do.
 
 Resuming: a zip cannot be read from a byte offset, so `position()` says which sheet row was read
-last; `resume_hr_xlsx` opens the workbook again (the same S3 version) and skips to the row after it
-(openpyxl parses the rows skipped without building cells: a few seconds for 100,000 rows).
+last; `resume_hr_xlsx` opens the workbook again (the same S3 version) and skips to the row after it.
+openpyxl parses the rows it skips as it parses the rows it reads, so each invocation re-reads what the
+ones before read: time grows with the invocations, though parsing stays small beside enrolling (one
+DynamoDB round of reads and a transaction per 100 rows), and a file needing many invocations is
+better sent as CSV, which resumes at a byte offset.
 """
 
 from __future__ import annotations
@@ -469,13 +472,14 @@ class HrXlsx:
 
     def _row(self, cells: tuple[Any, ...]) -> dict[str, str] | None:
         texts = {name: cell_text(cells[i]) if i < len(cells) else "" for name, i in self._index.items()}
-        for name, i in self._index.items():
-            if name == "employee_no" and i < len(cells) and getattr(cells[i], "data_type", None) == "e":
-                texts[name] = ""  # any text is an employee number: an error must not become one
         if not any(t.strip() for t in texts.values()):
             return None
+        at = self._index["employee_no"]
+        if at < len(cells) and getattr(cells[at], "data_type", None) == "e":
+            texts["employee_no"] = ""  # any text is an employee number: an error must not become one
         if sum(len(t) for t in texts.values()) > ROW_MAX_CHARS:
-            return {**{n: "" for n in texts}, ROW_TOO_LONG: "1"}
+            # As the CSV's line too long: refused whole; the cells kept (cut) name the person in the report.
+            return {**{n: t[:CELL_MAX_CHARS] for n, t in texts.items()}, ROW_TOO_LONG: "1"}
         oversized = [name for name, text in texts.items() if len(text) > CELL_MAX_CHARS]
         for name in oversized:
             texts[name] = texts[name][:CELL_MAX_CHARS]

@@ -109,6 +109,10 @@ def test_an_error_cell_is_an_error_on_its_row_and_column_and_never_an_employee_n
     errors = parse_row(*second, plans=PLANS, today=TODAY)
     assert not isinstance(errors, EnrolmentRow)
     assert [(e.line, e.column, e.rule) for e in errors] == [(3, "employee_no", "required")]
+    # A row holding nothing but an error is still a row, refused, never skipped as blank.
+    ((line, raw),) = rows_of(open_hr_xlsx(io.BytesIO(workbook([HEADER, ["#N/A"]]))))
+    assert line == 2 and raw["employee_no"] == ""
+    assert not isinstance(parse_row(line, raw, plans=PLANS, today=TODAY), EnrolmentRow)
 
 
 def test_a_formula_reads_as_the_value_excel_saved_with_it():
