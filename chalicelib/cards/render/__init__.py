@@ -11,6 +11,7 @@ for the life of the process: loading them costs more than drawing a card.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -37,12 +38,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DPI", "FONT_DIR", "FONT_FILES", "HEIGHT", "LABELS", "WIDTH", "TextRun", "card_layout", "drawn_lines",
-    "drawn_text", "font", "loaded_fonts", "missing_glyphs", "qr_matrix", "render_pdf", "render_png",
+    "drawn_text", "font", "loaded_fonts", "missing_glyphs", "qr_matrix", "qr_segments", "render_pdf", "render_png",
 ]
 
 
-# Level M: 15 % of the symbol may be lost to glare or a cracked screen.
+# Level M for EC1 payloads (versions 11-13): 15 % of the symbol may be lost to glare or a cracked
+# screen, and the symbol is still small enough for modules of 4-5 px.
 QR_ERROR_LEVEL = "m"
+# Level L for SMART Health Cards, as the spec's own budget is reckoned (its QR FAQ: a version-22
+# symbol holds a 1,195-character JWS at L, 927 at M) and as its reference example generator and
+# most issuers draw them: an shc:/ card is ~2,500 digits, version 22-25 at L against 25-29 at M,
+# and on a card of fixed width every version less is a bigger module. The QR is shown on a screen
+# or printed on a plastic card, not stuck on a crate: what it must survive is being photographed or
+# shrunk (module size), far more than losing 7-15 % of its surface. segno still raises the level
+# to M or Q when the text fits the same version at it (its `boost_error`), at no cost in size.
+SHC_QR_ERROR_LEVEL = "l"
+# "shc:/" (and a chunk's "n/m/", which our single-QR cards never carry), then the JWS as digits.
+_SHC_TEXT = re.compile(r"(shc:/(?:[0-9]+/[0-9]+/)?)([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -188,19 +200,39 @@ def _draw_line(image: Image, line: Line) -> None:
 _MODULE_PIXEL = bytes([255] + [0] * 255)
 
 
+def qr_segments(qr_text: str) -> tuple[str | list[tuple[str, int]], str]:
+    """What segno encodes for the text, and at which error level.
+
+    A SMART Health Card is two segments, as its spec says ("Encoding Chunks as QR codes"): "shc:/"
+    in byte mode, then the digits in numeric mode (3⅓ bits a digit, where one byte-mode segment
+    spends 8: a typical card would be version 37 at L, and past version 40 at M). Any other
+    text (the EC1 payload of the cards printed before) is one segment in the mode segno picks
+    for it, as it always was.
+    """
+    from segno import consts
+
+    shc = _SHC_TEXT.fullmatch(qr_text)
+    if shc is None:
+        return qr_text, QR_ERROR_LEVEL
+    prefix, digits = shc.groups()
+    return [(prefix, consts.MODE_BYTE), (digits, consts.MODE_NUMERIC)], SHC_QR_ERROR_LEVEL
+
+
 def qr_matrix(qr_text: str) -> tuple[bytes, ...]:
     """The rows of the QR symbol segno makes for the text (no quiet zone): 0 light, 1 dark.
 
-    The same symbol, module for module, as `segno.make(qr_text, error="m", micro=False)`,
-    in about a third of its time: segno tries the eight data masks in pure Python, one
-    module at a time, and that was a third of a PNG card's time. Here segno encodes once
-    with mask 0, and the eight candidates are made by XOR of whole bytes and scored
-    with segno's own rules (ISO/IEC 18004 7.8.3, its tie-breaks included) on whole
-    rows and columns; the winner gets its format and version information from segno.
+    The same symbol, module for module, as `segno.make(content, error=level, micro=False)`
+    with `content, level = qr_segments(qr_text)`, in about a third of its time: segno tries
+    the eight data masks in pure Python, one module at a time, and that was a third of a PNG
+    card's time. Here segno encodes once with mask 0, and the eight candidates are made by
+    XOR of whole bytes and scored with segno's own rules (ISO/IEC 18004 7.8.3, its
+    tie-breaks included) on whole rows and columns; the winner gets its format and version
+    information from segno.
     """
     encoder = _segno_encoder()
 
-    code = encoder.encode(qr_text, error=QR_ERROR_LEVEL, micro=False, mask=0)
+    content, error = qr_segments(qr_text)
+    code = encoder.encode(content, error=error, micro=False, mask=0)
     width = len(code.matrix)
     region, fixed, masks = _mask_layout(width)
     size = width * width

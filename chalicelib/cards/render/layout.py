@@ -61,12 +61,22 @@ HEADER_BAND, ACCENT_BAND = 116, 6
 STATUS_BAND = 46
 FOOTER_HEIGHT = 74
 
-# QR: modules of 4 px keep the code readable from a phone screenshot shown on
-# another phone. 308 px holds a version-13 symbol (69 + 8 quiet-zone modules) at
-# 4 px; the base45 payload of even a long four-part name in both languages fits
-# that at level M (15 % of the symbol may be lost to glare or a cracked screen).
-QR_BOX = 308
-QR_GAP = 20  # between the fields and the QR's box
+# QR: modules of at least 3 px, so a screenshot of the card shown at half size on another phone
+# can still be read (1.5 px a module; modules of 2 px blur into grey there). 375 px holds a
+# version-25 symbol (117 + 8 quiet-zone modules) at 3 px: the SMART Health Card of the longest card
+# the rules allow is version 25 at level L, a typical one version 22-23 (339-351 px). An EC1
+# payload (version 11-13) gets modules of 4-5 px. Measured with zxing-cpp on cards halved exactly:
+# smoothed with LANCZOS every card read, with BILINEAR only about half (it depends on where the
+# modules fall on the pixel grid); shown at 0.55 of the size and more, both read every card.
+QR_BOX = 375
+# The quiet zone (4 modules, white) may lie in the card's right margin, which is white too: the
+# dark modules of a full box end where the text's right margin is.
+QR_INTO_MARGIN = 12
+# Between the fields and the symbol's quiet zone (so at least 20 px from the dark modules, as wide
+# as the gutter between two fields).
+QR_GAP = 8
+# The least white between the header (or the status band) and the symbol.
+QR_BELOW_HEADER = 12
 
 # The middle of the card is tried at these scales, largest first. Values stop at 16 px
 # (1.4 mm printed, 6 pt on a phone showing the card full width) and labels at 12 px:
@@ -362,11 +372,12 @@ def _cells(content: CardContent) -> list[list[_Cell]]:
     dates = [_Cell("valid_from", LABELS["valid_from"], day(content.valid_from)),
              _Cell("valid_to", LABELS["valid_to"], day(content.valid_to))]
     policy = _Cell("policy", LABELS["policy"], cover.policy_number or "—")
+    second = [policy, plan]
     if content.is_dependent:
-        second = [policy, _Cell("relationship", LABELS["relationship"], RELATIONSHIP_TEXT[content.relationship])]
-        last = [plan, *dates]
+        # The relationship is a word or two: it takes the third column by the dates, and the plan
+        # (up to TEXT_MAX in both languages) keeps half the row.
+        last = [_Cell("relationship", LABELS["relationship"], RELATIONSHIP_TEXT[content.relationship]), *dates]
     else:
-        second = [policy, plan]
         last = dates
     if isinstance(cover, GroupCover):
         whose = _Cell("employer", LABELS["employer"], cover.employer)
@@ -423,18 +434,21 @@ def _lay_out(
     """The layout at `scale` on a card `height` px tall, and by how much its middle overflows
     (with `names_across`, a name reaching down beside the QR overflows too)."""
     top_part = _Builder()
-    top = _header(top_part, content, compact=scale < COMPACT_HEADER_BELOW)
+    # A card not in force gives a fifth of its header to the red band: the band and the QR both fit.
+    compact = scale < COMPACT_HEADER_BELOW or status_text(content) is not None
+    top = _header(top_part, content, compact=compact)
     # The footer is drawn last, so a PDF reader's text follows the card from top to bottom.
     bottom_part = _Builder()
     footer_top = height - FOOTER_HEIGHT
     qr = _footer(bottom_part, content, footer_top, qr_rows)
-    fields_right = qr.left - (QR_BOX - qr.side) // 2 - QR_GAP
+    fields_right = qr.left - QR_GAP
     middle = _Builder()
     names_bottom, beside_qr = _names(middle, content, top, qr, fields_right, scale, names_across=names_across)
     _fields(middle, content, names_bottom + round(12 * scale), fields_right, scale)
     # The lowest ink of the middle must clear the footer by a few pixels.
     lowest = max((ink_box(line)[3] for line in middle.lines), default=names_bottom)
-    overflow = max(lowest - (footer_top - 6), beside_qr)
+    # A symbol reaching into the header would overflow too: the card grows rather than cut it.
+    overflow = max(lowest - (footer_top - 6), beside_qr, top + QR_BELOW_HEADER - qr.top)
     layout = CardLayout(
         WIDTH, height, (*top_part.boxes, *bottom_part.boxes), qr,
         (*top_part.lines, *middle.lines, *bottom_part.lines), scale,
@@ -478,13 +492,14 @@ def _footer(b: _Builder, content: CardContent, footer_top: int, qr_rows: tuple[b
     modules = len(qr_rows) + 8
     module = max(1, QR_BOX // modules)
     side = modules * module
-    box_left = WIDTH - MARGIN - QR_BOX
     caption = footer_top - 10
-    centre = box_left + QR_BOX / 2
+    top = caption - 16 - side
+    left = WIDTH - MARGIN + QR_INTO_MARGIN - side
+    centre = left + side / 2
     # Two captions meeting at the centre rather than one mixed-direction line.
     b.line("label.scan.en", LABELS["scan"].en, centre - 8, caption, size=14, fill=MUTED, align="right")
     b.line("label.scan.ar", LABELS["scan"].ar, centre + 8, caption, size=14, fill=MUTED)
-    return QrPlace(qr_rows, box_left + (QR_BOX - side) // 2, caption - 16 - side, module)
+    return QrPlace(qr_rows, left, top, module)
 
 
 def _names(

@@ -79,9 +79,10 @@ def _draw(pdf: FPDF, layout: CardLayout) -> None:
 def _draw_qr(pdf: FPDF, layout: CardLayout) -> None:
     """The symbol as a 1-bit image already at its printed size (one pixel per 300-dpi dot).
 
-    Drawn at 300 dpi, a viewer's smoothing can blur at most a quarter of a module's edge,
-    and a scanner reads it as sharp; a 1-bit image costs a few kilobytes (CCITT G4) and
-    one call, where the ~1000 dark rectangles cost fpdf2 a third of the page's time.
+    Drawn at 300 dpi, as many dots a module as the PNG has pixels (3 and up), a viewer's
+    smoothing can blur at most a third of a module's edge, and a scanner reads it as sharp;
+    a 1-bit image costs a few kilobytes (CCITT G4) and one call, where the ~1000 dark
+    rectangles cost fpdf2 a third of the page's time.
     """
     from PIL import Image
 

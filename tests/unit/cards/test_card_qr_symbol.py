@@ -1,4 +1,5 @@
-"""The card's QR code is the symbol a standard encoder makes; a card draws the same twice, at 300 dpi."""
+"""The card's QR code is the symbol a standard encoder makes (a SMART Health Card as the spec's two segments);
+a card draws the same twice, at 300 dpi."""
 
 from __future__ import annotations
 
@@ -20,6 +21,24 @@ def test_the_qr_is_module_for_module_the_symbol_segno_makes(length):
         payload = text[:length]
         expected = segno.make(payload, error=card_render.QR_ERROR_LEVEL, micro=False)
         assert card_render.qr_matrix(payload) == tuple(bytes(row) for row in expected.matrix)
+
+
+@pytest.mark.parametrize("prefix", ["shc:/", "shc:/1/2/"])
+def test_a_smart_health_card_is_the_specs_two_segments_byte_then_numeric_at_level_l(prefix):
+    digits = "".join(str(i * 7 % 10) for i in range(2521 - len(prefix)))  # as long as a typical card's text
+    qr_text = prefix + digits
+    expected = segno.make([(prefix, segno.consts.MODE_BYTE), (digits, segno.consts.MODE_NUMERIC)],
+                          error="l", micro=False)
+    assert card_render.SHC_QR_ERROR_LEVEL == "l"
+    assert card_render.qr_matrix(qr_text) == tuple(bytes(row) for row in expected.matrix)
+    assert expected.version == 23  # one byte-mode segment would need version 37 at L, none at M
+    assert segno.make(qr_text, mode="byte", error="l", micro=False).version == 37
+
+
+def test_text_that_only_looks_like_a_smart_health_card_stays_one_segment():
+    for qr_text in ("shc:/12a4", "SHC:/1234", "shc:/"):
+        expected = segno.make(qr_text, error=card_render.QR_ERROR_LEVEL, micro=False)
+        assert card_render.qr_matrix(qr_text) == tuple(bytes(row) for row in expected.matrix)
 
 
 def test_the_same_card_draws_the_same_pixels_every_time(keypair, group_card, claims_for):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from datetime import UTC, datetime
 
 import pytest
 import zxingcpp
@@ -19,7 +20,9 @@ from chalicelib.cards import render as card_render
 from chalicelib.cards.card import CardContent, GroupCover
 from chalicelib.cards.payload import sign_payload
 from chalicelib.cards.render import layout
+from chalicelib.cards.shc import sign_card
 from chalicelib.errors import Text
+from chalicelib.platform.signing_keys import derive_es256_key
 
 NETWORK = Text("Network A: all hospitals and clinics", "الشبكة أ: جميع المستشفيات والعيادات")
 LONG_NAME = Text(
@@ -38,8 +41,10 @@ def card(group_card):
 
 
 @pytest.fixture(scope="module")
-def qr_text(card, keypair, claims_for) -> str:
-    return sign_payload(claims_for(card), keypair.private_key_pem, keypair.kid)
+def qr_text(card) -> str:
+    # What a card drawn now carries: a SMART Health Card (the biggest symbol the card draws).
+    return sign_card(card, datetime(2026, 3, 1, 9, 30, tzinfo=UTC), derive_es256_key("card-secret-" + "x" * 52),
+                     "https://api.insure.example.com")
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +101,9 @@ def test_the_qr_in_the_pdf_decodes_to_the_cards_payload_at_the_pngs_place(page, 
     found = zxingcpp.read_barcodes(symbol)
     assert [b.text for b in found] == [qr_text]
     drawn = card_render.card_layout(card, qr_text)
-    # One image pixel per PNG pixel: the modules stay square and sharp at 300 dpi.
+    # One image pixel per PNG pixel: the modules stay square and sharp at 300 dpi, 3 dots and up.
     assert symbol.size == (drawn.qr.side, drawn.qr.side)
+    assert drawn.qr.module >= 3 and drawn.qr.side == (len(drawn.qr.rows) + 8) * drawn.qr.module
     assert [level for level, count in enumerate(symbol.histogram()) if count] == [0, 255]
     placed = re.search(rb"q ([\d.]+) 0 0 ([\d.]+) ([\d.]+) ([\d.]+) cm /I\d+ Do Q", page.get_contents().get_data())
     assert placed is not None

@@ -11,19 +11,22 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from chalicelib.cards import render as card_render
 from chalicelib.cards.card import CardContent, GroupCover, ResidenceCover
 from chalicelib.cards.insured import CardStatus
-from chalicelib.cards.payload import sign_payload
 from chalicelib.cards.render import layout
+from chalicelib.cards.shc import sign_card
 from chalicelib.enrolment.policies import POLICY_NO, TEXT_MAX, check_policy
 from chalicelib.enrolment.rules import NAME_MAX
 from chalicelib.errors import Text, ValidationFailed
+from chalicelib.platform.signing_keys import derive_es256_key
 from chalicelib.premiums.rules import CATEGORIES
 from chalicelib.premiums.rules import NAME_MAX_LENGTH as RESIDENCE_NAME_MAX
 
@@ -85,8 +88,10 @@ def longest_residence(residence_card) -> CardContent:
 
 
 @pytest.fixture(scope="module")
-def sign(keypair, claims_for):
-    return lambda card: sign_payload(claims_for(card), keypair.private_key_pem, keypair.kid)
+def sign():
+    """The QR text of a card drawn now: a SMART Health Card, the biggest symbol a card carries."""
+    key = derive_es256_key("card-secret-" + "x" * 52)
+    return lambda card: sign_card(card, datetime(2026, 3, 1, 9, 30, tzinfo=UTC), key, "https://api.insure.example.com")
 
 
 def _values(card: CardContent) -> dict[str, str]:
@@ -260,3 +265,36 @@ def test_an_active_card_has_no_status_band(residence_card, sign):
     assert not [line for line in card_render.drawn_lines(card, qr_text) if line.field.startswith("status.")]
     with Image.open(io.BytesIO(card_render.render_png(card, qr_text))) as image:
         assert image.getpixel((8, 140)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("kind", ["longest_group", "longest_residence", "group_card", "residence_card",
+                                  "longest_expired"])
+def test_the_qr_has_modules_of_3_px_and_more_and_touches_no_band(request, kind, sign):
+    if kind == "longest_expired":
+        card = _with_status(request.getfixturevalue("longest_group"), "expired")  # the red band too
+    else:
+        card = request.getfixturevalue(kind)
+        card = card() if callable(card) else card
+    drawn = card_render.card_layout(card, sign(card))
+    qr = drawn.qr
+    assert qr.module >= 3 and (drawn.width, drawn.height) == (1012, 638)
+    assert qr.side == (len(qr.rows) + 8) * qr.module and qr.left + qr.side <= drawn.width
+    for box in drawn.boxes:
+        assert not _overlap((qr.left, qr.top, qr.left + qr.side, qr.top + qr.side),
+                            (box.left, box.top, box.right, box.bottom)), box
+
+
+def _decoded(image: Image.Image) -> list[str]:
+    return [b.text for b in zxingcpp.read_barcodes(image) if b.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+@pytest.mark.parametrize("kind", ["longest_group", "group_card"])
+def test_the_smart_health_card_reads_off_the_png_at_full_and_at_half_size(request, kind, sign):
+    card = request.getfixturevalue(kind)
+    card = card() if callable(card) else card
+    qr_text = sign(card)
+    with Image.open(io.BytesIO(card_render.render_png(card, qr_text))) as image:
+        # A screenshot shown at half size on another screen: 1.5 px a module, smoothed.
+        half = image.resize((image.width // 2, image.height // 2), Image.Resampling.LANCZOS)
+        assert _decoded(image) == [qr_text]
+    assert _decoded(half) == [qr_text]

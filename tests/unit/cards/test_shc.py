@@ -16,7 +16,6 @@ import pytest
 import segno
 from jwcrypto import jwk, jws
 
-from chalicelib.cards import render as card_render
 from chalicelib.cards.fhir_bundle import COVERAGE_PROFILE, ORGANIZATION_PROFILE, PATIENT_PROFILE
 from chalicelib.cards.payload import CardKeyUnknown, CardPayloadMalformed, CardSignatureInvalid
 from chalicelib.cards.shc import (
@@ -202,10 +201,3 @@ def test_qr_versions_of_a_typical_and_the_longest_card(group_card, capsys):
     # scripts of every name cost more, and the card stays one QR rather than the deprecated chunks.
     assert versions["typical"][0] < 1400
 
-
-def test_the_renderer_cannot_yet_draw_an_shc_because_it_encodes_one_byte_mode_segment(group_card):
-    """Documents the renderer change this needs (cards/wiring.QR_FORMAT stays "ec1" until then)."""
-    qr_text = sign_card(group_card(), ISSUED, KEY, ISS)
-
-    with pytest.raises(segno.DataOverflowError):
-        card_render.qr_matrix(qr_text)
