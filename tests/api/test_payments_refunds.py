@@ -8,9 +8,19 @@ import pytest
 
 from tests.api import premium_support
 from tests.api.premium_support import choose_on_page, gateway, ledger, policy_stream
-from tests.api.test_shc_cards import shc_cards  # noqa: F401  (a fixture: cards drawn as SMART Health Cards)
 
 payer = premium_support.payer
+
+
+@pytest.fixture
+def shc_cards(monkeypatch):
+    """New cards drawn as SMART Health Cards, whatever cards/wiring.QR_FORMAT says today."""
+    from chalicelib.cards import wiring
+
+    monkeypatch.setattr(wiring, "QR_FORMAT", "shc")
+    wiring.card_deps.cache_clear()
+    yield
+    wiring.card_deps.cache_clear()
 
 
 def paid(api, payer, key: str = "first", **overrides) -> dict:
@@ -175,9 +185,8 @@ def test_someone_elses_payment_cannot_be_seen_or_refunded(api, payer):
     assert other.call("GET", "/v1/policies").body["policies"] == []
 
 
-def test_a_refund_that_ends_the_cover_revokes_the_residence_card_in_the_crl(api, payer, shc_cards):  # noqa: F811
+def test_a_refund_that_ends_the_cover_revokes_the_residence_card_in_the_crl(api, payer, shc_cards):
     from tests.api.cards_support import Holder, qr_of_png, stored
-    from tests.api.test_shc_cards import read_as_a_verifier
 
     payment = paid(api, payer)
     holder = Holder(api, payer.account_id)
@@ -185,10 +194,10 @@ def test_a_refund_that_ends_the_cover_revokes_the_residence_card_in_the_crl(api,
     drawn = holder.card(card["member_id"], "png")
     assert drawn.status == 200, drawn.body
     qr = qr_of_png(stored(drawn.body["url"])[0])
-    rid = read_as_a_verifier(api, qr)["vc"]["rid"]
     kid = api.get("/.well-known/jwks.json").body["keys"][0]["kid"]
     before = api.post("/v1/verify", {"payload": qr}).body
-    assert (before["status"], before["revoked"]) == ("active", False)
+    assert (before["format"], before["status"], before["revoked"]) == ("shc", "active", False)
+    rid = before["card"]["rid"]
 
     assert payer.refund(payment["payment_id"]).status == 200
 
@@ -215,7 +224,7 @@ def test_a_refund_is_written_even_when_the_card_revocation_fails(api, payer, mon
 
 
 def test_a_refund_completed_by_reconciliation_revokes_the_card_then(app, api, payer, clock, monkeypatch,
-                                                                   shc_cards):  # noqa: F811
+                                                                   shc_cards):
     from chalicelib.premiums.store import PremiumStore
     from tests.api.cards_support import Holder, qr_of_png, stored
     from tests.api.test_payments_money_edges import reconcile

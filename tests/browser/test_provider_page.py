@@ -20,11 +20,21 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.api.cards_support import AHMAD, FATIMA, create_policy, csv_rows, enrol_family, hr_upload, stored
-from tests.api.test_shc_cards import shc_cards  # noqa: F401  (a fixture: cards drawn as SMART Health Cards)
 from tests.browser.conftest import WINDOW_SIZE
 
 REVIEW_DIR = Path(os.environ.get("PROVIDER_REVIEW_DIR", "/tmp/provider_review"))
 DESKTOP = (1280, 900)
+
+
+@pytest.fixture
+def shc_cards(monkeypatch):
+    """New cards drawn as SMART Health Cards, whatever cards/wiring.QR_FORMAT says today."""
+    from chalicelib.cards import wiring
+
+    monkeypatch.setattr(wiring, "QR_FORMAT", "shc")
+    wiring.card_deps.cache_clear()
+    yield
+    wiring.card_deps.cache_clear()
 
 
 @pytest.fixture
@@ -136,7 +146,7 @@ def test_pasted_garbage_is_not_a_card_we_can_read(browser, live_server, aws):
 
 
 def test_uploading_the_cards_png_gives_the_same_answer_as_pasting_its_code(browser, live_server, family, tmp_path,
-                                                                          shc_cards):  # noqa: F811
+                                                                          shc_cards):
     ahmad = family.members["Ahmad Khalid Al-Mutairi"]
     png = card_png(family, ahmad)
     picture = tmp_path / "card.png"
@@ -154,7 +164,7 @@ def test_uploading_the_cards_png_gives_the_same_answer_as_pasting_its_code(brows
     screenshot(browser, "genuine-uploaded")
 
 
-def test_a_terminated_and_revoked_members_card_shows_not_active(browser, live_server, family, shc_cards):  # noqa: F811
+def test_a_terminated_and_revoked_members_card_shows_not_active(browser, live_server, family, shc_cards):
     from chalicelib.cards import revoke_cards
 
     fatima = family.members["Fatima Ali Al-Mutairi"]
