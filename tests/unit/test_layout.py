@@ -55,6 +55,7 @@ ROLES: dict[str, dict[str, str]] = {
     },
     "premiums": {
         "rules": RULES, "payment_rules": RULES, "ledger": RULES, "messages": RULES, "settings": RULES,
+        "policy_numbers": RULES,
         "ports": PORTS,
         "applications": USE_CASES, "payments": USE_CASES, "refunds": USE_CASES, "ledger_check": USE_CASES,
         "models": ADAPTERS, "store": ADAPTERS, "tariff_source": ADAPTERS, "payment_secrets": ADAPTERS,
