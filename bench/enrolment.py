@@ -77,7 +77,9 @@ def run() -> list[Row]:
             "rows/s", "", None),
         Row("enrolment", "peak memory of the enrolment process", result["maxrss_mb"], "MB", "< 256",
             result["maxrss_mb"] < 256),
-        Row("enrolment", "DynamoDB requests per row", per_row, "requests", "<= 0.06", per_row <= 0.06),
+        # A chunk of 100 rows: 3 batched reads (members in two pages, login names) and 3 transactions of at
+        # most 100 items (each member; each new principal's account, email and civil ID login names).
+        Row("enrolment", "DynamoDB requests per row", per_row, "requests", "<= 0.065", per_row <= 0.065),
         Row("enrolment", "rows created / errors", result["created"], "rows", f"errors {result['errors']}",
             result["errors"] == 0 and result["created"] == ROWS),
         Row("enrolment", f"rows reported twice / lost ({report['duplicates']} / {report['lost']})", wrong, "rows",
