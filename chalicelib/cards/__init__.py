@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chalicelib.cards.functions import REVOKES_CARDS
     from chalicelib.cards.insured import residence_member_id
     from chalicelib.cards.openapi import card_schema, openapi_paths
     from chalicelib.cards.wiring import people_of_account, revoke_cards
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     cards_api: ApiBlueprint
 
 _SURFACE = {
+    "REVOKES_CARDS": "chalicelib.cards.functions",
     "cards_api": "chalicelib.cards.api",
     "people_of_account": "chalicelib.cards.wiring",
     "revoke_cards": "chalicelib.cards.wiring",
@@ -28,6 +30,7 @@ _SURFACE = {
 }
 
 __all__ = [
+    "REVOKES_CARDS",
     "card_schema",
     "cards_api",
     "openapi_paths",

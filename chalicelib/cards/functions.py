@@ -15,5 +15,10 @@ API_NEEDS = Needs(
     list_buckets=("cards",),  # without it S3 answers a HEAD of a card not drawn yet 403, not 404
     secrets=("card-signing",),
 )
+# What another capability's function needs to call revoke_cards (a refund that ends a cover, HR
+# terminating a member): the card secret (the keys and the rid's HMAC key derive from it) and the CRL
+# objects, read and written conditionally. Listing the bucket makes S3 answer a CRL not written yet 404, not 403.
+REVOKES_CARDS = Needs(s3={"cards/crl/*": ("s3:GetObject", "s3:PutObject")}, list_buckets=("cards",),
+                      secrets=("card-signing",))
 OUTBOUND_NEEDS = Needs()
 FUNCTIONS: dict[str, Function] = {}

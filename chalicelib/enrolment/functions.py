@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib.cards import REVOKES_CARDS  # HR terminating a member revokes their cards
 from chalicelib.platform.functions import BATCH_GET, DELETE, GET, PUT, Function, Needs
 
 REPORTS = {"hr/hr/reports/*": ("s3:PutObject", "s3:AbortMultipartUpload")}
@@ -19,7 +20,7 @@ FUNCTIONS: dict[str, Function] = {
         Needs(tables={"policies": (GET,), "members": (BATCH_GET, PUT), "accounts": (BATCH_GET, PUT),
                       "usernames": (BATCH_GET, PUT, DELETE)},
               s3={"hr/hr/incoming/*": ("s3:GetObject", "s3:GetObjectVersion"), **REPORTS, **RUNS},
-              consumes=("hr-files",), sends_outbound=True),
+              consumes=("hr-files",), sends_outbound=True) | REVOKES_CARDS,
         timeout_s=900, memory_mb=1024),
     "hr_file_failed": Function(Needs(s3=dict(REPORTS), consumes=("hr-files-dlq",)), timeout_s=60),
 }

@@ -243,3 +243,5 @@ class EnrolmentDeps:
     resume_csv: Callable[[ByteStream, Mapping[str, object]], HrRows] | None = None
     resume_report: Callable[[Mapping[str, object]], Report] | None = None
     continue_later: Callable[[str, int], None] | None = None  # (checkpoint key, sequence number)
+    # The cards of members HR terminated go on the revocation list offline verifiers fetch (cards feature).
+    revoke_cards: Callable[[Sequence[str]], object] | None = None

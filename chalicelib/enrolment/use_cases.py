@@ -39,7 +39,7 @@ from chalicelib.enrolment.rules import (
     unknown_policy_problem,
 )
 from chalicelib.errors import StaleState, Text
-from chalicelib.logs import log_event
+from chalicelib.logs import log_error, log_event
 
 CHUNK = 100  # rows per round of batched reads and transactional writes
 RETRIES = 3
@@ -47,6 +47,8 @@ RETRIES = 3
 # the last ones only, so the run's memory and saved state do not grow with the file. A dependent
 # of a principal further back reads the principal's member record with the rest of its chunk.
 PRINCIPALS_KEPT = 1000
+REVOKE_EVERY_S = 30  # a terminated member's card is on the revocation list within a minute
+REVOKE_KEPT = 10_000  # members kept for another attempt after a failed revocation write
 
 
 @runtime_checkable
@@ -202,6 +204,36 @@ class _Run:
     # employee_no -> the principal's account id, for their dependents: the last PRINCIPALS_KEPT
     principal_accounts: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
     deferred: list[_Pending] = field(default_factory=list)
+    # Members terminated and written, whose cards go on the revocation list: sent at least every
+    # REVOKE_EVERY_S and before the invocation ends (a hand-over or the end of the file).
+    revoking: list[str] = field(default_factory=list)
+    revoking_since: datetime | None = None
+
+    def revoke_later(self, member_ids: Sequence[str]) -> None:
+        if not member_ids or self.deps.revoke_cards is None:
+            return
+        now = self.deps.now()
+        self.revoking.extend(member_ids)
+        self.revoking_since = self.revoking_since or now
+        if (now - self.revoking_since).total_seconds() >= REVOKE_EVERY_S:
+            self.revoke_now()
+
+    def revoke_now(self) -> None:
+        """Put the pending members' cards on the revocation list; a failure is logged, never the run's.
+
+        Verification answers from the member records, which already say terminated; the list is for
+        verifiers that check offline, and the next termination's write carries these again.
+        """
+        if not self.revoking or self.deps.revoke_cards is None:
+            return
+        try:
+            self.deps.revoke_cards(self.revoking)
+        except Exception as error:  # a CRL write must not undo the enrolment written
+            log_error("hr_card_revocation_failed", policy_no=self.policy.policy_no,
+                      members=len(self.revoking), error=type(error).__name__)
+            if len(self.revoking) < REVOKE_KEPT:
+                return  # kept for the next attempt
+        self.revoking, self.revoking_since = [], None
 
     def state(self) -> dict[str, Any]:
         """What the run knows beyond the rows applied, as JSON (see `restored`).
@@ -261,6 +293,7 @@ class _Run:
                     self._apply(chunk)
                     chunk = []
                     if stop is not None and stop():
+                        self.revoke_now()
                         return None, True
         except HrFileError as error:
             # The rows read so far are as good as any: they are applied below, not dropped
@@ -268,6 +301,7 @@ class _Run:
             stopped = error.problem
         if chunk:
             self._apply(chunk)
+        self.revoke_now()
         return stopped, False
 
     def finish_rows(self) -> None:
@@ -569,4 +603,6 @@ class _ChunkPlan:
             self.run._report(pending.line, pending.raw, pending.row, outcome)
         if self.jobs:
             self.run.deps.enqueue(self.jobs)
+        self.run.revoke_later([o.member_id for _, o in self.outcomes
+                               if o.outcome is Outcome.TERMINATED and o.member_id])
 

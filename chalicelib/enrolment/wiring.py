@@ -10,6 +10,7 @@ from chalicelib.platform.clock import now
 
 @cache
 def enrolment_deps() -> EnrolmentDeps:
+    from chalicelib.cards import revoke_cards
     from chalicelib.enrolment import records
     from chalicelib.enrolment.hr_report import ReportWriter
     from chalicelib.enrolment.hr_xlsx import open_hr_file, resume_hr_file
@@ -19,7 +20,7 @@ def enrolment_deps() -> EnrolmentDeps:
     return EnrolmentDeps(store=EnrolmentStore(), records=records, enqueue=messaging.enqueue,
                          open_csv=open_hr_file, new_report=ReportWriter, now=now,
                          resume_csv=resume_hr_file, resume_report=ReportWriter.resumed,
-                         continue_later=drop_continuation)
+                         continue_later=drop_continuation, revoke_cards=revoke_cards)
 
 
 def forget() -> None:

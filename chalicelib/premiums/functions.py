@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
+from chalicelib.cards import REVOKES_CARDS  # a refund that ends a cover revokes its cards
 from chalicelib.platform.functions import DELETE, GET, PUT, QUERY, UPDATE, Function, Needs
 
 LEDGER = "payment-ledger"
 PAYMENT_GATEWAY_SECRETS = ("payment-callback", "knet-terminal")  # sandbox (dev) and KNET (prod)
-
-# A refund that ends a cover lists the insured's cards in the SMART Health Card CRLs (cards' revoke_cards):
-# the card secret (the keys and the rid's HMAC key derive from it) and the CRL objects, read and written
-# conditionally. Listing the bucket makes S3 answer a CRL not written yet 404, not 403.
-REVOKES_CARDS = Needs(s3={"cards/crl/*": ("s3:GetObject", "s3:PutObject")}, list_buckets=("cards",),
-                      secrets=("card-signing",))
 
 API_NEEDS = Needs(
     tables={"applications": (GET, PUT, UPDATE), "payments": (GET, PUT, UPDATE, QUERY),

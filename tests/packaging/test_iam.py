@@ -47,6 +47,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "s3:hr/hr/incoming/*/_continue/*": {"s3:PutObject", "s3:DeleteObject"},
         "sqs:hr-files": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
         "sqs:outbound": {"sqs:SendMessage", "sqs:GetQueueUrl"},
+        # A member HR terminates has their cards revoked (the CRLs, the card key).
+        "s3:cards/crl/*": {"s3:GetObject", "s3:PutObject"}, "s3:cards": {"s3:ListBucket"},
+        "secret:card-signing": {"GetSecretValue"},
     },
     "hr_file_failed": {
         "s3:hr/hr/reports/*": {"s3:PutObject", "s3:AbortMultipartUpload"},
