@@ -163,8 +163,9 @@ _POLICY_SEGMENT = re.compile(r"[A-Z0-9][A-Z0-9-]{2,39}")
 
 def _safe_name(key: str) -> str:
     stem = key.rsplit("/", 1)[-1]
-    if stem.lower().endswith(".csv"):
-        stem = stem[:-4]
+    stem, dot, suffix = stem.rpartition(".") if "." in stem else (stem, "", "")
+    if suffix.lower() not in ("csv", "xlsx"):
+        stem = f"{stem}{dot}{suffix}"
     kept = "".join(ch if ch.isalnum() or ch in _NAME_KEEP else "_" for ch in stem)
     kept = _DOTS.sub(".", kept)  # no ".." anywhere, even where no "/" is left to make it a path
     return " ".join(kept.split()).strip(" .")[:_NAME_MAX].strip(" .") or "file"

@@ -27,6 +27,8 @@ def tls_only_policy(bucket_ref: str) -> dict:
     }
 
 
+# The files HR drops that the enrolment reads (enrolment/jobs.py accepts these names in any case).
+HR_FILE_SUFFIXES = (".csv", ".CSV", ".xlsx", ".XLSX")
 RUN_DAYS = 30  # > 14 days, SQS's longest message retention (the HR queues keep messages that long)
 
 
@@ -54,14 +56,16 @@ def resources() -> dict:
                     {"Id": "FinishedRuns", "Status": "Enabled", "Prefix": "hr/runs/",
                      "ExpirationInDays": RUN_DAYS},
                 ]},
+                # One rule per suffix the enrolment reads (S3 matches suffixes case-sensitively, and
+                # rules for one event may not overlap: .csv and .CSV do not).
                 "NotificationConfiguration": {"QueueConfigurations": [{
                     "Event": "s3:ObjectCreated:*",
                     "Queue": {"Fn::GetAtt": ["HrQueue", "Arn"]},
                     "Filter": {"S3Key": {"Rules": [
                         {"Name": "prefix", "Value": "hr/incoming/"},
-                        {"Name": "suffix", "Value": ".csv"},
+                        {"Name": "suffix", "Value": suffix},
                     ]}},
-                }]},
+                } for suffix in HR_FILE_SUFFIXES]},
             },
         },
         "HrBucketPolicy": tls_only_policy("HrBucket"),

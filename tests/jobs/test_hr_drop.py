@@ -31,6 +31,20 @@ def test_a_put_into_the_incoming_prefix_notifies_the_queue_and_the_handler_decod
     assert received["key"] == key
 
 
+def test_workbooks_and_upper_case_names_are_queued_like_csv_files(aws):
+    settings = get_settings()
+    s3 = boto3.client("s3")
+    keys = ["hr/incoming/GP-1/staff.xlsx", "hr/incoming/GP-1/STAFF.XLSX", "hr/incoming/GP-1/STAFF.CSV"]
+    for key in keys:
+        s3.put_object(Bucket=settings.hr_bucket, Key=key, Body=b"x")
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=settings.hr_queue)["QueueUrl"]
+
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    queued = [d.key for m in messages if "Records" in json.loads(m["Body"]) for d in dropped_files(m["Body"])]
+    assert sorted(queued) == sorted(keys)
+
+
 def test_files_outside_the_incoming_prefix_or_of_other_types_are_not_queued(aws):
     settings = get_settings()
     s3 = boto3.client("s3")
