@@ -115,6 +115,16 @@ class Records(Protocol):
 
     def email_changed_messages(self, old_email: str, new_email: str, name: str) -> list[Job]: ...
 
+    def login_details(self, account: AccountRow) -> tuple[str, str | None, str | None]:
+        """(source, civil ID the account logs in with, phone) of a stored account."""
+        ...
+
+    def with_login_details(self, account: AccountRow, civil_id: str | None, phone: str | None,
+                           now: datetime) -> AccountRow:
+        """The account with the civil ID it logs in with (its login name claimed or released in the same
+        transaction) and the phone HR gave."""
+        ...
+
 
 class ByteStream(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 from chalicelib.accounts import welcome_job
 from chalicelib.enrolment.ports import (
@@ -49,24 +49,6 @@ RETRIES = 3
 PRINCIPALS_KEPT = 1000
 REVOKE_EVERY_S = 30  # a terminated member's card is on the revocation list within a minute
 REVOKE_KEPT = 10_000  # members kept for another attempt after a failed revocation write
-
-
-@runtime_checkable
-class LoginRecords(Protocol):
-    """Records that also keep an HR member's own login details on their account (records.py does).
-
-    Read and written through the factories, like every record: the civil ID the account logs in
-    with (its login name claimed or released in the same transaction) and the phone HR gave.
-    Belongs in ports.Records (and tests/enrolment/fakes.FakeRecords) when ports.py is next changed;
-    until then an adapter without it enrols as before: the email is the member's only login.
-    """
-
-    def login_details(self, account: AccountRow) -> tuple[str, str | None, str | None]:
-        """(source, civil ID login, phone) of a stored account."""
-        ...
-
-    def with_login_details(self, account: AccountRow, civil_id: str | None, phone: str | None,
-                           now: datetime) -> AccountRow: ...
 
 
 @dataclass
@@ -383,8 +365,6 @@ class _ChunkPlan:
         self.outcomes: list[tuple[_Pending, _Outcome]] = []
         self.jobs: list[Job] = []
         self.linked: dict[str, str | None] = {}
-        records = run.deps.records
-        self.logins: LoginRecords | None = records if isinstance(records, LoginRecords) else None
         # Login names this plan claims or releases: one transaction may touch an item only once,
         # and a name one row releases is not another row's to claim until that is written.
         self.touched: set[str] = set()
@@ -401,16 +381,15 @@ class _ChunkPlan:
         members = self.store.members(wanted)
         emails = {p.row.email for p in self.chunk if p.row.is_principal and p.row.email}
         civil_ids = {p.row.national_id for p in self.chunk if p.row.is_principal and p.row.national_id
-                     and p.row.action is not Action.TERMINATE} if self.logins is not None else set()
+                     and p.row.action is not Action.TERMINATE}
         names = dict(self.store.login_names(emails | civil_ids))
         account_ids = {m.account_id for m in members.values() if m.account_id and m.relationship == "principal"}
         account_ids |= {n.account_id for e in emails if (n := names.get(e)) is not None and n.account_id}
         accounts = self.store.accounts(account_ids)
-        if self.logins is not None:
-            # The civil IDs these accounts log in with now, when HR's differ: a move releases them.
-            held = {c for a in accounts.values() for source, c, _ in [self.logins.login_details(a)]
-                    if source == "hr" and c and c not in civil_ids}
-            names.update(self.store.login_names(held) if held else {})
+        # The civil IDs these accounts log in with now, when HR's differ: a move releases them.
+        held = {c for a in accounts.values() for source, c, _ in [self.records.login_details(a)]
+                if source == "hr" and c and c not in civil_ids}
+        names.update(self.store.login_names(held) if held else {})
         for pending in self.chunk:
             self._decide_row(pending, members, names, accounts)
 
@@ -558,9 +537,7 @@ class _ChunkPlan:
         """
         claims: list[tuple[Stored, Condition]] = []
         releases: list[tuple[Stored, Condition]] = []
-        if self.logins is None:
-            return None, claims, releases
-        source, held, phone = self.logins.login_details(account)
+        source, held, phone = self.records.login_details(account)
         if source != "hr" or account.account_id in self.accounts_saved:
             return None, claims, releases  # a second row of one account in a chunk: the next upload's
         account_id, wanted = account.account_id, p.row.national_id
@@ -584,7 +561,7 @@ class _ChunkPlan:
         if civil_id == held and new_phone == phone:
             return None, claims, releases
         self.accounts_saved.add(account_id)
-        return self.logins.with_login_details(account, civil_id, new_phone, self.now), claims, releases
+        return self.records.with_login_details(account, civil_id, new_phone, self.now), claims, releases
 
     def _link(self, row: EnrolmentRow, account_id: str | None) -> str | None:
         self.linked[row.employee_no] = account_id

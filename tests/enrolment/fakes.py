@@ -62,6 +62,8 @@ class FakeAccount:
     welcome_delivered_generation: float | None = None
     activation_hash: str | None = None
     version: int | None = None
+    civil_id: str | None = None  # the civil ID the account logs in with (HR's, claimed as a login name)
+    phone: str | None = None
 
 
 @dataclass
@@ -125,6 +127,18 @@ class FakeRecords:
     def email_changed_messages(self, old_email: str, new_email: str, name: str) -> list[Job]:
         return [{"kind": "message", "message": {"template": "email_changed", "to": to, "name": name}}
                 for to in (old_email, new_email)]
+
+    def login_details(self, account: object) -> tuple[str, str | None, str | None]:
+        if not isinstance(account, FakeAccount):
+            raise TypeError(type(account).__name__)
+        return account.source, account.civil_id, account.phone
+
+    def with_login_details(self, account: object, civil_id: str | None, phone: str | None,
+                           now: datetime) -> FakeAccount:
+        if not isinstance(account, FakeAccount):
+            raise TypeError(type(account).__name__)
+        account.civil_id, account.phone, account.updated_at = civil_id, phone, now
+        return account
 
 
 class FakeEnrolmentStore:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.enrolment.ports import RowWrite
 from chalicelib.enrolment.use_cases import enrol_file
 from chalicelib.errors import StaleState
-from tests.enrolment.fakes import FakeEnrolmentStore, FakeName, FakeRecords
+from tests.enrolment.fakes import FakeEnrolmentStore, FakeName
 from tests.enrolment.support import KEY, POLICY_NO, dependent_line, enrolment_on_fakes, principal_line
 
 
@@ -106,18 +106,7 @@ def test_rows_that_lose_every_retry_to_another_file_are_reported_as_a_concurrent
 
 
 # --- an HR member's civil ID login --------------------------------------------------------------
-# FakeRecords does not yet keep an account's civil ID and phone (ports.Records lacks them for now):
-# these tests add the two factories use_cases.LoginRecords names, on FakeAccount's instance dict.
 CIVIL_ID = "280010100012"  # compose_civil_id(date(1980, 1, 1), "0001")
-
-
-class LoginFakeRecords(FakeRecords):
-    def login_details(self, account: object) -> tuple[str, str | None, str | None]:
-        return account.source, getattr(account, "civil_id", None), getattr(account, "phone", None)  # type: ignore[attr-defined]
-
-    def with_login_details(self, account: object, civil_id: str | None, phone: str | None, now) -> object:
-        account.civil_id, account.phone, account.updated_at = civil_id, phone, now  # type: ignore[attr-defined]
-        return account
 
 
 def with_civil_id(line: str, civil_id: str = CIVIL_ID, mobile: str = "+96599887766") -> str:
@@ -128,13 +117,12 @@ def with_civil_id(line: str, civil_id: str = CIVIL_ID, mobile: str = "+965998877
 
 def test_a_principals_civil_id_is_claimed_with_the_account_in_one_transaction():
     deps, store, _ = enrolment_on_fakes(with_civil_id(principal_line("E1", "a@acme.example")))
-    deps.records = LoginFakeRecords()
 
     result = enrol_file(deps, store.bucket, KEY)
 
     (account,) = store.account_rows.values()
     assert result.totals["created"] == 1 and store.transactions == 1
-    assert account.civil_id == CIVIL_ID and account.phone == "+96599887766"  # type: ignore[attr-defined]
+    assert account.civil_id == CIVIL_ID and account.phone == "+96599887766"
     assert {n: r.account_id for n, r in store.name_rows.items()} == {"a@acme.example": account.account_id,
                                                                      CIVIL_ID: account.account_id}
     assert rows_of(store, result)[0]["name"] == "Ahmad Ali"
@@ -151,7 +139,6 @@ class ResidentRegistersMeanwhile(FakeEnrolmentStore):
 def test_a_civil_id_claimed_by_a_resident_meanwhile_is_left_to_her_and_the_row_enrolled_on_the_retry():
     deps, store, queue = enrolment_on_fakes(with_civil_id(principal_line("E1", "a@acme.example")),
                                             store=ResidentRegistersMeanwhile())
-    deps.records = LoginFakeRecords()
 
     result = enrol_file(deps, store.bucket, KEY)
 
@@ -160,4 +147,4 @@ def test_a_civil_id_claimed_by_a_resident_meanwhile_is_left_to_her_and_the_row_e
     assert result.status == "completed"
     assert store.name_rows[CIVIL_ID].account_id == "resident-account"
     (account,) = store.account_rows.values()
-    assert getattr(account, "civil_id", None) is None and len(queue.jobs) == 1
+    assert account.civil_id is None and len(queue.jobs) == 1
