@@ -65,16 +65,20 @@ FOOTER_HEIGHT = 74
 # can still be read (1.5 px a module; modules of 2 px blur into grey there). 375 px holds a
 # version-25 symbol (117 + 8 quiet-zone modules) at 3 px: the SMART Health Card of the longest card
 # the rules allow is version 25 at level L, a typical one version 22-23 (339-351 px). An EC1
-# payload (version 11-13) gets modules of 4-5 px. Measured with zxing-cpp on cards halved exactly:
-# smoothed with LANCZOS every card read, with BILINEAR only about half (it depends on where the
-# modules fall on the pixel grid); shown at 0.55 of the size and more, both read every card.
+# payload (version 11-13) gets modules of 4-5 px. Measured with zxing-cpp on cards halved exactly
+# (180 draws of six cards): smoothed with LANCZOS every one read, with BILINEAR a third or less (a
+# tent filter blurs 1.5 px modules into grey; it would take level Q, version 32, to read them all);
+# shown at 0.55 of the size and more, both filters read every card.
 QR_BOX = 375
 # The quiet zone (4 modules, white) may lie in the card's right margin, which is white too: the
 # dark modules of a full box end where the text's right margin is.
 QR_INTO_MARGIN = 12
-# Between the fields and the symbol's quiet zone (so at least 20 px from the dark modules, as wide
-# as the gutter between two fields).
-QR_GAP = 8
+# Between the fields and the symbol's quiet zone: text closer than this beside a card shrunk to half
+# size sways the local thresholds of a scanner's binarizer (zxing-cpp's LocalAverage), which then
+# misses the symbol on some cards at 8 px (one in eight to most of them), on none at 40 px.
+QR_GAP = 40
+# The "Scan to verify" caption's baseline above the footer; the symbol stands 16 px above it.
+QR_CAPTION_ABOVE_FOOTER = 10
 # The least white between the header (or the status band) and the symbol.
 QR_BELOW_HEADER = 12
 
@@ -395,7 +399,9 @@ def lay_out(content: CardContent, qr_rows: tuple[bytes, ...]) -> CardLayout:
     Names across the whole card (above the QR) are worth up to two scale steps: a name
     squeezed left of the QR breaks over more lines and looks misplaced in Arabic.
     """
-    across = _largest_fitting(content, qr_rows, names_across=True)
+    # Tried only when the names could fit above the QR at all: above a SMART Health Card's QR there
+    # is seldom room for two names, and each vain try lays the card out four times.
+    across = _largest_fitting(content, qr_rows, names_across=True) if _names_may_fit_above(content, qr_rows) else None
     if across is not None and across.scale == SCALES[0]:
         return across  # most cards: one try
     beside = _largest_fitting(content, qr_rows, names_across=False)
@@ -408,6 +414,25 @@ def lay_out(content: CardContent, qr_rows: tuple[bytes, ...]) -> CardLayout:
     _layout, overflow = _lay_out(content, qr_rows, SCALES[-1], HEIGHT, names_across=False)
     layout, _overflow = _lay_out(content, qr_rows, SCALES[-1], HEIGHT + math.ceil(overflow), names_across=False)
     return layout
+
+
+def _names_may_fit_above(content: CardContent, qr_rows: tuple[bytes, ...]) -> bool:
+    """False when one line of each name, at the smallest scale under the smallest header, would
+    already reach the QR of a card HEIGHT tall: then no layout has the names across the card."""
+    size = round(NAME_SIZE * SCALES[-1])
+    names = [name for name in (content.name.en, content.name.ar) if name.strip()]
+    top = round(HEADER_BAND * 0.8) + ACCENT_BAND + (STATUS_BAND if status_text(content) is not None else 0)
+    lowest = top + 8 + round(size * 1.05) + (len(names) - 1) * round(size * 1.3)
+    _module, _side, qr_top = _qr_size_and_top(qr_rows, HEIGHT - FOOTER_HEIGHT)
+    return lowest <= qr_top
+
+
+def _qr_size_and_top(qr_rows: tuple[bytes, ...], footer_top: int) -> tuple[int, int, int]:
+    """The QR's module and side (its quiet zone included) in px, and its top: it stands on its caption."""
+    modules = len(qr_rows) + 8
+    module = max(1, QR_BOX // modules)
+    side = modules * module
+    return module, side, footer_top - QR_CAPTION_ABOVE_FOOTER - 16 - side
 
 
 def _largest_fitting(content: CardContent, qr_rows: tuple[bytes, ...], *, names_across: bool) -> CardLayout | None:
@@ -489,11 +514,8 @@ def _footer(b: _Builder, content: CardContent, footer_top: int, qr_rows: tuple[b
                       MARGIN, WIDTH - MARGIN, footer_top + 60, size=17, fill=MUTED)
     # The quiet zone (4 modules) is part of the symbol, so nothing drawn near it can
     # confuse a scanner.
-    modules = len(qr_rows) + 8
-    module = max(1, QR_BOX // modules)
-    side = modules * module
-    caption = footer_top - 10
-    top = caption - 16 - side
+    module, side, top = _qr_size_and_top(qr_rows, footer_top)
+    caption = footer_top - QR_CAPTION_ABOVE_FOOTER
     left = WIDTH - MARGIN + QR_INTO_MARGIN - side
     centre = left + side / 2
     # Two captions meeting at the centre rather than one mixed-direction line.
