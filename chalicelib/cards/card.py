@@ -18,7 +18,7 @@ from chalicelib.kernel.relationship import Relationship
 
 # Bump when the drawing changes (layout, fonts, colours, QR settings): every card
 # then gets a new content key and is drawn again on its next request.
-RENDER_VERSION = "card-v2"  # v2: one layout for PNG and PDF that wraps fields (render/layout.py)
+RENDER_VERSION = "card-v3"  # v3: the QR a SMART Health Card in two segments, modules of 3 px and up
 
 CUSTOMER_SERVICE_NUMBER = "19097"
 

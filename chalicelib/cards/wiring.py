@@ -12,12 +12,9 @@ from chalicelib.platform.clock import now
 from chalicelib.settings import get_settings
 
 # What the QR of a newly drawn card holds: "shc" (a SMART Health Card) or "ec1" (the Ed25519 payload
-# of cards printed so far, which keep verifying either way). A SMART Health Card must be drawn as a QR
-# of two segments, "shc:/" in byte mode and the digits in numeric mode (spec.smarthealth.cards,
-# "Encoding QRs"); the renderer encodes its whole text as one segment, which for "shc:/" means byte
-# mode: 8 bits a digit, past what any QR version holds (a typical card is ~2,500 digits, version 40-M
-# holds 2,331 bytes). Until the renderer encodes "shc:/" texts as those two segments, cards keep EC1.
-QR_FORMAT = "ec1"
+# of cards printed before, which keep verifying either way). The renderer draws an "shc:/" text as the
+# spec's two QR segments, "shc:/" in byte mode and the digits in numeric mode (render.qr_segments).
+QR_FORMAT = "shc"
 
 
 def _render_card(content: CardContent, qr_text: str, fmt: str, /) -> bytes:

@@ -1,4 +1,9 @@
-"""Providers verify a card from its QR code: online with POST /v1/verify, offline with the published keys."""
+"""Providers verify a card from its QR code: online with POST /v1/verify, offline with the published keys.
+
+Cards drawn now carry a SMART Health Card (tests/api/test_shc_cards.py reads it as any verifier would);
+the tests here on the EC1 payload itself (its Ed25519 keys, its bytes) use `ec1_family`, whose cards
+are drawn as they were before the switch: those printed cards keep verifying.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,17 @@ from tests.api.cards_support import (
 def family(aws, api, clock):
     create_policy()
     return enrol_family(api, AHMAD, FATIMA)
+
+
+@pytest.fixture
+def ec1_family(family, monkeypatch):
+    """The family, with cards drawn as before the switch to SMART Health Cards: an EC1 QR."""
+    from chalicelib.cards import wiring
+
+    monkeypatch.setattr(wiring, "QR_FORMAT", "ec1")
+    wiring.card_deps.cache_clear()
+    yield family
+    wiring.card_deps.cache_clear()
 
 
 def qr_of_card(holder, member_id: str) -> str:
@@ -63,10 +79,10 @@ def test_the_qr_read_from_the_stored_png_verifies_as_genuine_and_active(family, 
     assert answer.body["matches_current_record"] is True
 
 
-def test_the_published_keys_verify_a_card_offline(family, api):
+def test_the_published_keys_verify_a_card_offline(ec1_family, api):
     from chalicelib.cards.payload import public_keys_from_jwks, verify_payload
 
-    payload = qr_of_card(family, family.members["Ahmad Khalid Al-Mutairi"])
+    payload = qr_of_card(ec1_family, ec1_family.members["Ahmad Khalid Al-Mutairi"])
     keys = api.get("/v1/verify/keys")
 
     assert keys.status == 200 and keys.headers["Cache-Control"] == "public, max-age=300"
@@ -77,8 +93,8 @@ def test_the_published_keys_verify_a_card_offline(family, api):
 
 
 @pytest.mark.parametrize("index", [1, 25, 40, -70, -1], ids=["key id", "member id", "name", "issue time", "signature"])
-def test_one_changed_byte_fails_with_a_clear_error(family, api, index):
-    payload = qr_of_card(family, family.members["Ahmad Khalid Al-Mutairi"])
+def test_one_changed_byte_fails_with_a_clear_error(ec1_family, api, index):
+    payload = qr_of_card(ec1_family, ec1_family.members["Ahmad Khalid Al-Mutairi"])
 
     answer = verify(api, flip_one_byte(payload, index))
 
@@ -87,8 +103,8 @@ def test_one_changed_byte_fails_with_a_clear_error(family, api, index):
     assert "genuine" not in answer.body
 
 
-def test_a_changed_name_is_refused_as_an_altered_card_in_the_readers_language(family, api):
-    payload = qr_of_card(family, family.members["Ahmad Khalid Al-Mutairi"])
+def test_a_changed_name_is_refused_as_an_altered_card_in_the_readers_language(ec1_family, api):
+    payload = qr_of_card(ec1_family, ec1_family.members["Ahmad Khalid Al-Mutairi"])
 
     answer = verify(api, flip_one_byte(payload, 40), lang="ar")
 
@@ -146,12 +162,13 @@ def test_an_old_card_after_a_plan_change_is_genuine_but_no_longer_matches_the_re
     assert verify(api, qr_of_card(family, ahmad)).body["matches_current_record"] is True
 
 
-def test_cards_drawn_before_a_key_rotation_still_verify_and_new_cards_use_the_new_key(family, api):
+def test_cards_drawn_before_a_key_rotation_still_verify_and_new_cards_use_the_new_key(ec1_family, api):
     import boto3
 
     from chalicelib.cards.keys import card_keys
     from chalicelib.settings import get_settings
 
+    family = ec1_family
     ahmad = family.members["Ahmad Khalid Al-Mutairi"]
     old = qr_of_card(family, ahmad)
     old_kid = card_keys().current().kid

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 import pytest
 
 from chalicelib.cards.card import CardContent, GroupCover
+from chalicelib.cards.crl import RevocationList
 from chalicelib.cards.insured import CoverKind, InsuredPerson
 from chalicelib.cards.payload import generate_keypair, load_private_key, load_public_key
-from chalicelib.cards.ports import CardDeps
+from chalicelib.cards.ports import CardDeps, ShcIssuer
 from chalicelib.cards.use_cases import CardTerminated, card_url, list_cards, verify_card
 from chalicelib.errors import NotFound, Text
 from chalicelib.kernel.relationship import Relationship
+from chalicelib.platform.signing_keys import derive_es256_key
 from tests.cards.fakes import FakeCardObjects, FakePeople
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 KEYPAIR = generate_keypair("3f9a1c0b7d2e4a65")
+SHC_KEY = derive_es256_key("card-secret-" + "x" * 52)
 
 
 def person(member_id: str, name: str, relationship: Relationship = Relationship.PRINCIPAL, *,
@@ -41,13 +45,28 @@ class Drawings:
         return f"{fmt}:{content.member_id}".encode()
 
 
+class NoRevocations:
+    """ports.RevocationLists with nothing revoked (revocation has its own tests)."""
+
+    def read(self, kid: str) -> RevocationList:
+        return RevocationList(kid)
+
+    def add(self, kid: str, entries: Iterable[str]) -> RevocationList:
+        raise AssertionError("nothing is revoked here")
+
+
 @pytest.fixture
 def world():
+    """Cards as drawn now: a SMART Health Card QR (qr_format "shc"); the Ed25519 keys verify EC1 cards."""
     people, objects, drawings = FakePeople(), FakeCardObjects(clock=NOW), Drawings()
+    shc = ShcIssuer(iss="https://api.example", signing_key=lambda: SHC_KEY,
+                    key=lambda kid: SHC_KEY if kid == SHC_KEY.kid else None, all_keys=lambda: [SHC_KEY],
+                    revocations=NoRevocations())
     deps = CardDeps(people=people, objects=objects, render=drawings,
                     signing_key=lambda: (KEYPAIR.kid, load_private_key(KEYPAIR.private_key_pem)),
                     public_key=lambda kid: load_public_key(KEYPAIR.public_key) if kid == KEYPAIR.kid else None,
-                    public_keys=lambda: {KEYPAIR.kid: load_public_key(KEYPAIR.public_key)}, now=lambda: NOW)
+                    public_keys=lambda: {KEYPAIR.kid: load_public_key(KEYPAIR.public_key)}, now=lambda: NOW,
+                    shc=shc, qr_format="shc")
     return deps, people, objects, drawings
 
 
@@ -98,6 +117,20 @@ def test_a_drawn_cards_qr_verifies_as_genuine_until_the_record_changes(world):
     people.add(person("P1", "Ahmad Ali", valid_to=date(2027, 12, 31)))
     after_renewal = verify_card(deps, qr_text)
 
+    assert qr_text.startswith("shc:/") and checked["format"] == "shc" and not checked["revoked"]
     assert checked["genuine"] and checked["status"] == "active" and checked["matches_current_record"]
     assert checked["card"]["member_id"] == "P1" and checked["card"]["issued_at"] == NOW.isoformat()
+    assert checked["card"]["kid"] == SHC_KEY.kid
     assert after_renewal["genuine"] and not after_renewal["matches_current_record"]
+
+
+def test_a_card_drawn_before_the_switch_to_smart_health_cards_still_verifies(world):
+    deps, people, _, drawings = world
+    people.add(person("P1", "Ahmad Ali"))
+    card_url(dataclasses.replace(deps, qr_format="ec1"), "acc1", "P1", "png")  # as cards were drawn before
+    (printed,) = drawings.qr_texts
+
+    checked = verify_card(deps, printed)
+
+    assert printed.startswith("EC1:") and checked["format"] == "ec1"
+    assert checked["genuine"] and checked["status"] == "active" and checked["card"]["kid"] == KEYPAIR.kid
