@@ -65,10 +65,10 @@ FOOTER_HEIGHT = 74
 # can still be read (1.5 px a module; modules of 2 px blur into grey there). 375 px holds a
 # version-25 symbol (117 + 8 quiet-zone modules) at 3 px: the SMART Health Card of the longest card
 # the rules allow is version 25 at level L, a typical one version 22-23 (339-351 px). An EC1
-# payload (version 11-13) gets modules of 4-5 px. Measured with zxing-cpp on cards halved exactly
-# (180 draws of six cards): smoothed with LANCZOS every one read, with BILINEAR a third or less (a
-# tent filter blurs 1.5 px modules into grey; it would take level Q, version 32, to read them all);
-# shown at 0.55 of the size and more, both filters read every card.
+# payload (version 11-13) gets modules of 4-5 px. Measured with zxing-cpp on cards halved exactly:
+# smoothed with LANCZOS every one of 180 draws (six cards) read, with BILINEAR about half of 48 (a
+# tent filter blurs 1.5 px modules into grey; a symbol alone read them all at level Q, version 32,
+# too big for the card); shown at 0.55 of the size and more, both filters read every card.
 QR_BOX = 375
 # The quiet zone (4 modules, white) may lie in the card's right margin, which is white too: the
 # dark modules of a full box end where the text's right margin is.
