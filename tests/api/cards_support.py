@@ -153,6 +153,8 @@ def qr_of_png(png: bytes) -> str:
     import zxingcpp
     from PIL import Image
 
-    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    # QR codes only, as a verifier scans: in the dense symbol of a SMART Health Card, zxing-cpp
+    # looking for every format now and then also finds an EAN-13 (about one card in 60).
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
     assert [b.format for b in found] == [zxingcpp.BarcodeFormat.QRCode]
     return found[0].text
