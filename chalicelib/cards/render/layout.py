@@ -66,9 +66,9 @@ FOOTER_HEIGHT = 74
 # version-25 symbol (117 + 8 quiet-zone modules) at 3 px: the SMART Health Card of the longest card
 # the rules allow is version 25 at level L, a typical one version 22-23 (339-351 px). An EC1
 # payload (version 11-13) gets modules of 4-5 px. Measured with zxing-cpp on cards halved exactly:
-# smoothed with LANCZOS every one of 180 draws (six cards) read, with BILINEAR about half of 48 (a
-# tent filter blurs 1.5 px modules into grey; a symbol alone read them all at level Q, version 32,
-# too big for the card); shown at 0.55 of the size and more, both filters read every card.
+# smoothed with LANCZOS every one of 240 draws (six cards) read, with BILINEAR 9 of 60 (a tent
+# filter blurs 1.5 px modules into grey; a symbol alone read them all at level Q, version 32, too
+# big for the card); shown at 0.55 of the size and more, both filters read every card.
 QR_BOX = 375
 # The quiet zone (4 modules, white) may lie in the card's right margin, which is white too: the
 # dark modules of a full box end where the text's right margin is.
