@@ -71,13 +71,12 @@ def sample_card(number: int = 0) -> CardContent:
 
 
 def sample_qr_text(content: CardContent) -> str:
-    """The signed QR payload of the sample card, with a throwaway key."""
-    from chalicelib.cards.insured import claims_for
-    from chalicelib.cards.payload import generate_keypair, sign_payload
+    """The QR text new cards carry, a SMART Health Card (cards/wiring.QR_FORMAT), with a throwaway key."""
+    from chalicelib.cards.shc import sign_card
+    from chalicelib.platform.signing_keys import derive_es256_key
 
-    keypair = generate_keypair("bench")
-    claims = claims_for(content, datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
-    return sign_payload(claims, keypair.private_key_pem, keypair.kid)
+    key = derive_es256_key("bench-" + "x" * 58)
+    return sign_card(content, datetime(2026, 3, 1, 9, 0, tzinfo=UTC), key, "https://api.example.com")
 
 
 def _median_ms(draw: Draw, cards: list[tuple[CardContent, str]]) -> float:

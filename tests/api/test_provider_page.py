@@ -49,7 +49,8 @@ def card_png(holder, member_id: str) -> bytes:
 def qr_text(png: bytes) -> str:
     import zxingcpp
 
-    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    # QR codes only: zxing now and then also "finds" an EAN-13 inside a dense QR (about 1 card in 60).
+    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
     return found.text
 
 
