@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.errors import AppError, Conflict, FieldErrors, FieldProblem, Text, ValidationFailed
 from chalicelib.kernel.kuwait_time import kuwait_today
+from chalicelib.kernel.plurals import DAYS
 
 REFUND_REASON_MAX = 500
 IDEMPOTENCY_KEY_MAX = 255
@@ -150,8 +151,8 @@ class RefundWindowClosed(AppError):
     status = 422
     code = "REFUND_NOT_ALLOWED"
     text = Text(
-        "A premium can be refunded before its coverage starts or within {days} days of payment; this one cannot.",
-        "يمكن استرداد الرسوم قبل بدء التغطية أو خلال {days} يومًا من الدفع؛ وهذه الدفعة لا ينطبق عليها ذلك.",
+        "A premium can be refunded before its coverage starts or within {days} of payment; this one cannot.",
+        "يمكن استرداد الرسوم قبل بدء التغطية أو خلال {days} من الدفع؛ وهذه الدفعة لا ينطبق عليها ذلك.",
     )
 
 
@@ -249,7 +250,9 @@ def check_refundable(
     not_started = kuwait_today(now) < period_start
     recent = now - captured_at <= timedelta(days=window_days)
     if not (not_started or recent):
-        raise RefundWindowClosed(RefundWindowClosed.text.format(days=window_days),
+        days = DAYS.of(window_days)  # the window is a setting: "14 يومًا" but "7 أيام" (CLDR plural rules)
+        raise RefundWindowClosed(Text(RefundWindowClosed.text.en.format(days=days.en),
+                                      RefundWindowClosed.text.ar.format(days=days.ar)),
                                  details={"window_days": window_days})
 
 

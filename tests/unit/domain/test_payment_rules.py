@@ -130,3 +130,18 @@ def test_an_idempotency_key_is_required_and_printable_ascii():
         with pytest.raises(ValidationFailed) as caught:
             check_idempotency_key(bad)
         assert "Idempotency-Key" in caught.value.fields
+
+
+@pytest.mark.parametrize(("window", "en", "ar"), [
+    (14, "within 14 days of payment", "خلال 14 يومًا من الدفع"),
+    (7, "within 7 days of payment", "خلال 7 أيام من الدفع"),
+    (1, "within 1 day of payment", "خلال يوم واحد من الدفع"),
+    (30, "within 30 days of payment", "خلال 30 يومًا من الدفع"),
+])
+def test_the_refund_window_is_said_with_its_plural_in_both_languages(window, en, ar):
+    captured = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with pytest.raises(RefundWindowClosed) as refused:
+        check_refundable(status="captured", refund_status=None, captured_at=captured, period_start=date(2026, 3, 1),
+                         now=captured + timedelta(days=window + 1), window_days=window)
+    assert en in refused.value.text.en and ar in refused.value.text.ar
+    assert refused.value.details == {"window_days": window}
