@@ -58,6 +58,36 @@ SLOW_FILES = ("test_schemathesis.py", "test_streaming_memory.py", "test_payments
 MOTO_FIXTURES = {"aws", "moto_server", "api", "app", "client"}
 
 
+def _runs_packaging(config) -> bool:
+    """Whether this run's arguments take in tests/packaging, and no mark expression leaves slow tests out."""
+    if "not slow" in (config.option.markexpr or ""):
+        return False
+    packaging = ROOT / "tests" / "packaging"
+    paths = [Path(str(arg).split("::")[0]).resolve() for arg in (config.args or ["tests"])]
+    return any(p == packaging or p in packaging.parents or packaging in p.parents for p in paths)
+
+
+def pytest_sessionstart(session):
+    # On the xdist controller only (the workers report to it): the shared `chalice package` build
+    # starts now, in the background, instead of when the first packaging test asks for it.
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    if _runs_packaging(config):
+        from tests.packaging.conftest import start_shared_builds
+
+        config.stash[_SHARED_BUILD] = start_shared_builds(config._tmp_path_factory.getbasetemp())
+
+
+def pytest_sessionfinish(session):
+    build = session.config.stash.get(_SHARED_BUILD, None)
+    if build is not None:
+        build.join(timeout=900)  # never leave a half-made build (and its chalice process) behind
+
+
+_SHARED_BUILD = pytest.StashKey["object"]()
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:

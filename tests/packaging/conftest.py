@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,19 @@ def _stage_builds(shared: Path) -> None:
     # As make package does, in a process of its own (see chalice_package in test_package.py).
     subprocess.run([sys.executable, "-m", "devstack.slim_package", str(shared / "prod" / "deployment.zip")],
                    cwd=ROOT, check=True, capture_output=True, timeout=600)
+
+
+def start_shared_builds(shared: Path) -> threading.Thread:
+    """The xdist controller (idle while its workers test) starts the shared build as the run begins.
+
+    Otherwise the first packaging test builds it for 40 s while the other worker, come to a packaging
+    test too, waits on the lock with nothing to do. The controller takes the same lock, so a worker
+    asking before the build is done still waits for it, and one asking after reads it.
+    """
+    build = threading.Thread(target=built_once, args=(shared / "shared-packages", _stage_builds),
+                             name="shared-packages", daemon=True)
+    build.start()
+    return build
 
 
 @pytest.fixture(scope="session")
