@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from chalicelib.errors import Text
 from chalicelib.kernel.plurals import DAYS, HOURS
+from chalicelib.platform.http import HTML_PAGE_HEADERS
 
 if TYPE_CHECKING:
     from chalicelib.accounts.settings import Lifetimes
@@ -27,18 +28,7 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 
 # The token sits in the URL of these pages: no cache may keep it, no Referer may carry it.
-PAGE_HEADERS: dict[str, str] = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
+PAGE_HEADERS = HTML_PAGE_HEADERS
 
 # Seed FAQ 7 to 9; plain text so the API's wrong-credentials answer can say the same.
 USERNAME_HELP = Text(

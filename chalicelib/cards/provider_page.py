@@ -27,6 +27,7 @@ from chalicelib.cards.use_cases import MAX_SHC_CHARS, verify_card
 from chalicelib.errors import AppError, Text
 from chalicelib.kernel.kuwait_time import KUWAIT, kuwait_today
 from chalicelib.logs import log_error, log_event
+from chalicelib.platform.http import HTML_PAGE_HEADERS
 
 if TYPE_CHECKING:
     from chalicelib.cards.ports import CardDeps
@@ -48,19 +49,7 @@ IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")
 FILE_FIELD = "card_image"
 TEXT_FIELD = "qr"
 
-PAGE_HEADERS: dict[str, str] = {
-    "Content-Type": "text/html; charset=utf-8",
-    # The answer names a person: no cache, no Referer, no framing.
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
+PAGE_HEADERS = HTML_PAGE_HEADERS
 
 
 class PageProblem(Exception):

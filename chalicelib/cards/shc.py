@@ -13,8 +13,6 @@ readers). The QR is one code, never chunked: chunking is deprecated by the spec.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -26,7 +24,7 @@ from typing import Any, Protocol
 
 from chalicelib.cards.card import CardContent
 from chalicelib.cards.fhir_bundle import BundleFacts, BundleUnreadable, bundle_facts, card_bundle
-from chalicelib.cards.payload import CardKeyUnknown, CardPayloadMalformed, CardSignatureInvalid
+from chalicelib.cards.payload import CardKeyUnknown, CardPayloadMalformed, CardSignatureInvalid, _b64, _unb64
 
 PREFIX = "shc:/"
 HEALTH_CARD_TYPE = "https://smarthealth.cards#health-card"
@@ -185,17 +183,3 @@ def _read_payload(body: bytes, kid: str, iss: str) -> ShcClaims:
                          rid=str(vc.get("rid", "")), iss=str(payload["iss"]))
     except (zlib.error, ValueError, KeyError, TypeError, UnicodeDecodeError, BundleUnreadable) as exc:
         raise CardPayloadMalformed() from exc
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    try:
-        data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-    except binascii.Error as exc:
-        raise ValueError("not base64url") from exc
-    if _b64(data) != text:
-        raise ValueError("not canonical base64url")
-    return data

@@ -23,6 +23,21 @@ from chalicelib.logs import log_error, request_id
 
 JSON = "application/json"
 
+# Server-rendered pages (account links, the providers' /verify): they name a person or carry a token
+# in their URL, so nothing caches them, no Referer carries them, nobody frames them, no script runs.
+HTML_PAGE_HEADERS: dict[str, str] = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
 
 def language_from_header(header: str | None, default: str = "en") -> str:
     """'ar' or 'en': the first of them that Accept-Language names, else the default."""
