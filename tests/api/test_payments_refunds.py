@@ -12,17 +12,6 @@ from tests.api.premium_support import choose_on_page, gateway, ledger, policy_st
 payer = premium_support.payer
 
 
-@pytest.fixture
-def shc_cards(monkeypatch):
-    """New cards drawn as SMART Health Cards, whatever cards/wiring.QR_FORMAT says today."""
-    from chalicelib.cards import wiring
-
-    monkeypatch.setattr(wiring, "QR_FORMAT", "shc")
-    wiring.card_deps.cache_clear()
-    yield
-    wiring.card_deps.cache_clear()
-
-
 def paid(api, payer, key: str = "first", **overrides) -> dict:
     payment = payer.started_payment(key=key, **overrides)
     choose_on_page(api, payment, "approved")
@@ -185,7 +174,7 @@ def test_someone_elses_payment_cannot_be_seen_or_refunded(api, payer):
     assert other.call("GET", "/v1/policies").body["policies"] == []
 
 
-def test_a_refund_that_ends_the_cover_revokes_the_residence_card_in_the_crl(api, payer, shc_cards):
+def test_a_refund_that_ends_the_cover_revokes_the_residence_card_in_the_crl(api, payer):
     from tests.api.cards_support import Holder, qr_of_png, stored
 
     payment = paid(api, payer)
@@ -223,8 +212,7 @@ def test_a_refund_is_written_even_when_the_card_revocation_fails(api, payer, mon
     assert '"card_revocation_failed"' in capsys.readouterr().out
 
 
-def test_a_refund_completed_by_reconciliation_revokes_the_card_then(app, api, payer, clock, monkeypatch,
-                                                                   shc_cards):
+def test_a_refund_completed_by_reconciliation_revokes_the_card_then(app, api, payer, clock, monkeypatch):
     from chalicelib.premiums.store import PremiumStore
     from tests.api.cards_support import Holder, qr_of_png, stored
     from tests.api.test_payments_money_edges import reconcile

@@ -24,17 +24,6 @@ BOUNDARY = "----desk-upload-7f3a"
 
 
 @pytest.fixture
-def shc_cards(monkeypatch):
-    """New cards drawn as SMART Health Cards, whatever cards/wiring.QR_FORMAT says today."""
-    from chalicelib.cards import wiring
-
-    monkeypatch.setattr(wiring, "QR_FORMAT", "shc")
-    wiring.card_deps.cache_clear()
-    yield
-    wiring.card_deps.cache_clear()
-
-
-@pytest.fixture
 def family(aws, api, clock):
     create_policy()
     return enrol_family(api, AHMAD, FATIMA, YOUSEF)
@@ -143,7 +132,7 @@ def test_a_child_under_sixteen_needs_a_parents_id(family, client):
     assert page.text("id-ar").startswith("دون 16 عامًا")
 
 
-def test_a_smart_health_card_pasted_or_uploaded_gives_the_same_answer(family, client, shc_cards):
+def test_a_smart_health_card_pasted_or_uploaded_gives_the_same_answer(family, client):
     ahmad = family.members["Ahmad Khalid Al-Mutairi"]
     png = card_png(family, ahmad)
     text = qr_text(png)

@@ -27,17 +27,6 @@ DESKTOP = (1280, 900)
 
 
 @pytest.fixture
-def shc_cards(monkeypatch):
-    """New cards drawn as SMART Health Cards, whatever cards/wiring.QR_FORMAT says today."""
-    from chalicelib.cards import wiring
-
-    monkeypatch.setattr(wiring, "QR_FORMAT", "shc")
-    wiring.card_deps.cache_clear()
-    yield
-    wiring.card_deps.cache_clear()
-
-
-@pytest.fixture
 def family(aws, api, clock):
     create_policy()
     return enrol_family(api, AHMAD, FATIMA)
@@ -145,8 +134,7 @@ def test_pasted_garbage_is_not_a_card_we_can_read(browser, live_server, aws):
     screenshot(browser, "unreadable")
 
 
-def test_uploading_the_cards_png_gives_the_same_answer_as_pasting_its_code(browser, live_server, family, tmp_path,
-                                                                          shc_cards):
+def test_uploading_the_cards_png_gives_the_same_answer_as_pasting_its_code(browser, live_server, family, tmp_path):
     ahmad = family.members["Ahmad Khalid Al-Mutairi"]
     png = card_png(family, ahmad)
     picture = tmp_path / "card.png"
@@ -164,7 +152,7 @@ def test_uploading_the_cards_png_gives_the_same_answer_as_pasting_its_code(brows
     screenshot(browser, "genuine-uploaded")
 
 
-def test_a_terminated_and_revoked_members_card_shows_not_active(browser, live_server, family, shc_cards):
+def test_a_terminated_and_revoked_members_card_shows_not_active(browser, live_server, family):
     from chalicelib.cards import revoke_cards
 
     fatima = family.members["Fatima Ali Al-Mutairi"]
