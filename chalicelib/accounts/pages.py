@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from chalicelib.errors import Text
 from chalicelib.kernel.plurals import DAYS, HOURS
-from chalicelib.platform.http import HTML_PAGE_HEADERS
+from chalicelib.platform.http import HTML_PAGE_HEADERS, html_document
 
 if TYPE_CHECKING:
     from chalicelib.accounts.settings import Lifetimes
@@ -93,33 +93,17 @@ _LINK_PROBLEM_WHY: dict[str, Text] = {
 }
 
 _CSS = """
-*,*::before,*::after{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;background:#f4f6f8;color:#1a1f24;
-font:1.0625rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",
-"Noto Naskh Arabic",Tahoma,sans-serif}
-main{max-width:40rem;margin:0 auto;padding:1rem}
-section,form{background:#fff;border:1px solid #d5dbe1;border-radius:.75rem;padding:1rem 1.25rem;
-margin:0 0 1rem}
+main{max-width:40rem}
 h1{font-size:1.375rem;line-height:1.3;margin:.25rem 0 .75rem;color:#0b3d63}
 p,ul{margin:0 0 .75rem}
 ul{padding-inline-start:1.25rem}
-a{color:#0b5cad}
-.ar{text-align:right;font-size:1.125rem}
-.en{text-align:left}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}
-label span,.msg span,button span{display:block}
 input[type=password]{display:block;width:100%;min-height:2.75rem;padding:.5rem .75rem;
 font:inherit;border:1px solid #6b7785;border-radius:.5rem;background:#fff;color:inherit}
 input[aria-invalid=true]{border:2px solid #b3261e}
-input:focus,button:focus{outline:3px solid #f0b400;outline-offset:2px}
 .msg{color:#b3261e;font-weight:600;margin:.25rem 0 0}
 .alert{border:2px solid #b3261e;border-radius:.5rem;padding:.5rem .75rem;margin:0 0 .5rem}
-button{display:block;width:100%;min-height:3rem;margin:1.25rem 0 .25rem;padding:.5rem 1rem;
-font:inherit;font-weight:700;color:#fff;background:#0b5cad;border:0;border-radius:.5rem;cursor:pointer}
-button:hover{background:#094a8c}
-.note{color:#4a5561;font-size:.9375rem}
-@media (min-width:48rem){main{padding:2rem 1rem}}
+button{margin:1.25rem 0 .25rem}
 """
 
 
@@ -161,13 +145,7 @@ def _bilingual(text: Text) -> str:
 
 def _document(title: Text, sections: str, form: str = "") -> str:
     """A complete page: Arabic first (the app's main audience), then English, then any form."""
-    return (
-        '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex, nofollow">'
-        f"<title>{_e(title.ar)} · {_e(title.en)}</title><style>{_CSS}</style></head>"
-        f"<body><main>{sections}{form}</main></body></html>\n"
-    )
+    return html_document(title, sections + form, _CSS)
 
 
 def _page(title: Text, body: dict[str, str], form: str = "") -> str:

@@ -27,7 +27,7 @@ from chalicelib.cards.use_cases import MAX_SHC_CHARS, verify_card
 from chalicelib.errors import AppError, Text
 from chalicelib.kernel.kuwait_time import KUWAIT, kuwait_today
 from chalicelib.logs import log_error, log_event
-from chalicelib.platform.http import HTML_PAGE_HEADERS
+from chalicelib.platform.http import HTML_PAGE_HEADERS, html_document
 
 if TYPE_CHECKING:
     from chalicelib.cards.ports import CardDeps
@@ -288,30 +288,17 @@ LABELS: dict[str, Text] = {
 FROM_TO = Text("{start} to {end}", "من {start} إلى {end}")
 
 _CSS = """
-*,*::before,*::after{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;background:#f4f6f8;color:#1a1f24;
-font:1.0625rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",
-"Noto Naskh Arabic",Tahoma,sans-serif}
-main{max-width:44rem;margin:0 auto;padding:1rem}
-section,form{background:#fff;border:1px solid #d5dbe1;border-radius:.75rem;padding:1rem 1.25rem;margin:0 0 1rem}
+main{max-width:44rem}
 h1{font-size:1.375rem;line-height:1.3;margin:.25rem 0 1rem;color:#0b3d63}
 h1 span{display:block}
 h1 .ar{font-size:inherit}
 h2{font-size:1.25rem;line-height:1.3;margin:0 0 .5rem}
-a{color:#0b5cad}
 p{margin:0 0 .75rem}
-.ar{text-align:right;font-size:1.125rem}
-.en{text-align:left}
 label{display:block;font-weight:600;margin:0 0 .25rem}
-label span,.msg span,button span{display:block}
 input[type=text],input[type=file]{display:block;width:100%;min-height:2.75rem;padding:.5rem .75rem;
 font:inherit;border:1px solid #6b7785;border-radius:.5rem;background:#fff;color:inherit}
 input[type=text]{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:1rem}
-input:focus,button:focus{outline:3px solid #f0b400;outline-offset:2px}
-button{display:block;width:100%;min-height:3rem;margin:.75rem 0 .25rem;padding:.5rem 1rem;font:inherit;
-font-weight:700;color:#fff;background:#0b5cad;border:0;border-radius:.5rem;cursor:pointer}
-button:hover{background:#094a8c}
+button{margin:.75rem 0 .25rem}
 .msg{border:2px solid #b3261e;color:#b3261e;font-weight:600;border-radius:.5rem;padding:.5rem .75rem;margin:0 0 1rem;
 background:#fff}
 .verdict{border-width:3px}
@@ -323,8 +310,6 @@ dl{display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.25rem 1r
 dt{font-weight:600;color:#4a5561}
 dd{margin:0;overflow-wrap:anywhere}
 .whole{white-space:nowrap}
-.note{color:#4a5561;font-size:.9375rem}
-@media (min-width:48rem){main{padding:2rem 1rem}}
 """
 
 
@@ -417,10 +402,4 @@ def verify_page(outcome: Outcome | None = None, problem: PageProblem | None = No
         for lang in ("ar", "en")
     )
     answer = "".join(_verdict(lang, outcome) for lang in ("ar", "en")) if outcome is not None else ""
-    return (
-        '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex, nofollow">'
-        f"<title>{_e(TITLE.ar)} · {_e(TITLE.en)}</title><style>{_CSS}</style></head>"
-        f'<body><main><h1 id="title">{_bilingual(TITLE)}</h1>{answer}{_forms(problem)}{how}</main></body></html>\n'
-    )
+    return html_document(TITLE, f'<h1 id="title">{_bilingual(TITLE)}</h1>{answer}{_forms(problem)}{how}', _CSS)

@@ -37,6 +37,39 @@ HTML_PAGE_HEADERS: dict[str, str] = {
         "frame-ancestors 'none'; base-uri 'none'"
     ),
 }
+# What every server-rendered page looks like; each page adds its own rules after these.
+PAGE_CSS = """
+*,*::before,*::after{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:#f4f6f8;color:#1a1f24;
+font:1.0625rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",
+"Noto Naskh Arabic",Tahoma,sans-serif}
+main{margin:0 auto;padding:1rem}
+section,form{background:#fff;border:1px solid #d5dbe1;border-radius:.75rem;padding:1rem 1.25rem;margin:0 0 1rem}
+a{color:#0b5cad}
+.ar{text-align:right;font-size:1.125rem}
+.en{text-align:left}
+label span,.msg span,button span{display:block}
+input:focus,button:focus{outline:3px solid #f0b400;outline-offset:2px}
+button{display:block;width:100%;min-height:3rem;padding:.5rem 1rem;font:inherit;font-weight:700;color:#fff;
+background:#0b5cad;border:0;border-radius:.5rem;cursor:pointer}
+button:hover{background:#094a8c}
+.note{color:#4a5561;font-size:.9375rem}
+@media (min-width:48rem){main{padding:2rem 1rem}}
+"""
+
+
+def html_document(title: Text, main: str, css: str) -> str:
+    """A whole page: Arabic first (dir rtl), not indexed, no referrer; `main` is markup already escaped."""
+    from html import escape
+
+    return (
+        '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex, nofollow">'
+        f"<title>{escape(title.ar)} · {escape(title.en)}</title><style>{PAGE_CSS}{css}</style></head>"
+        f"<body><main>{main}</main></body></html>\n"
+    )
 
 
 def language_from_header(header: str | None, default: str = "en") -> str:
