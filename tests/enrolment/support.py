@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from chalicelib.enrolment.hr_csv import open_hr_csv
@@ -34,3 +36,17 @@ def enrolment_on_fakes(*lines: str, store: FakeEnrolmentStore | None = None,
     deps = EnrolmentDeps(store=store, records=FakeRecords(), enqueue=queue, open_csv=open_hr_csv,
                          new_report=ReportWriter, now=lambda: NOW)
     return deps, store, queue
+
+
+def workbook(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+    """An .xlsx as Excel saves one: the header, then the rows, on the first sheet (cells keep their types)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -11,6 +11,8 @@ from datetime import datetime
 import openpyxl
 import pytest
 
+from tests.enrolment.support import workbook
+
 from .conftest import POLICY_NO
 from .test_hr_report_handovers import chunks_per_invocation
 
@@ -34,14 +36,7 @@ def person(employee_no: object, relationship: str, name_en: str, name_ar: str, b
 
 
 def xlsx(*rows: list[object]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(COLUMNS)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook(COLUMNS, rows)
 
 
 class XlsxDrop:

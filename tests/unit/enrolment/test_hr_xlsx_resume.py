@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta
 
-import openpyxl
-
 from chalicelib.enrolment.continuation import Budget, continue_file, start_file
 from chalicelib.enrolment.hr_report import ReportWriter
 from chalicelib.enrolment.hr_xlsx import open_hr_file, resume_hr_file
@@ -14,6 +12,7 @@ from chalicelib.enrolment.ports import EnrolmentDeps, GroupPolicy
 from chalicelib.enrolment.report_rules import Upload
 from chalicelib.enrolment.use_cases import enrol_file
 from tests.enrolment.fakes import FakeEnrolmentStore, FakeQueue, FakeRecords
+from tests.enrolment.support import workbook
 
 NOW = datetime(2026, 3, 1, 9, 0)
 POLICY_NO = "GP-ACME-2026"
@@ -31,17 +30,6 @@ def family_rows(families: int) -> list[list[object]]:
         rows.append([f"E{n}", "principal", "Ahmad Ali", "أحمد علي", datetime(1980, 1, 1), "male",
                      f"p{n}@acme.example", None, None, "GOLD", datetime(2026, 1, 1), datetime(2026, 12, 31), None])
     return rows
-
-
-def workbook(rows: list[list[object]]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 class Clock:
@@ -75,7 +63,7 @@ def deps_on_fakes(body: bytes, clock: Clock | None = None) -> tuple[EnrolmentDep
 
 
 def test_a_workbook_read_in_several_invocations_is_reported_once_in_file_order_like_one_invocations():
-    body = workbook(family_rows(300))  # 600 rows
+    body = workbook(HEADER, family_rows(300))  # 600 rows
     clock = Clock()
     deps, store, tokens = deps_on_fakes(body, clock)
     upload = Upload(key=KEY, uploaded_at=NOW, identity="v1")
@@ -106,7 +94,7 @@ def test_a_workbook_read_in_several_invocations_is_reported_once_in_file_order_l
 def test_a_resumed_workbook_whose_state_went_through_json_reads_on_from_the_next_row():
     import json
 
-    body = workbook(family_rows(3))
+    body = workbook(HEADER, family_rows(3))
     reader = open_hr_file(io.BytesIO(body))
     rows = iter(reader)
     next(rows), next(rows)
