@@ -157,19 +157,22 @@ class CardContent:
             "customer_service": self.customer_service,
         }
 
-    def content_key(self, *, signing_kid: str = "") -> str:
-        """A stable hex digest of the content and design; pass the QR key id so rotation redraws."""
-        material = {"content": self.canonical(), "signing_kid": signing_kid}
+    def content_key(self, *, signing_kid: str = "", since: int = 0) -> str:
+        """A stable hex digest of the content and design; pass the QR key id so rotation redraws, and
+        the second the printed details last changed (`since`) so a card revoked then is never re-served."""
+        material: dict[str, object] = {"content": self.canonical(), "signing_kid": signing_kid}
+        if since:
+            material["since"] = since
         # sort_keys + fixed separators: the same content hashes the same in every
         # process and Python version (dict order and repr are not relied on).
         blob = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
-    def object_key(self, fmt: str, *, signing_kid: str = "") -> str:
+    def object_key(self, fmt: str, *, signing_kid: str = "", since: int = 0) -> str:
         """The S3 key of this card drawn as `fmt` ("png" or "pdf")."""
         if fmt not in ("png", "pdf"):
             raise ValueError(f"unknown card format {fmt!r}")
-        return f"cards/{self.member_id}/{self.content_key(signing_kid=signing_kid)}.{fmt}"
+        return f"cards/{self.member_id}/{self.content_key(signing_kid=signing_kid, since=since)}.{fmt}"
 
 
 def _text(text: Text) -> dict[str, str]:

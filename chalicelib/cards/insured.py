@@ -95,6 +95,9 @@ class InsuredPerson:
     # Cover ended early: HR terminated a group member, or a residence premium was refunded
     # (its policy cancelled; valid_from/valid_to are then the dates the refunded premium had bought).
     terminated: bool = False
+    # Since when the card printed now holds (the record's last change of printed details): cards
+    # drawn before it were revoked (cards.use_cases.revoke_cards), so the object key carries it.
+    card_since: datetime | None = None
 
     def status(self, today: date) -> CardStatus:
         """Terminated wins over dates: HR's terminate ends cover on the day it is applied."""

@@ -123,6 +123,7 @@ def _member(record: MemberRecord, policy: GroupPolicyRecord | None) -> InsuredPe
         valid_from=date.fromisoformat(record.coverage_start),
         valid_to=date.fromisoformat(record.coverage_end),
         terminated=record.status == "terminated",
+        card_since=record.card_since,
     )
 
 

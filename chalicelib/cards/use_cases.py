@@ -9,7 +9,7 @@ draws the new card. Nothing has to tell the card service that something changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -94,7 +94,8 @@ def card_url(deps: CardDeps, account_id: str, member_id: str, fmt: str | None) -
     shc = deps.shc if deps.qr_format == "shc" else None
     shc_key = shc.signing_key() if shc is not None else None
     kid, private_key = (shc_key.kid, None) if shc_key is not None else deps.signing_key()
-    key = content.object_key(fmt, signing_kid=kid)
+    since = int(person.card_since.timestamp()) if person.card_since is not None else 0
+    key = content.object_key(fmt, signing_kid=kid, since=since)
     drawn = False
     if not deps.objects.ready(key, now):
         if shc is not None and shc_key is not None:
@@ -194,22 +195,29 @@ def revocation_list(deps: CardDeps, kid: str) -> dict[str, object]:
     return shc.revocations.read(kid).document()
 
 
-def revoke_cards(deps: CardDeps, member_ids: Iterable[str]) -> dict[str, list[str]]:
-    """List in the CRLs the cards drawn so far for these people (their cover ended early).
+def revoke_cards(deps: CardDeps, member_ids: Iterable[str] = (), *,
+                 issued_before: Mapping[str, datetime] | None = None) -> dict[str, list[str]]:
+    """List in the CRLs the cards of these people that no longer hold; one conditional write a key.
 
-    Every key a card may be signed with gets the rid it would carry under that key, stamped with
-    the next second: a card drawn later (a new cover, or cover restored) is not revoked by this, and
-    revoking the same people again later moves their stamp forward. Nothing is read about the people
-    (a rid depends on the member id alone), so any function may call this with the ids it just ended.
+    `member_ids`: their cover ended early, so every card drawn so far, stamped with the next second.
+    `issued_before`: member id -> the moment their cards stopped holding (HR changed what the card
+    prints: it is reissued); cards with an earlier `nbf` second are revoked, the one drawn after holds.
+    Every key a card may be signed with gets the rid it would carry under that key: a card drawn
+    later (a new cover, cover restored, the reissued card) is not revoked by this, and revoking the
+    same people again later moves their stamp forward. Nothing is read about the people (a rid
+    depends on the member id alone), so any function may call this with the ids it just changed.
     """
     shc = _issuer(deps)
     until = int(deps.now().timestamp()) + 1
-    revoked = [m for m in dict.fromkeys(member_ids) if m]
-    if revoked:
+    stamps = {m: until for m in member_ids if m}
+    for member_id, moment in (issued_before or {}).items():
+        if member_id and member_id not in stamps:
+            stamps[member_id] = int(moment.timestamp())
+    if stamps:
         for key in shc.all_keys():
-            shc.revocations.add(key.kid, [f"{revocation_id(key.rid_key, m)}.{until}" for m in revoked])
-    log_event("cards_revoked", count=len(revoked))
-    return {"revoked": revoked}
+            shc.revocations.add(key.kid, [f"{revocation_id(key.rid_key, m)}.{s}" for m, s in stamps.items()])
+    log_event("cards_revoked", count=len(stamps))
+    return {"revoked": list(stamps)}
 
 
 def _issuer(deps: CardDeps) -> ShcIssuer:

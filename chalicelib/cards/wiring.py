@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -46,14 +47,17 @@ def people_of_account(account_id: str) -> list[dict[str, Any]]:
     return covered_people(card_deps(), account_id)
 
 
-def revoke_cards(member_ids: Iterable[str]) -> dict[str, list[str]]:
+def revoke_cards(member_ids: Iterable[str] = (), *,
+                 issued_before: Mapping[str, datetime] | None = None) -> dict[str, list[str]]:
     """List the cards of these people in the issuer's CRLs: call it after their cover ends early
     (an HR terminate, a refunded residence premium; member ids as the cards print them, R-<civil ID>
-    for residence). Every card drawn up to now is revoked, none drawn later; calling it again later
-    moves the stamp forward. Needs the card secret and the cards bucket's crl/* (read, write)."""
+    for residence): every card drawn up to now is revoked, none drawn later. `issued_before` names
+    each person's own moment instead: their cards drawn before it (whole seconds) no longer hold,
+    as when HR changed what the card prints (a reissue). Revoking again later moves the stamp
+    forward. Needs the card secret and the cards bucket's crl/* (read, write)."""
     from chalicelib.cards import use_cases
 
-    return use_cases.revoke_cards(card_deps(), member_ids)
+    return use_cases.revoke_cards(card_deps(), member_ids, issued_before=issued_before)
 
 
 def forget() -> None:

@@ -58,5 +58,10 @@ class MemberRecord(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     terminated_at = UTCDateTimeAttribute(null=True)
+    # What the card prints (rules.card_fingerprint), and since when: a card drawn before `card_since`
+    # no longer holds (listed in the revocation list when it changed), and the card's object key
+    # carries it, so a card whose content comes back to an earlier state is drawn anew, never re-served.
+    card_fingerprint = UnicodeAttribute(null=True)
+    card_since = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
     by_account = by_account_index("member_id")

@@ -58,6 +58,8 @@ class MemberRow(Protocol):
     @property
     def fingerprint(self) -> str: ...
     @property
+    def card_fingerprint(self) -> str | None: ...  # None: stored before cards were fingerprinted
+    @property
     def account_id(self) -> str | None: ...
 
 
@@ -89,8 +91,12 @@ class Records(Protocol):
     """Makes the records a row's decision writes, and the conditions that guard them."""
 
     def member(self, existing: MemberRow | None, member_id: str, policy_no: str, row: EnrolmentRow,
-               fingerprint: str, account_id: str | None, now: datetime, *, terminated: bool = False) -> MemberRow:
-        """`existing` updated (or a new record) to say what the row says; terminated ends cover now."""
+               fingerprint: str, account_id: str | None, now: datetime, *, card_fingerprint: str,
+               card_since: datetime | None = None, terminated: bool = False) -> MemberRow:
+        """`existing` updated (or a new record) to say what the row says; terminated ends cover now.
+
+        `card_fingerprint` is what the card prints (rules.card_fingerprint); `card_since`, when given,
+        is the moment a new card starts (cards drawn before it no longer hold)."""
         ...
 
     def new_condition(self) -> Condition:
@@ -236,6 +242,13 @@ class Report(Protocol):
         ...
 
 
+class RevokeCards(Protocol):
+    """The cards feature's revoke_cards: each member's cards issued before their moment are revoked."""
+
+    def __call__(self, member_ids: Iterable[str] = (), *,
+                 issued_before: Mapping[str, datetime] | None = None) -> object: ...
+
+
 class NewReport(Protocol):
     def __call__(self, *, file_name: str, policy_no: str, received_at: datetime) -> Report: ...
 
@@ -253,5 +266,6 @@ class EnrolmentDeps:
     resume_csv: Callable[[ByteStream, Mapping[str, object]], HrRows] | None = None
     resume_report: Callable[[Mapping[str, object]], Report] | None = None
     continue_later: Callable[[str, int], None] | None = None  # (checkpoint key, sequence number)
-    # The cards of members HR terminated go on the revocation list offline verifiers fetch (cards feature).
-    revoke_cards: Callable[[Sequence[str]], object] | None = None
+    # The cards of members HR terminated, and those whose printed details HR changed (reissued), go on
+    # the revocation list offline verifiers fetch (cards feature).
+    revoke_cards: RevokeCards | None = None

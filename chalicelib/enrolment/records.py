@@ -19,11 +19,15 @@ from chalicelib.platform import messages
 
 
 def member(existing: MemberRow | None, member_id: str, policy_no: str, row: EnrolmentRow, fingerprint: str,
-           account_id: str | None, now: datetime, *, terminated: bool = False) -> MemberRecord:
+           account_id: str | None, now: datetime, *, card_fingerprint: str, card_since: datetime | None = None,
+           terminated: bool = False) -> MemberRecord:
     if existing is not None and not isinstance(existing, MemberRecord):
         raise TypeError(f"not a stored member: {type(existing).__name__}")
     # Updated in place: the record read carries the version its save is conditioned on.
     record = existing if existing is not None else MemberRecord(member_id, created_at=now)
+    record.card_fingerprint = card_fingerprint
+    if card_since is not None:
+        record.card_since = card_since
     record.policy_no = policy_no
     record.employee_no = row.employee_no
     record.relationship = row.relationship.value

@@ -697,6 +697,18 @@ def row_fingerprint(row: EnrolmentRow) -> str:
     return hashlib.blake2b(material, digest_size=12).hexdigest()
 
 
+def card_fingerprint(policy_no: str, row: EnrolmentRow) -> str:
+    """A digest of what the person's card prints from the row: a change reissues the card.
+
+    The card's QR carries these (name, birth date, relationship, plan, dates, policy); a change of
+    them makes the cards drawn before no longer hold, and they go on the revocation list. An email,
+    a phone or a gender changes nothing printed, so it revokes nothing.
+    """
+    values = ["c1", policy_no, row.relationship.value, row.name_en, row.name_ar, row.date_of_birth.isoformat(),
+              row.plan, row.coverage_start.isoformat(), row.coverage_end.isoformat()]
+    return hashlib.blake2b(json.dumps(values, ensure_ascii=False).encode(), digest_size=12).hexdigest()
+
+
 def principal_member_id(policy_no: str, employee_no: str) -> str:
     """The member id of an employee number's principal (a principal's natural key is the employee no)."""
     return _member_id(policy_no, ("principal", employee_no))

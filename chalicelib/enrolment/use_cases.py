@@ -7,7 +7,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from chalicelib.accounts import welcome_job
@@ -31,6 +31,7 @@ from chalicelib.enrolment.rules import (
     FileProblem,
     HrFileError,
     RowError,
+    card_fingerprint,
     member_id_candidates,
     parse_row,
     principal_member_id,
@@ -186,16 +187,19 @@ class _Run:
     # employee_no -> the principal's account id, for their dependents: the last PRINCIPALS_KEPT
     principal_accounts: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
     deferred: list[_Pending] = field(default_factory=list)
-    # Members terminated and written, whose cards go on the revocation list: sent at least every
+    # Members whose cards go on the revocation list (terminated, or their printed details changed),
+    # each with the moment before which their cards no longer hold: sent at least every
     # REVOKE_EVERY_S and before the invocation ends (a hand-over or the end of the file).
-    revoking: list[str] = field(default_factory=list)
+    revoking: dict[str, datetime] = field(default_factory=dict)
     revoking_since: datetime | None = None
 
-    def revoke_later(self, member_ids: Sequence[str]) -> None:
-        if not member_ids or self.deps.revoke_cards is None:
+    def revoke_later(self, issued_before: Mapping[str, datetime]) -> None:
+        if not issued_before or self.deps.revoke_cards is None:
             return
         now = self.deps.now()
-        self.revoking.extend(member_ids)
+        for member_id, moment in issued_before.items():
+            self.revoking.pop(member_id, None)
+            self.revoking[member_id] = moment  # the later change says which cards hold
         self.revoking_since = self.revoking_since or now
         if (now - self.revoking_since).total_seconds() >= REVOKE_EVERY_S:
             self.revoke_now()
@@ -209,13 +213,13 @@ class _Run:
         if not self.revoking or self.deps.revoke_cards is None:
             return
         try:
-            self.deps.revoke_cards(self.revoking)
+            self.deps.revoke_cards(issued_before=self.revoking)
         except Exception as error:  # a CRL write must not undo the enrolment written
             log_error("hr_card_revocation_failed", policy_no=self.policy.policy_no,
                       members=len(self.revoking), error=type(error).__name__)
             if len(self.revoking) < REVOKE_KEPT:
                 return  # kept for the next attempt
-        self.revoking, self.revoking_since = [], None
+        self.revoking, self.revoking_since = {}, None
 
     def state(self) -> dict[str, Any]:
         """What the run knows beyond the rows applied, as JSON (see `restored`).
@@ -371,6 +375,8 @@ class _ChunkPlan:
         self.notes: dict[int, RowError] = {}  # line -> a note on a row applied
         self.account_written: set[int] = set()  # lines whose account changed, whatever their member did
         self.accounts_saved: set[str] = set()  # one write per account and plan (a transaction takes an item once)
+        # member id -> the moment before which their cards no longer hold (terminated, or reissued)
+        self.revokes: dict[str, datetime] = {}
 
     def decide(self) -> None:
         policy_no = self.run.policy.policy_no
@@ -399,6 +405,7 @@ class _ChunkPlan:
         member_id = resolve_member_id(p.candidates, members)
         existing = members.get(member_id)
         fingerprint = row_fingerprint(row)
+        printed = card_fingerprint(self.run.policy.policy_no, row)
         if row.action is Action.TERMINATE:
             # Only this action ends coverage. Someone HR terminates whom we never had is recorded
             # as terminated too (their card verifies as terminated); no account, no welcome.
@@ -407,11 +414,14 @@ class _ChunkPlan:
                 return
             account_id = existing.account_id if existing is not None else self._known_account(row, members)
             record = self.records.member(existing, member_id, self.run.policy.policy_no, row, fingerprint,
-                                         account_id, self.now, terminated=True)
+                                         account_id, self.now, card_fingerprint=printed,
+                                         card_since=self.now if existing is None else None, terminated=True)
             self._row_write().saves.append((record, self.records.new_condition() if existing is None else None))
             if row.is_principal:
                 self._link(row, account_id)
             self.outcomes.append((p, _Outcome(Outcome.TERMINATED, member_id)))
+            # Every card drawn up to now, this very second included (no card is drawn once terminated).
+            self.revokes[member_id] = self.now + timedelta(seconds=1)
             return
         if row.is_principal:
             principal_account = self._principal_account(p, existing, names, accounts)
@@ -432,8 +442,15 @@ class _ChunkPlan:
             changed = p.line in self.account_written
             self.outcomes.append((p, _Outcome(Outcome.UPDATED if changed else Outcome.UNCHANGED, member_id)))
             return
+        # A new card starts for a new member, cover restored, or printed details changed; in the last case
+        # the cards drawn before no longer hold: revoked, from this second on (a card drawn after the
+        # change, this same second included, holds; it is a new object: its key carries `card_since`).
+        was_active = existing is not None and existing.status == "active"
+        anew = existing is None or not was_active or existing.card_fingerprint != printed
         record = self.records.member(existing, member_id, self.run.policy.policy_no, row, fingerprint, account_id,
-                                     self.now)
+                                     self.now, card_fingerprint=printed, card_since=self.now if anew else None)
+        if anew and was_active:
+            self.revokes[member_id] = self.now
         self._row_write().saves.append((record, self.records.new_condition() if existing is None else None))
         self.outcomes.append((p, _Outcome(Outcome.CREATED if existing is None else Outcome.UPDATED, member_id)))
 
@@ -580,6 +597,5 @@ class _ChunkPlan:
             self.run._report(pending.line, pending.raw, pending.row, outcome)
         if self.jobs:
             self.run.deps.enqueue(self.jobs)
-        self.run.revoke_later([o.member_id for _, o in self.outcomes
-                               if o.outcome is Outcome.TERMINATED and o.member_id])
+        self.run.revoke_later(self.revokes)
 

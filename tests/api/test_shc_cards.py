@@ -17,7 +17,16 @@ import zxingcpp
 from jwcrypto import jwk, jws
 from PIL import Image
 
-from tests.api.cards_support import AHMAD, FATIMA, create_policy, csv_rows, enrol_family, hr_upload, stored
+from tests.api.cards_support import (
+    AHMAD,
+    FATIMA,
+    create_policy,
+    csv_rows,
+    enrol_family,
+    hr_upload,
+    object_key,
+    stored,
+)
 
 C4DIC = "http://hl7.org/fhir/us/insurance-card/StructureDefinition/C4DIC-"
 
@@ -183,6 +192,52 @@ def test_a_terminated_members_card_is_listed_in_the_crl_and_verifies_as_revoked(
     ahmad = api.post("/v1/verify", {"payload": decode(Image.open(io.BytesIO(
         card_png(family, family.members["Ahmad Khalid Al-Mutairi"]))))[0]})
     assert (ahmad.body["status"], ahmad.body["revoked"]) == ("active", False)
+
+
+def test_a_reissued_card_revokes_the_one_drawn_before_and_a_card_changed_back_is_drawn_anew(family, api, clock):
+    from datetime import timedelta
+
+    fatima = family.members["Fatima Ali Al-Mutairi"]
+    (first,) = decode(Image.open(io.BytesIO(card_png(family, fatima))))
+    kid = api.get("/.well-known/jwks.json").body["keys"][0]["kid"]
+
+    clock.shift(timedelta(days=1))
+    hr_upload(csv_rows(FATIMA.replace("Fatima Ali Al-Mutairi", "Fatima Ali Al-Otaibi")))  # HR corrects her name
+    (second,) = decode(Image.open(io.BytesIO(card_png(family, fatima))))
+
+    rid = read_as_a_verifier(api, second)["vc"]["rid"]
+    assert read_as_a_verifier(api, first)["vc"]["rid"] == rid  # one rid per person; the stamp says which
+    crl = api.get(f"/.well-known/crl/{kid}.json").body
+    assert crl["ctr"] == 2 and [r.partition(".")[0] for r in crl["rids"]] == [rid]
+    old, new = (api.post("/v1/verify", {"payload": text}).body for text in (first, second))
+    assert (old["genuine"], old["status"], old["revoked"], old["matches_current_record"]) == (
+        True, "active", True, False)
+    assert (new["revoked"], new["matches_current_record"], new["card"]["name"]["en"]) == (
+        False, True, "Fatima Ali Al-Otaibi")
+
+    clock.shift(timedelta(days=1))
+    hr_upload(csv_rows(FATIMA))  # and back: the first card's very content, but that card was revoked
+    (third,) = decode(Image.open(io.BytesIO(card_png(family, fatima))))
+
+    assert third != first  # drawn anew (signed now), not the revoked object served again
+    third_answer = api.post("/v1/verify", {"payload": third}).body
+    assert (third_answer["revoked"], third_answer["matches_current_record"]) == (False, True)
+    assert api.post("/v1/verify", {"payload": second}).body["revoked"] is True
+    assert api.get(f"/.well-known/crl/{kid}.json").body["ctr"] == 3
+
+
+def test_a_new_email_revokes_no_card_and_the_same_card_is_served(family, api, clock):
+    from datetime import timedelta
+
+    ahmad = family.members["Ahmad Khalid Al-Mutairi"]
+    before = family.card(ahmad, "png").body["url"]
+    kid = api.get("/.well-known/jwks.json").body["keys"][0]["kid"]
+
+    clock.shift(timedelta(days=1))
+    hr_upload(csv_rows(AHMAD.replace("ahmad@acme.example", "ahmad.k@acme.example"), FATIMA))
+
+    assert api.get(f"/.well-known/crl/{kid}.json").body == {"kid": kid, "method": "rid", "ctr": 1, "rids": []}
+    assert object_key(family.card(ahmad, "png").body["url"]) == object_key(before)
 
 
 def test_the_crl_of_an_unknown_key_or_a_wrong_file_name_is_not_found(family, api):

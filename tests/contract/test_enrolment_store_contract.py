@@ -77,7 +77,8 @@ def row(employee_no: str = "E1", *, email: str | None = "a@acme.example", plan: 
 
 
 def new_member(b: Backend, member_id: str, **changes: object) -> RowWrite:
-    record = b.records.member(None, member_id, POLICY_NO, row(**changes), f"fp-{member_id}", None, NOW)  # type: ignore[arg-type]
+    record = b.records.member(None, member_id, POLICY_NO, row(**changes), f"fp-{member_id}", None, NOW,
+                                card_fingerprint=f"card-{member_id}", card_since=NOW)  # type: ignore[arg-type]
     return RowWrite(saves=[(record, b.records.new_condition())])
 
 
@@ -98,6 +99,7 @@ def test_members_are_read_in_one_batch_and_ids_that_are_nobody_are_absent(backen
 
     assert sorted(found) == ["M1", "M2"]
     assert found["M2"].status == "active" and found["M2"].fingerprint == "fp-M2"
+    assert found["M2"].card_fingerprint == "card-M2"  # what the card prints: a change reissues it
     assert backend.store.members([]) == {}
 
 
@@ -112,9 +114,11 @@ def test_a_member_changed_since_it_was_read_raises_stale_state_and_nothing_of_th
     b = backend
     b.store.write([new_member(b, "M1")])
     first, second = b.store.members(["M1"])["M1"], b.store.members(["M1"])["M1"]
-    b.store.write([RowWrite(saves=[(b.records.member(first, "M1", POLICY_NO, row(plan="SILVER"), "fp-2", None, NOW),
+    b.store.write([RowWrite(saves=[(b.records.member(first, "M1", POLICY_NO, row(plan="SILVER"), "fp-2", None, NOW,
+                                                      card_fingerprint="card-2", card_since=NOW),
                                     None)])])
-    late = b.records.member(second, "M1", POLICY_NO, row(plan="GOLD"), "fp-3", None, NOW, terminated=True)
+    late = b.records.member(second, "M1", POLICY_NO, row(plan="GOLD"), "fp-3", None, NOW, card_fingerprint="card-3",
+                              terminated=True)
     other = new_member(b, "M2", employee_no="E2")
 
     with pytest.raises(StaleState):
@@ -126,7 +130,8 @@ def test_a_member_changed_since_it_was_read_raises_stale_state_and_nothing_of_th
 
 def test_a_terminated_member_reads_back_terminated(backend):
     b = backend
-    record = b.records.member(None, "M1", POLICY_NO, row(), "fp", None, NOW, terminated=True)
+    record = b.records.member(None, "M1", POLICY_NO, row(), "fp", None, NOW, card_fingerprint="card", card_since=NOW,
+                              terminated=True)
     b.store.write([RowWrite(saves=[(record, b.records.new_condition())])])
 
     assert b.store.members(["M1"])["M1"].status == "terminated"

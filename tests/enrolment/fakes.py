@@ -46,6 +46,8 @@ class FakeMember:
     account_id: str | None = None
     updated_at: datetime | None = None
     terminated_at: datetime | None = None
+    card_fingerprint: str | None = None
+    card_since: datetime | None = None
     version: int | None = None
 
 
@@ -81,7 +83,8 @@ class FakeRecords:
     """ports.Records on plain values."""
 
     def member(self, existing: object, member_id: str, policy_no: str, row: EnrolmentRow, fingerprint: str,
-               account_id: str | None, now: datetime, *, terminated: bool = False) -> FakeMember:
+               account_id: str | None, now: datetime, *, card_fingerprint: str, card_since: datetime | None = None,
+               terminated: bool = False) -> FakeMember:
         if existing is not None and not isinstance(existing, FakeMember):
             raise TypeError(type(existing).__name__)
         record = existing if existing is not None else FakeMember(member_id, created_at=now)
@@ -94,6 +97,9 @@ class FakeRecords:
         record.status = "terminated" if terminated else "active"
         record.terminated_at = now if terminated else None
         record.fingerprint, record.account_id, record.updated_at = fingerprint, account_id, now
+        record.card_fingerprint = card_fingerprint
+        if card_since is not None:
+            record.card_since = card_since
         return record
 
     def new_condition(self) -> object:
