@@ -81,7 +81,10 @@ def test_the_qr_of_the_drawn_card_is_a_smart_health_card_a_standard_verifier_acc
     payload = read_as_a_verifier(api, qr_text)
 
     bundle = payload["vc"]["credentialSubject"]["fhirBundle"]
-    parsed = Bundle.model_validate(bundle)  # every entry's resource validated by its R4 model
+    parsed = Bundle.model_validate(bundle)  # every entry's resource validated by its R4B model
+    from fhirclient.models.bundle import Bundle as R4Bundle
+
+    R4Bundle(bundle, strict=True)  # and by SMART on FHIR's strict FHIR 4.0.1 (R4) models
     profiles = {e.resource.get_resource_type(): e.resource.meta.profile for e in parsed.entry}
     assert profiles == {"Patient": [C4DIC + "Patient"], "Coverage": [C4DIC + "Coverage"],
                         "Organization": [C4DIC + "Organization"]}

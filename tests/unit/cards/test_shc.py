@@ -109,6 +109,7 @@ def test_the_bundle_is_valid_fhir_r4_declaring_the_carin_profiles_and_minimised_
     bundle = _payload(sign_card(card, ISSUED, KEY, ISS))["vc"]["credentialSubject"]["fhirBundle"]
 
     Bundle.model_validate(bundle)
+    r4_bundle(bundle)  # FHIR 4.0.1 itself, strict: a wrong type, a missing required or an unknown element raises
     models = {"Patient": Patient, "Coverage": Coverage, "Organization": Organization}
     profiles = {"Patient": PATIENT_PROFILE, "Coverage": COVERAGE_PROFILE, "Organization": ORGANIZATION_PROFILE}
     for n, entry in enumerate(bundle["entry"]):
@@ -134,6 +135,29 @@ def test_the_bundle_is_valid_fhir_r4_declaring_the_carin_profiles_and_minimised_
     assert (employer["name"], employer["alias"]) == (card.cover.employer.en, [card.cover.employer.ar])
     text = json.dumps(bundle)
     assert '"display"' not in text and '"div"' not in text
+
+
+def r4_bundle(bundle: dict):
+    """The bundle read by SMART on FHIR's own models, generated from FHIR 4.0.1: raises unless valid R4."""
+    from fhirclient.models.bundle import Bundle
+
+    return Bundle(bundle, strict=True)
+
+
+def test_the_r4_reader_refuses_what_r4_does_not_allow_so_its_yes_means_something(group_card, residence_card):
+    from fhirclient.models.fhirabstractbase import FHIRValidationError
+
+    for card in (group_card(), residence_card()):
+        bundle = _payload(sign_card(card, ISSUED, KEY, ISS))["vc"]["credentialSubject"]["fhirBundle"]
+        read = r4_bundle(bundle)
+        assert read.entry[1].resource.identifier[0].value == card.member_id
+        coverage = bundle["entry"][1]["resource"]
+        for broken in ({**coverage, "status": 1},  # a code must be a string
+                       {**coverage, "benefitPeriod": {"start": "2026-01-01"}},  # an R5 element, not R4's
+                       {k: v for k, v in coverage.items() if k != "payor"}):  # payor is 1..* in R4
+            with pytest.raises(FHIRValidationError):
+                r4_bundle({**bundle, "entry": [bundle["entry"][0], {**bundle["entry"][1], "resource": broken},
+                                               *bundle["entry"][2:]]})
 
 
 def test_a_residence_card_is_held_by_the_insured_person_with_no_employer(residence_card):
