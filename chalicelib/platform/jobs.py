@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chalicelib.errors import StaleState
@@ -51,6 +52,9 @@ class JobRun:
     stopped_early: bool = False
     # Counts a job keeps besides the four (reconciliation's outcomes, the ledger's streams).
     extra: dict[str, int] = field(default_factory=dict)
+    # The time the run is as of: its invocation's (EventBridge's scheduled time, or `make job AT=...`).
+    # A job that reads it instead of the wall clock can be run as of any day.
+    at: datetime | None = None
 
     def count(self, outcome: str, n: int = 1) -> None:
         """Add to an outcome of the job's own (also kept in `extra`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Blueprint
@@ -38,6 +39,20 @@ def out_of_time(event: Any, margin_ms: int | None = None) -> Callable[[], bool]:
     return lambda: remaining() < margin
 
 
+def invocation_time(event: Any) -> datetime:
+    """The time an invocation is as of: the scheduled event's `time` (EventBridge sets it to the schedule's
+    moment; `make job AT=...` to the one asked for), else the moment it arrived."""
+    raw = getattr(event, "time", None)
+    if isinstance(raw, str) and raw:
+        try:
+            at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            at = None
+        if at is not None:
+            return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
 Work = Callable[[JobRun], dict[str, Any] | None]
 
 
@@ -52,7 +67,7 @@ def scheduled(blueprint: Blueprint, expression: Any, *, margin_ms: int | None = 
         name = work.__name__
 
         def handler(event: Any) -> dict[str, Any]:
-            run = JobRun(name, out_of_time=out_of_time(event, margin_ms))
+            run = JobRun(name, out_of_time=out_of_time(event, margin_ms), at=invocation_time(event))
             answer = None
             try:
                 answer = work(run)

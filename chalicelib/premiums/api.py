@@ -136,3 +136,14 @@ def list_policies() -> Response:
     from chalicelib.premiums import payments
     from chalicelib.premiums.wiring import premium_deps
     return json_response({"policies": payments.list_policies(premium_deps(), _account())})
+
+
+@premiums_api.route("/v1/policies/{policy_id}/renew", methods=["POST"], authorizer=jwt_authorizer)
+def renew_policy(policy_id: str) -> Response:
+    """`policy_id` is the policy number people read (RH-YY-XXXX-XXXX): the internal id is never shown."""
+    from chalicelib.premiums import renewals
+    from chalicelib.premiums.wiring import premium_deps
+    body = json_body(_request())
+    text_fields(body, "passport_expiry")
+    view, created = renewals.renew_policy(premium_deps(), _account(), policy_id, body)
+    return json_response(view, 201 if created else 200)

@@ -16,7 +16,8 @@ API_NEEDS = Needs(
     sends_outbound=True,  # receipts
     secrets=PAYMENT_GATEWAY_SECRETS,
 ) | REVOKES_CARDS  # the API function refunds too (the cards' own routes already need the same)
-OUTBOUND_NEEDS = Needs()
+# The renewal reminders are built when sent, in the account's language (its contact read then).
+OUTBOUND_NEEDS = Needs(tables={"accounts": (GET,)})
 FUNCTIONS: dict[str, Function] = {
     # Every 5 minutes: asks the gateway about each pending payment and waits on it (I/O, 512 MB). 240 s
     # (stopping 24 s early) ends before the next run starts, so runs do not overlap in the ordinary course.
@@ -28,6 +29,13 @@ FUNCTIONS: dict[str, Function] = {
               sends_outbound=True, secrets=PAYMENT_GATEWAY_SECRETS)
         | REVOKES_CARDS,
         timeout_s=240, memory_mb=512),
+    # Daily: the policies whose renewal reminder is due (a sparse index, pages of 100), each step recorded by
+    # one conditional UpdateItem, the messages queued ten to a request. It waits on DynamoDB and SQS: 512 MB,
+    # 300 s (stopping 30 s early; the rest stays due for the next day's run, which sends only the latest step).
+    "remind_renewals": Function(
+        Needs(tables={"residence-policies": (UPDATE, QUERY)},
+              indexes={"residence-policies": ("due_for_renewal_reminder",)}, sends_outbound=True),
+        timeout_s=300, memory_mb=512),
     # Every stream's whole chain: up to 15 minutes, from a different shard each day. Parsing every page and
     # hashing every entry is CPU: 1,024 MB (0.58 vCPU) keeps a growing ledger well inside the 15 minutes.
     "verify_ledger": Function(Needs(tables={LEDGER: (QUERY,)}, indexes={LEDGER: ("streams",)}), timeout_s=900,

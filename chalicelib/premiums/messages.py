@@ -14,6 +14,7 @@ from datetime import date, datetime
 from chalicelib.errors import Text
 from chalicelib.kernel.kuwait_time import KUWAIT
 from chalicelib.kernel.money import format_amount
+from chalicelib.kernel.plurals import DAYS
 from chalicelib.platform.messages import CUSTOMER_SERVICE, Email, Message, render_email
 
 
@@ -125,3 +126,103 @@ def refund_receipt_sms(to: str, lang: str | None, facts: ReceiptFacts) -> Messag
         f"تم استرداد {ar_amount} من الدفعة {facts.payment_id}؛ وأُلغيت تغطية {facts.insured_name} المدفوعة بها.",
     )
     return _sms(to, "premium_refund", body, lang, facts)
+
+
+# --- renewal reminders ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderFacts:
+    """What a renewal reminder states: whose policy, when it ends, where to renew."""
+
+    step: str  # renewal_rules.STEP_30_DAYS | STEP_7_DAYS | STEP_LAPSED
+    insured_name: str
+    policy_number: str | None
+    end: date  # the first day no longer covered
+    last_day: date
+    link: str
+    days_left: int
+    # The passport's expiry when it ends before the last day a renewal would cover, else None.
+    passport_expiry: date | None = None
+    renewal_last_day: date | None = None
+
+
+def _policy_ref(facts: ReminderFacts) -> Text:
+    number = facts.policy_number or "—"
+    return Text(f"policy {number}", f"الوثيقة {number}")
+
+
+def _reminder_text(facts: ReminderFacts) -> tuple[Text, Text]:
+    """(subject, the one sentence that says it) of a reminder step."""
+    name, ref, last = facts.insured_name, _policy_ref(facts), facts.last_day.isoformat()
+    if facts.step == "lapsed":
+        subject = Text("Your residence health insurance has ended", "انتهى الضمان الصحي للإقامة")
+        body = Text(
+            f"The residence health insurance of {name} ({ref.en}) ended: its last day was {last}. Renew it today "
+            f"and the renewal still starts on {facts.end.isoformat()}, with no gap.",
+            f"انتهى الضمان الصحي للإقامة لـ {name} ({ref.ar}): كان آخر يوم فيه {last}. جدّده اليوم ويبدأ التجديد "
+            f"من {facts.end.isoformat()} دون انقطاع.",
+        )
+        return subject, body
+    left = DAYS.of(facts.days_left)
+    subject = Text(f"Renew your residence health insurance: {left.en} left",
+                   f"جدّد الضمان الصحي للإقامة: بقي {left.ar}")
+    body = Text(
+        f"The residence health insurance of {name} ({ref.en}) ends in {left.en}: its last day is {last}. Renew "
+        "it in the app; the renewal starts the day after, so there is no gap.",
+        f"ينتهي الضمان الصحي للإقامة لـ {name} ({ref.ar}) بعد {left.ar}: آخر يوم فيه {last}. جدّده من "
+        "التطبيق؛ يبدأ التجديد في اليوم التالي دون انقطاع.",
+    )
+    return subject, body
+
+
+def _passport_text(facts: ReminderFacts) -> Text:
+    assert facts.passport_expiry is not None and facts.renewal_last_day is not None
+    expiry, until = facts.passport_expiry.isoformat(), facts.renewal_last_day.isoformat()
+    return Text(
+        f"The passport of {facts.insured_name} expires on {expiry}, before the renewed insurance would end on "
+        f"{until}: renew the passport first, then enter its new expiry date when you renew (or choose fewer years).",
+        f"ينتهي جواز سفر {facts.insured_name} في {expiry} قبل انتهاء التأمين المجدَّد في {until}: جدّد الجواز "
+        "أولًا ثم أدخل تاريخ انتهائه الجديد عند التجديد (أو اختر عدد سنوات أقل).",
+    )
+
+
+def _reminder_vars(facts: ReminderFacts) -> dict[str, object]:
+    return {"step": facts.step, "policy_number": facts.policy_number, "end_date": facts.end.isoformat(),
+            "last_day": facts.last_day.isoformat(), "days_left": facts.days_left, "link": facts.link,
+            "passport_expiry": facts.passport_expiry.isoformat() if facts.passport_expiry else None}
+
+
+RENEW_LABEL = Text("Renew in the app", "جدّد من التطبيق")
+
+
+def renewal_reminder_email(to: str, lang: str | None, facts: ReminderFacts) -> Message:
+    subject, body = _reminder_text(facts)
+    email = Email(template="renewal_reminder", subject=subject, heading=subject, paragraphs=(body,),
+                  link=facts.link, link_label=RENEW_LABEL,
+                  closing=(Text(f"Customer service: {CUSTOMER_SERVICE}.", f"خدمة العملاء: {CUSTOMER_SERVICE}."),))
+    return render_email(to, email, lang, _reminder_vars(facts))
+
+
+def renewal_reminder_sms(to: str, lang: str | None, facts: ReminderFacts) -> Message:
+    _, body = _reminder_text(facts)
+    text = Text(f"{body.en} {facts.link}", f"{body.ar} {facts.link}")
+    return Message(channel="sms", to=to, template="renewal_reminder", text=_pick(text, lang), links=[facts.link],
+                   vars=_reminder_vars(facts))
+
+
+def passport_warning_email(to: str, lang: str | None, facts: ReminderFacts) -> Message:
+    subject = Text("Renew the passport before the insurance", "جدّد جواز السفر قبل التأمين")
+    email = Email(template="renewal_passport_warning", subject=subject, heading=subject,
+                  paragraphs=(_passport_text(facts),), link=facts.link, link_label=RENEW_LABEL,
+                  closing=(Text(f"Customer service: {CUSTOMER_SERVICE}.", f"خدمة العملاء: {CUSTOMER_SERVICE}."),))
+    return render_email(to, email, lang, _reminder_vars(facts))
+
+
+def passport_warning_sms(to: str, lang: str | None, facts: ReminderFacts) -> Message:
+    return Message(channel="sms", to=to, template="renewal_passport_warning", text=_pick(_passport_text(facts), lang),
+                   links=[facts.link], vars=_reminder_vars(facts))
+
+
+def _pick(text: Text, lang: str | None) -> str:
+    return text.in_(lang) if lang in ("ar", "en") else f"{text.ar}\n\n{text.en}"

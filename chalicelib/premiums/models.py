@@ -85,6 +85,24 @@ class RefundAttempt(MapAttribute[str, Any]):
     error_code = UnicodeAttribute(null=True)
 
 
+class PaymentLine(MapAttribute[str, Any]):
+    """One application of a family basket: what its share of the payment buys, and whether it was refunded."""
+
+    application_id = UnicodeAttribute()
+    application_revision = NumberAttribute()
+    insured_civil_id = UnicodeAttribute()
+    insured_name = UnicodeAttribute()
+    insured_name_ar = UnicodeAttribute(null=True)
+    category = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    period_start = UnicodeAttribute()
+    period_end = UnicodeAttribute()
+    amount_fils = NumberAttribute()
+    passport_expiry = UnicodeAttribute(null=True)
+    years = NumberAttribute(null=True)
+    refund_status = UnicodeAttribute(null=True)  # refunded once its share went back
+
+
 class PaymentRecord(Model):
     """One attempt to pay one application: pending, then captured, declined or expired; maybe refunded."""
 
@@ -121,6 +139,11 @@ class PaymentRecord(Model):
     # Present only while pending, or while a gateway-confirmed refund awaits its record: the sparse index.
     reconcile_queue = UnicodeAttribute(null=True)
     reconcile_due_at = UnicodeAttribute(null=True)
+    # What the capture copies onto the policy for its renewal reminders (null on payments made before).
+    passport_expiry = UnicodeAttribute(null=True)
+    years = NumberAttribute(null=True)
+    # A family basket (POST /v1/payments): one line per application; null for a payment of one application.
+    lines = ListAttribute(of=PaymentLine, null=True)
     by_account = by_account_index("created_at")
     due_for_reconciliation = PaymentsDueForReconciliation()
 
@@ -133,6 +156,18 @@ class PeriodMap(MapAttribute[str, Any]):
     category = UnicodeAttribute()
     amount_fils = NumberAttribute()
     account_id = UnicodeAttribute()
+
+
+class PoliciesDueForReminder(GlobalSecondaryIndex["ResidencePolicyRecord"]):  # type: ignore[no-untyped-call]
+    """Sparse: only active policies with a renewal reminder still to send carry `reminder_queue`
+    ("renewal-<shard>"), by the Kuwaiti day the next one is due."""
+
+    class Meta:
+        index_name = "due_for_renewal_reminder"
+        projection = AllProjection()
+
+    reminder_queue = UnicodeAttribute(hash_key=True)
+    reminder_due_on = UnicodeAttribute(range_key=True)
 
 
 class ResidencePolicyRecord(Model):
@@ -163,7 +198,19 @@ class ResidencePolicyRecord(Model):
     lock_ref = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    # The renewal application opened for the period ending on `renewal_from` (one per period: POST .../renew).
+    renewal_application_id = UnicodeAttribute(null=True)
+    renewal_from = UnicodeAttribute(null=True)
+    # From the last paid application: what a renewal would ask for, and whether the passport lasts that long.
+    passport_expiry = UnicodeAttribute(null=True)
+    renewal_years = NumberAttribute(null=True)
+    # The next renewal reminder (30 days, 7 days before `end_date`, on it): the sparse due index, and the
+    # last step sent ("<end_date>#<step>"), which a reminder's conditional write moves forward exactly once.
+    reminder_queue = UnicodeAttribute(null=True)
+    reminder_due_on = UnicodeAttribute(null=True)
+    last_reminder = UnicodeAttribute(null=True)
     by_account = by_account_index("insured_civil_id")
+    due_for_renewal_reminder = PoliciesDueForReminder()
 
 
 class PolicyNumberClaim(Model):

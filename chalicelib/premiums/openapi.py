@@ -86,6 +86,18 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
         required=("reason",))
     refund_op["responses"]["202"] = {"description": "Refund requested; the gateway's answer is not in yet",
                                      "content": {"application/json": {"schema": payment}}}
+    renew_op = op(
+        "A renewal application prefilled from the policy's last one (category, sponsor, insured), checked "
+        "and priced by today's rules and tariff, from the old end; it awaits review and confirmation like "
+        "any application. One per period: calling again answers the open one (200). policy_id is the "
+        "policy number; passport_expiry and years may be given anew",
+        params=path_param("policy_id"),
+        body=s(passport_expiry={**DATE, "description": "optional: a renewed passport's expiry"},
+               years={"type": "integer", "minimum": 1, "description": "optional: default the last one's"}),
+        ok=("201", "The renewal application to review"), out=application, auth=True,
+        errors=("400", "404", "409", "422"))
+    renew_op["responses"]["200"] = {"description": "The renewal application already open for this period",
+                                    "content": {"application/json": {"schema": application}}}
     return {
         "/v1/premiums/categories": {"get": op(
             "Residence categories offered online, in Arabic and English, with the yearly premium in fils",
@@ -131,6 +143,7 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
         "/v1/payments/{payment_id}": {"get": op(
             "One payment's status", params=payment_id, out=payment, auth=True, errors=("404",))},
         "/v1/payments/{payment_id}/refund": {"post": refund_op},
+        "/v1/policies/{policy_id}/renew": {"post": renew_op},
         "/v1/policies": {"get": op(
             "The account's residence policies with their periods", auth=True, errors=(),
             out=s(policies={"type": "array", "items": policy}))},

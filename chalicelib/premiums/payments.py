@@ -170,6 +170,7 @@ def start_payment(deps: PremiumDeps, *, account_id: str, application_id: str, id
         insured_name=application.insured_name, insured_name_ar=application.insured_name_ar,
         category=application.category, kind=application.kind,
         period_start=application.start_date, period_end=application.end_date, gateway=settings.gateway,
+        passport_expiry=application.passport_expiry, years=int(application.years),
         reconcile_queue=reconcile_queue_of(payment_id),
         reconcile_due_at=(now + timedelta(minutes=settings.reconcile_after_minutes)).isoformat())
     claim = IdempotencyClaim(key=store_key, fingerprint=fingerprint, payment_id=payment_id, created_at=now,

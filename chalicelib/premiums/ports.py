@@ -190,6 +190,43 @@ class PaymentRow(Protocol):
     def reconcile_due_at(self) -> str | None: ...
     @property
     def insured_name_ar(self) -> str | None: ...
+    @property
+    def passport_expiry(self) -> str | None: ...
+    @property
+    def years(self) -> float | None: ...
+    @property
+    def lines(self) -> Sequence[PaymentLineRow] | None: ...
+
+
+class PaymentLineRow(Protocol):
+    """One application of a family basket (see models.PaymentLine)."""
+
+    @property
+    def application_id(self) -> str: ...
+    @property
+    def application_revision(self) -> float: ...
+    @property
+    def insured_civil_id(self) -> str: ...
+    @property
+    def insured_name(self) -> str: ...
+    @property
+    def insured_name_ar(self) -> str | None: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def period_start(self) -> str: ...
+    @property
+    def period_end(self) -> str: ...
+    @property
+    def amount_fils(self) -> float: ...
+    @property
+    def passport_expiry(self) -> str | None: ...
+    @property
+    def years(self) -> float | None: ...
+    @property
+    def refund_status(self) -> str | None: ...
 
 
 class PeriodRow(Protocol):
@@ -238,6 +275,18 @@ class PolicyRow(Protocol):
     def policy_number(self) -> str | None: ...
     @property
     def insured_name_ar(self) -> str | None: ...
+    @property
+    def renewal_application_id(self) -> str | None: ...
+    @property
+    def renewal_from(self) -> str | None: ...
+    @property
+    def passport_expiry(self) -> str | None: ...
+    @property
+    def renewal_years(self) -> float | None: ...
+    @property
+    def reminder_due_on(self) -> str | None: ...
+    @property
+    def last_reminder(self) -> str | None: ...
 
 
 class IdempotencyRow(Protocol):
@@ -306,6 +355,29 @@ class PaymentDraft:
     reconcile_due_at: str
     refunded_fils: int = 0
     insured_name_ar: str | None = None
+    passport_expiry: str | None = None
+    years: int | None = None
+    # A family basket's applications; None for a payment of one application.
+    lines: tuple[BasketLine, ...] | None = None
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    """One confirmed application of a family basket, as its payment records it."""
+
+    application_id: str
+    application_revision: int
+    insured_civil_id: str
+    insured_name: str
+    category: str
+    kind: str
+    period_start: str
+    period_end: str
+    amount_fils: int
+    passport_expiry: str | None = None
+    years: int | None = None
+    insured_name_ar: str | None = None
+    refund_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -339,6 +411,8 @@ class PremiumStorePort(Protocol):
     def policies_of(self, account_id: str) -> Sequence[PolicyRow]: ...
     def due_payments(self, now: datetime, limit: int) -> Iterator[PaymentRow]: ...
     def due_refunds(self, now: datetime, limit: int) -> Iterator[PaymentRow]: ...
+    def policy_by_number(self, policy_number: str) -> PolicyRow | None: ...
+    def due_reminders(self, shard: str, today: date) -> Iterable[PolicyRow]: ...
 
     # applications
     def create_application(self, draft: ApplicationDraft, event: LedgerEvent) -> ApplicationRow:
@@ -352,6 +426,21 @@ class PremiumStorePort(Protocol):
 
     def confirm_application(self, application_id: str, revision: int, now: datetime, event: LedgerEvent) -> None:
         """awaiting_confirmation at `revision` -> confirmed; else LostRace({"application"})."""
+        ...
+
+    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, event: LedgerEvent) -> ApplicationRow:
+        """A renewal application, recorded on the insured's policy as the one for the period ending
+        `renews_from`; LostRace({"policy"}) when one is already recorded or the policy moved."""
+        ...
+
+    # renewal reminders
+    def mark_reminded(self, policy: PolicyRow, *, step: str | None, next_due_on: str | None, now: datetime) -> None:
+        """Record reminder `step` as sent (the next one due on `next_due_on`, or none): only over the due day
+        and end read, so of two runs one records it; else LostRace({"policy"})."""
+        ...
+
+    def drop_reminders(self, policy: PolicyRow) -> None:
+        """Out of the reminder index (a cancelled policy); LostRace({"policy"}) if it changed meanwhile."""
         ...
 
     # payments

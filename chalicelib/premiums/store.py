@@ -46,14 +46,31 @@ from chalicelib.premiums.ports import (
     LostRace,
     PaymentDraft,
     PaymentRow,
+    PolicyRow,
     RefundAttemptRow,
     StoredPeriod,
 )
+from chalicelib.premiums.renewal_rules import first_due_on
 
 RECONCILE_QUEUE = "pending"  # partitions "pending-0" to "pending-7": see premiums.payments.reconcile_queue_of
 # Refunds the gateway made whose record failed: "refund-0" to "refund-7" of the same index.
 REFUND_QUEUE = "refund"
 LEDGER_HEAD = "ledger-head"  # the write name of a stream's head in a transaction
+REMINDER_QUEUE = "renewal"  # partitions "renewal-0" to "renewal-7" of the due_for_renewal_reminder index
+REMINDER_PAGE = 100  # due policies a Query page returns (the job's chunk)
+
+
+def reminder_queue_of(insured_civil_id: str) -> str:
+    """The reminder index's partition of a policy: one of 8 shards, so a busy day is no hot key."""
+    return f"{REMINDER_QUEUE}-{shard_of(insured_civil_id)}"
+
+
+def reminder_actions(end_date: str | None, insured_civil_id: str) -> list[Any]:
+    """Into the reminder index at the first step of the period ending `end_date`; out of it without one."""
+    if not end_date:
+        return [ResidencePolicyRecord.reminder_queue.remove(), ResidencePolicyRecord.reminder_due_on.remove()]
+    return [ResidencePolicyRecord.reminder_queue.set(reminder_queue_of(insured_civil_id)),
+            ResidencePolicyRecord.reminder_due_on.set(first_due_on(date.fromisoformat(end_date)))]
 
 
 def reset_connections() -> None:
@@ -309,6 +326,20 @@ class PremiumStore:
             yield from PaymentRecord.due_for_reconciliation.query(
                     f"{REFUND_QUEUE}-{shard}", PaymentRecord.reconcile_due_at <= _iso(now), page_size=limit)
 
+    def policy_by_number(self, policy_number: str) -> ResidencePolicyRecord | None:
+        """The policy holding a number, through its claim item (two GetItems, never a Scan)."""
+        try:
+            claim = PolicyNumberClaim.get(f"{POLICY_NUMBER_KEY}{policy_number}", consistent_read=True)
+        except PolicyNumberClaim.DoesNotExist:
+            return None
+        return self.policy(claim.holder_civil_id)
+
+    def due_reminders(self, shard: str, today: date) -> Iterator[ResidencePolicyRecord]:
+        """Policies of one shard whose next renewal reminder is due by `today`, a page at a time (a Query)."""
+        yield from ResidencePolicyRecord.due_for_renewal_reminder.query(
+            f"{REMINDER_QUEUE}-{shard}", ResidencePolicyRecord.reminder_due_on <= today.isoformat(),
+            page_size=REMINDER_PAGE)
+
     def ledger(self, stream: str) -> list[LedgerRecord]:
         """A stream's events in order (its head item left out)."""
         return list(LedgerRecord.query(stream, LedgerRecord.event_key > HEAD_KEY, consistent_read=True))
@@ -354,6 +385,48 @@ class PremiumStore:
                    ApplicationRecord.updated_at.set(now)]
         _transact([("application", lambda tx: tx.update(ApplicationRecord(application_id), actions=actions,
                                                          condition=condition))], [event])
+
+    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, event: LedgerEvent) -> ApplicationRecord:
+        """The renewal application and its mark on the policy, at once; one per period ending `renews_from`."""
+        record = ApplicationRecord(**asdict(draft))
+        # Guards: the policy still ends where the review priced from, is in force, and has no renewal for it yet.
+        policy_condition = ((ResidencePolicyRecord.end_date == renews_from)
+                            & (ResidencePolicyRecord.status == "active")
+                            & (ResidencePolicyRecord.renewal_from.does_not_exist()
+                               | (ResidencePolicyRecord.renewal_from != renews_from)))
+        _transact([
+            ("application", lambda tx: tx.save(record, condition=ApplicationRecord.application_id.does_not_exist())),
+            ("policy", lambda tx: tx.update(
+                ResidencePolicyRecord(draft.insured_civil_id),
+                actions=[ResidencePolicyRecord.renewal_application_id.set(draft.application_id),
+                         ResidencePolicyRecord.renewal_from.set(renews_from)],
+                condition=policy_condition)),
+        ], [event])
+        return record
+
+    # --- renewal reminders -----------------------------------------------------------------------
+    def mark_reminded(self, policy: PolicyRow, *, step: str | None, next_due_on: str | None, now: datetime) -> None:
+        """The step sent (if any) and the next due day, over the due day and end read: one run of two wins."""
+        end = policy.end_date
+        actions: list[Any] = [ResidencePolicyRecord.reminder_due_on.set(next_due_on)] if next_due_on else [
+            ResidencePolicyRecord.reminder_queue.remove(), ResidencePolicyRecord.reminder_due_on.remove()]
+        if step is not None and end:
+            actions.append(ResidencePolicyRecord.last_reminder.set(f"{end}#{step}"))
+        condition = ((ResidencePolicyRecord.reminder_due_on == policy.reminder_due_on)
+                     & (ResidencePolicyRecord.end_date == end))
+        self._update_policy(policy.insured_civil_id, actions, condition)
+
+    def drop_reminders(self, policy: PolicyRow) -> None:
+        condition = ResidencePolicyRecord.reminder_due_on == policy.reminder_due_on
+        self._update_policy(policy.insured_civil_id, reminder_actions(None, policy.insured_civil_id), condition)
+
+    def _update_policy(self, civil_id: str, actions: list[Any], condition: Any) -> None:
+        try:
+            ResidencePolicyRecord(civil_id).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if lost_condition(exc):
+                raise LostRace({"policy"}) from exc
+            raise
 
     # --- starting a payment ----------------------------------------------------------------------
     def start_payment(self, *, claim: IdempotencyClaim, payment: PaymentDraft, application: ApplicationRow,
@@ -430,6 +503,8 @@ class PremiumStore:
         if payment.insured_name_ar:
             # Left out on a renewal, the Arabic name given before stays: same civil ID, same person.
             policy_actions.append(ResidencePolicyRecord.insured_name_ar.set(payment.insured_name_ar))
+        policy_actions += _renewal_facts(payment.passport_expiry, payment.years)
+        policy_actions += reminder_actions(end_date, payment.insured_civil_id)
         policy_condition = ResidencePolicyRecord.lock_ref == f"pay#{pid}"
         steps: list[Step] = []
         if policy_number:
@@ -543,6 +618,8 @@ class PremiumStore:
                           ResidencePolicyRecord.updated_at.set(now)]
         for attr, value in ((ResidencePolicyRecord.start_date, start_date), (ResidencePolicyRecord.end_date, end_date)):
             policy_actions.append(attr.set(value) if value else attr.remove())
+        # The reminders follow the end that is left (none when nothing is).
+        policy_actions += reminder_actions(end_date if policy_status == "active" else None, payment.insured_civil_id)
         _transact([
             ("payment", lambda tx: tx.update(
                 PaymentRecord(pid),
@@ -595,6 +672,16 @@ class PremiumStore:
                 ResidencePolicyRecord(payment.insured_civil_id), actions=[ResidencePolicyRecord.lock_ref.remove()],
                 condition=ResidencePolicyRecord.lock_ref == f"refund#{pid}")),
         ], [event])
+
+
+def _renewal_facts(passport_expiry: str | None, years: float | None) -> list[Any]:
+    """What a renewal of this policy would ask for, from the application just paid (for its reminders)."""
+    actions: list[Any] = []
+    if passport_expiry:
+        actions.append(ResidencePolicyRecord.passport_expiry.set(passport_expiry))
+    if years:
+        actions.append(ResidencePolicyRecord.renewal_years.set(int(years)))
+    return actions
 
 
 def reconcile_due_at(created: datetime, minutes: int) -> str:

@@ -70,7 +70,11 @@ def resources() -> dict:
         # Every insured person (the card number is the key); an account sees its people by index.
         "MembersTable": table(
             "members", [("member_id", "S", "HASH")],
-            indexes=[{"name": "by_account", "key": [("account_id", "S", "HASH"), ("member_id", "S", "RANGE")]}],
+            indexes=[{"name": "by_account", "key": [("account_id", "S", "HASH"), ("member_id", "S", "RANGE")]},
+                     # Sparse (members HR gave a civil ID): a provider's eligibility lookup by civil ID finds
+                     # the member ids with one query, no Scan (chalicelib/providers/models.py reads it).
+                     {"name": "by_civil_id", "key": [("national_id", "S", "HASH")],
+                      "projection": {"ProjectionType": "KEYS_ONLY"}}],
         ),
         # Lockout and rate-limit counters; they only need deleting, so TTL does it.
         "ThrottlesTable": table("throttles", [("key", "S", "HASH")], ttl="expires_ttl"),
@@ -90,7 +94,9 @@ def resources() -> dict:
         "ResidencePoliciesTable": table(
             "residence-policies", [("insured_civil_id", "S", "HASH")],
             indexes=[{"name": "by_account",
-                      "key": [("account_id", "S", "HASH"), ("insured_civil_id", "S", "RANGE")]}],
+                      "key": [("account_id", "S", "HASH"), ("insured_civil_id", "S", "RANGE")]},
+                     # Sparse: active policies with a renewal reminder to send, by the day it is due.
+                     due_index("due_for_renewal_reminder", "reminder_queue", "reminder_due_on", "ALL")],
         ),
         # Append-only: every state change of applications, payments and policies (the role cannot update it).
         # Each stream's head item ("#head") carries chain_shard: the sparse "streams" index lists them all,
@@ -101,8 +107,17 @@ def resources() -> dict:
                                               "projection": {"ProjectionType": "KEYS_ONLY"}}]),
         # Idempotency-Key claims of POST .../pay, scoped to the account; they expire by TTL.
         "IdempotencyKeysTable": table("idempotency-keys", [("key", "S", "HASH")], ttl="expires_ttl"),
+        # Hospitals and clinics with FHIR credentials: the client id is the key, the secret is kept as a hash.
+        "ProvidersTable": table("providers", [("client_id", "S", "HASH")]),
+        # Append-only (the role cannot update or delete it): every provider lookup, one item per person it
+        # concerned, kept 2 years by TTL. An account reads its people's lookups by the sparse by_account index.
+        "ProviderLookupsTable": table(
+            "provider-lookups", [("lookup_id", "S", "HASH"), ("subject", "S", "RANGE")], ttl="expires_ttl",
+            indexes=[{"name": "by_account", "key": [("account_id", "S", "HASH"), ("looked_up_at", "S", "RANGE")]}],
+        ),
     }
 
 
 TABLES = ("accounts", "usernames", "tokens", "sessions", "throttles", "policies", "members",
-          "applications", "payments", "residence-policies", "payment-ledger", "idempotency-keys")
+          "applications", "payments", "residence-policies", "payment-ledger", "idempotency-keys",
+          "providers", "provider-lookups")

@@ -389,3 +389,66 @@ def test_a_gateway_confirmed_refund_waits_in_the_queue_until_written(store):
     store.complete_refund(due[0], refund_ref="r-1", now=NOW, periods=periods(status="cancelled"), start_date=None,
                           end_date=None, policy_status="cancelled", events=[pay_event("pay1", "refunded")])
     assert list(store.due_refunds(NOW + timedelta(days=1), 50)) == []
+
+
+# --- renewals and their reminders ----------------------------------------------------------------
+
+
+def numbered(store):
+    """A captured policy that was issued a number."""
+    payment = started(store)
+    payment = store.attach_session(payment, "ref-1", "https://pay/ref-1", NOW, pay_event("pay1", "session_opened"))
+    store.capture(payment, policy_id="pol1", periods=periods(), start_date="2026-03-01", end_date="2027-03-01",
+                  now=NOW, transaction_id="tx-1", gateway_ref="ref-1", gateway_result="CAPTURED",
+                  events=[pay_event("pay1", "payment_captured")], policy_number="RH-26-ABCD-EFGH")
+    return store.policy(CIVIL_ID)
+
+
+def renewal_draft(app_id: str = "ren1"):
+    return draft(app_id, kind="renewal", start_date="2027-03-01", end_date="2028-03-01")
+
+
+def test_a_policy_is_found_by_its_number_only(store):
+    numbered(store)
+    assert store.policy_by_number("RH-26-ABCD-EFGH").insured_civil_id == CIVIL_ID
+    assert store.policy_by_number("RH-26-ABCD-EFGJ") is None
+
+
+def test_a_captured_policy_waits_in_the_reminder_index_from_30_days_before_its_end(store):
+    from datetime import date
+
+    numbered(store)
+    assert store.policy(CIVIL_ID).reminder_due_on == "2027-01-30"
+    shards = [p for shard in map(str, range(8)) for p in store.due_reminders(shard, date(2027, 1, 29))]
+    assert shards == []
+    due = [p for shard in map(str, range(8)) for p in store.due_reminders(shard, date(2027, 1, 30))]
+    assert [p.insured_civil_id for p in due] == [CIVIL_ID]
+
+
+def test_a_reminder_step_is_recorded_once_over_the_due_day_read(store):
+    policy = numbered(store)
+    store.mark_reminded(policy, step="30d", next_due_on="2027-02-22", now=NOW)
+    with pytest.raises(LostRace):
+        store.mark_reminded(policy, step="30d", next_due_on="2027-02-22", now=NOW)  # a second run, same read
+    read = store.policy(CIVIL_ID)
+    assert (read.last_reminder, read.reminder_due_on) == ("2027-03-01#30d", "2027-02-22")
+    store.mark_reminded(read, step="lapsed", next_due_on=None, now=NOW)
+    assert store.policy(CIVIL_ID).reminder_due_on is None
+
+
+def test_one_renewal_application_is_opened_per_period(store):
+    numbered(store)
+    store.open_renewal(renewal_draft("ren1"), renews_from="2027-03-01", event=app_event("ren1", "application_created"))
+    with pytest.raises(LostRace) as lost:
+        store.open_renewal(renewal_draft("ren2"), renews_from="2027-03-01",
+                           event=app_event("ren2", "application_created"))
+    assert lost.value.failed == {"policy"}
+    assert store.application("ren2") is None and kinds(store, "application#ren2") == []
+    policy = store.policy(CIVIL_ID)
+    assert (policy.renewal_application_id, policy.renewal_from) == ("ren1", "2027-03-01")
+
+
+def test_a_renewal_from_another_end_than_the_policys_is_refused(store):
+    numbered(store)
+    with pytest.raises(LostRace):
+        store.open_renewal(renewal_draft(), renews_from="2027-04-01", event=app_event("ren1", "application_created"))

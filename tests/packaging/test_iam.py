@@ -75,6 +75,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "purge_tokens": {"i:tokens/by_due": {Q}, "t:tokens": {D}},
     "purge_sessions": {"i:sessions/by_due": {Q}, "t:sessions": {D}},
     "verify_ledger": {"t:payment-ledger": {Q}, "i:payment-ledger/streams": {Q}},
+    # Renewal reminders: the due policies by index, one conditional write each, the messages queued.
+    "remind_renewals": {"i:residence-policies/due_for_renewal_reminder": {Q}, "t:residence-policies": {U},
+                        "sqs:outbound": {"sqs:SendMessage", "sqs:GetQueueUrl"}},
 }
 TELEMETRY = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
              "xray:PutTraceSegments", "xray:PutTelemetryRecords"}

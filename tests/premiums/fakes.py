@@ -12,8 +12,9 @@ import copy
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from chalicelib.platform.jobs import shard_of
 from chalicelib.platform.messages import Message
 from chalicelib.premiums.gateway import CallbackRejected, GatewayError
 from chalicelib.premiums.gateway.sandbox import InMemorySandboxStore, SandboxGateway
@@ -27,10 +28,12 @@ from chalicelib.premiums.ports import (
     LostRace,
     PaymentDraft,
     PaymentRow,
+    PolicyRow,
     PremiumDeps,
     RefundAttemptRow,
     StoredPeriod,
 )
+from chalicelib.premiums.renewal_rules import first_due_on
 from chalicelib.premiums.rules import DEFAULT_TARIFFS
 from chalicelib.settings import get_settings
 
@@ -108,6 +111,26 @@ class FakePayment:
     refund_status: str | None = None
     refunds: list[FakeRefundAttempt] | None = None
     insured_name_ar: str | None = None
+    passport_expiry: str | None = None
+    years: int | None = None
+    lines: list[FakeLine] | None = None
+
+
+@dataclass
+class FakeLine:
+    application_id: str
+    application_revision: int
+    insured_civil_id: str
+    insured_name: str
+    category: str
+    kind: str
+    period_start: str
+    period_end: str
+    amount_fils: int
+    passport_expiry: str | None = None
+    years: int | None = None
+    insured_name_ar: str | None = None
+    refund_status: str | None = None
 
 
 @dataclass
@@ -137,6 +160,21 @@ class FakePolicy:
     updated_at: datetime | None = None
     policy_number: str | None = None
     insured_name_ar: str | None = None
+    renewal_application_id: str | None = None
+    renewal_from: str | None = None
+    passport_expiry: str | None = None
+    renewal_years: int | None = None
+    reminder_queue: str | None = None
+    reminder_due_on: str | None = None
+    last_reminder: str | None = None
+
+    def remind_from(self, end_date: str | None) -> None:
+        """Into the reminder index at the first step of the period ending `end_date` (store.reminder_actions)."""
+        if end_date:
+            self.reminder_queue = f"renewal-{shard_of(self.insured_civil_id)}"
+            self.reminder_due_on = first_due_on(date.fromisoformat(end_date))
+        else:
+            self.reminder_queue = self.reminder_due_on = None
 
 
 @dataclass
@@ -195,6 +233,7 @@ class FakePremiumStore:
         self.policy_numbers: dict[str, str] = {}  # claimed number -> policy id
         self.ledgers: dict[str, list[FakeLedgerEntry]] = {}
         self.writes = 0  # transactions that landed
+        self.reads = 0  # items the reminder index handed out
 
     # --- the transaction ---------------------------------------------------------------------------
     def _commit(self, tx: _Tx, events: Sequence[LedgerEvent]) -> None:
@@ -246,6 +285,17 @@ class FakePremiumStore:
     def due_refunds(self, now: datetime, limit: int) -> Iterator[FakePayment]:
         return self._due("refund", now)
 
+    def policy_by_number(self, policy_number: str) -> FakePolicy | None:
+        return copy.deepcopy(next((p for p in self.policies.values() if p.policy_number == policy_number
+                                   and policy_number in self.policy_numbers), None))
+
+    def due_reminders(self, shard: str, today: date) -> Iterator[FakePolicy]:
+        due = sorted((p for p in self.policies.values() if p.reminder_queue == f"renewal-{shard}"
+                      and p.reminder_due_on is not None and p.reminder_due_on <= today.isoformat()),
+                     key=lambda p: p.reminder_due_on or "")
+        self.reads += len(due)
+        yield from copy.deepcopy(due)
+
     def ledger(self, stream: str) -> list[FakeLedgerEntry]:
         return list(self.ledgers.get(stream, []))
 
@@ -281,6 +331,47 @@ class FakePremiumStore:
             current.confirmed_at = current.updated_at = now
         tx.then(confirm)
         self._commit(tx, [event])
+
+    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, event: LedgerEvent) -> FakeApplication:
+        record = FakeApplication(**asdict(draft))
+        policy = self.policies.get(draft.insured_civil_id)
+        tx = _Tx()
+        tx.check("application", draft.application_id not in self.applications)
+        tx.check("policy", policy is not None and policy.end_date == renews_from and policy.status == "active"
+                 and policy.renewal_from != renews_from)
+
+        def open_it() -> None:
+            assert policy is not None
+            self.applications[draft.application_id] = record
+            policy.renewal_application_id, policy.renewal_from = draft.application_id, renews_from
+        tx.then(open_it)
+        self._commit(tx, [event])
+        return copy.deepcopy(record)
+
+    # --- renewal reminders ---------------------------------------------------------------------------
+    def mark_reminded(self, policy: PolicyRow, *, step: str | None, next_due_on: str | None, now: datetime) -> None:
+        stored = self.policies.get(policy.insured_civil_id)
+        tx = _Tx()
+        tx.check("policy", stored is not None and stored.reminder_due_on == policy.reminder_due_on
+                 and stored.end_date == policy.end_date)
+
+        def mark() -> None:
+            assert stored is not None
+            if next_due_on:
+                stored.reminder_due_on = next_due_on
+            else:
+                stored.reminder_queue = stored.reminder_due_on = None
+            if step is not None and policy.end_date:
+                stored.last_reminder = f"{policy.end_date}#{step}"
+        tx.then(mark)
+        self._commit(tx, [])
+
+    def drop_reminders(self, policy: PolicyRow) -> None:
+        stored = self.policies.get(policy.insured_civil_id)
+        tx = _Tx()
+        tx.check("policy", stored is not None and stored.reminder_due_on == policy.reminder_due_on)
+        tx.then(lambda: stored.remind_from(None) if stored else None)
+        self._commit(tx, [])
 
     # --- payments ------------------------------------------------------------------------------------
     def _policy_for_update(self, civil_id: str) -> FakePolicy:
@@ -363,6 +454,11 @@ class FakePremiumStore:
             policy.lock_ref, policy.created_at, policy.updated_at = None, policy.created_at or now, now
             if payment.insured_name_ar:
                 policy.insured_name_ar = payment.insured_name_ar
+            if payment.passport_expiry:
+                policy.passport_expiry = payment.passport_expiry
+            if payment.years:
+                policy.renewal_years = int(payment.years)
+            policy.remind_from(end_date)
             if policy_number:
                 policy.policy_number = policy_number
                 self.policy_numbers[policy_number] = policy_id
@@ -454,6 +550,7 @@ class FakePremiumStore:
             policy.periods = [FakePeriod(**p) for p in periods]  # type: ignore[arg-type]
             policy.status, policy.lock_ref, policy.updated_at = policy_status, None, now
             policy.start_date, policy.end_date = start_date or None, end_date or None
+            policy.remind_from(end_date if policy_status == "active" else None)
         tx.then(complete)
         self._commit(tx, events)
 

@@ -55,9 +55,10 @@ ROLES: dict[str, dict[str, str]] = {
     },
     "premiums": {
         "rules": RULES, "payment_rules": RULES, "ledger": RULES, "messages": RULES, "settings": RULES,
-        "policy_numbers": RULES,
+        "policy_numbers": RULES, "renewal_rules": RULES,
         "ports": PORTS,
         "applications": USE_CASES, "payments": USE_CASES, "refunds": USE_CASES, "ledger_check": USE_CASES,
+        "renewals": USE_CASES, "baskets": USE_CASES,
         "models": ADAPTERS, "store": ADAPTERS, "tariff_source": ADAPTERS, "payment_secrets": ADAPTERS,
         "gateway": ADAPTERS,
         "api": ENTRY, "openapi": ENTRY, "jobs": ENTRY, "ledger_job": ENTRY,
