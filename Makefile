@@ -102,9 +102,10 @@ reset: venv
 	$(BIN)/python -m devstack reset
 
 ## Run one scheduled function now against the running local stack: make job NAME=...
+## AT=<ISO date or time, UTC> runs it as of then (the scheduled event's time): make job NAME=remind_renewals AT=2027-01-30
 ## job, drop and policy find the running make run by .local/stack.json, whatever its ports.
 job: venv
-	$(BIN)/python -m devstack job $(NAME)
+	$(BIN)/python -m devstack job $(NAME) $(if $(AT),--at $(AT))
 
 ## Drop an HR file into the local HR bucket: make drop FILE=examples/hr/acme-2026.csv POLICY=GP-ACME-2026
 drop: venv

@@ -1,4 +1,4 @@
-"""`make run`, `make job NAME=...`, `make drop FILE=... POLICY=...`, `make policy FILE=...`.
+"""`make run`, `make job NAME=... [AT=...]`, `make drop FILE=... POLICY=...`, `make policy FILE=...`.
 
 `make run` writes where it listens to .local/stack.json (removed when it stops); the others read it, so
 they act on the running stack whatever its ports, and say so plainly when none is running."""
@@ -74,12 +74,35 @@ def _attach() -> None:
     os.environ.update(local_environment(int(stack["moto_port"]), int(stack["api_port"]), Path(stack["outbox"])))
 
 
-def job(name: str) -> None:
+def job_time(at: str) -> str:
+    """`AT` as the scheduled event's time (UTC, seconds): a date means 09:00 in Kuwait (06:00 UTC) that day."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        raise SystemExit(f"AT must be an ISO date or time (2027-01-30 or 2027-01-30T06:00:00Z), not {at!r}") from None
+    if len(at) == 10:  # a date alone: the morning the daily jobs run
+        when = when.replace(hour=6)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def job(name: str, at: str | None = None) -> None:
     _attach()
     from app import app
-    from devstack.lambdas import run_job_now
+    from devstack.lambdas import invoke, run_job_now, schedule_sources, scheduled_event
 
-    print(run_job_now(app, name, REGION))
+    if at is None:
+        print(run_job_now(app, name, REGION))
+        return
+    if name not in schedule_sources(app):
+        run_job_now(app, name, REGION)  # says which names exist, and exits
+    # The job runs as of AT: the runner hands the event's time to the job (JobRun.at), as EventBridge's is.
+    event = scheduled_event(REGION, name)
+    event["time"] = job_time(at)
+    print(f"{name} as of {event['time']}")
+    print(invoke(app, name, event))
 
 
 def drop(path: str, policy_no: str) -> None:
@@ -96,6 +119,7 @@ def main(argv: list[str]) -> None:
     sub.add_parser("reset")
     job_parser = sub.add_parser("job")
     job_parser.add_argument("name", nargs="?")
+    job_parser.add_argument("--at", help="run as of this ISO date or time (UTC)")
     policy_parser = sub.add_parser("policy")
     policy_parser.add_argument("file")
     drop_parser = sub.add_parser("drop")
@@ -114,7 +138,7 @@ def main(argv: list[str]) -> None:
 
             sys.exit("usage: make job NAME=<name>; scheduled functions: "
                      + (", ".join(sorted(schedule_sources(app))) or "none yet"))
-        job(args.name)
+        job(args.name, args.at)
     elif args.command == "policy":
         _attach()
         from admin.__main__ import main as admin_main

@@ -103,3 +103,17 @@ def test_the_reminder_job_sends_each_step_once_on_its_day_by_sms_and_email(app, 
     steps = [m["vars"]["step"] for m in outbox.messages(to=payer.phone, template="renewal_reminder")]
     assert steps == ["30d", "7d", "lapsed"]
     assert INSURED not in " ".join(m["text"] for m in outbox.messages())
+
+
+def test_make_job_at_runs_the_reminder_job_as_of_that_day_while_the_clock_says_otherwise(app, api, payer, clock,
+                                                                                          outbox, monkeypatch, capsys):
+    import devstack.__main__ as devstack_main
+
+    monkeypatch.setattr(devstack_main, "_attach", lambda: None)  # the test's moto is the stack
+    paid_policy(api, payer)  # the clock stays on 2026-03-01
+
+    devstack_main.main(["job", "remind_renewals", "--at", "2027-02-22"])
+
+    out = capsys.readouterr().out
+    assert "remind_renewals as of 2027-02-22T06:00:00Z" in out and "'done': 1" in out
+    assert outbox.last(to=payer.phone, template="renewal_reminder")["vars"]["step"] == "7d"
