@@ -177,7 +177,13 @@ def qr_texts_in_image(data: bytes) -> list[str]:
         raise PageProblem("broken_picture", BROKEN_PICTURE) from exc
     import zxingcpp
 
-    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(gray, formats=qr_only)
+    if not found:
+        # A screenshot of the card shown smaller (half size: modules of 1.5 px) and smoothed by a bilinear
+        # or bicubic scaler turns the modules' edges grey: the local-average binarizer then misses the
+        # symbol on most cards, one threshold for the whole picture reads every one (README, cards).
+        found = zxingcpp.read_barcodes(gray, formats=qr_only, binarizer=zxingcpp.Binarizer.GlobalHistogram)
     # The same code seen twice (a reflection, an overlapping detection) is one code.
     return list(dict.fromkeys(code.text for code in found if code.valid and code.text))
 

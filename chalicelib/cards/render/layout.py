@@ -68,7 +68,9 @@ FOOTER_HEIGHT = 74
 # payload (version 11-13) gets modules of 4-5 px. Measured with zxing-cpp on cards halved exactly:
 # smoothed with LANCZOS every one of 240 draws (six cards) read, with BILINEAR 9 of 60 (a tent
 # filter blurs 1.5 px modules into grey; a symbol alone read them all at level Q, version 32, too
-# big for the card); shown at 0.55 of the size and more, both filters read every card.
+# big for the card); shown at 0.55 of the size and more, both filters read every card. The symbol is
+# whole even then: zxing's global-histogram binarizer reads every halved card whatever the filter, and
+# the providers' page tries it when the local one finds nothing (provider_page.qr_texts_in_image).
 QR_BOX = 375
 # The quiet zone (4 modules, white) may lie in the card's right margin, which is white too: the
 # dark modules of a full box end where the text's right margin is.
