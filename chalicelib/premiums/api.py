@@ -116,6 +116,19 @@ def list_payments() -> Response:
     return json_response({"payments": payments.list_payments(premium_deps(), _account())})
 
 
+@premiums_api.route("/v1/payments", methods=["POST"], authorizer=jwt_authorizer)
+def start_basket_payment() -> Response:
+    """One payment for a family's confirmed applications (`application_ids`), per Idempotency-Key."""
+    from chalicelib.premiums import baskets
+    from chalicelib.premiums.wiring import premium_deps
+    request = _request()
+    view, created = baskets.start_basket_payment(
+        premium_deps(), account_id=_account(), idempotency_key=request.headers.get("idempotency-key"),
+        body=json_body(request), lang=language_of(request))
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return json_response(view, 201 if created else 200, headers=headers)
+
+
 @premiums_api.route("/v1/payments/{payment_id}", methods=["GET"], authorizer=jwt_authorizer)
 def get_payment(payment_id: str) -> Response:
     from chalicelib.premiums import payments

@@ -226,3 +226,86 @@ def passport_warning_sms(to: str, lang: str | None, facts: ReminderFacts) -> Mes
 
 def _pick(text: Text, lang: str | None) -> str:
     return text.in_(lang) if lang in ("ar", "en") else f"{text.ar}\n\n{text.en}"
+
+
+# --- family baskets -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Share:
+    """One insured person's part of a basket payment."""
+
+    insured_name: str
+    category: Text
+    period_start: date
+    period_last_day: date
+    amount_fils: int
+
+
+@dataclass(frozen=True)
+class BasketFacts:
+    """What a basket's receipt states: the total paid (or refunded) and each share."""
+
+    payment_id: str
+    amount_fils: int
+    at: datetime
+    shares: tuple[Share, ...]
+    transaction_id: str | None = None
+    reason: str | None = None
+
+
+def _basket_rows(facts: BasketFacts) -> tuple[tuple[Text, Text], ...]:
+    def same(value: str) -> Text:
+        return Text(value, value)
+
+    rows = [(Text("Payment", "رقم الدفعة"), same(facts.payment_id))]
+    for share in facts.shares:
+        start, last = share.period_start.isoformat(), share.period_last_day.isoformat()
+        rows.append((same(share.insured_name),
+                     Text(f"{share.category.en}, {start} to {last}: {format_amount(share.amount_fils, 'en')}",
+                          f"{share.category.ar}، من {start} إلى {last}: {format_amount(share.amount_fils, 'ar')}")))
+    rows.append((Text("Total", "المجموع"),
+                 Text(format_amount(facts.amount_fils, "en"), format_amount(facts.amount_fils, "ar"))))
+    rows.append((Text("Date (Kuwait time)", "التاريخ (بتوقيت الكويت)"), same(_kuwait_time(facts.at))))
+    if facts.transaction_id:
+        rows.append((Text("Transaction", "رقم العملية"), same(facts.transaction_id)))
+    if facts.reason:
+        rows.append((Text("Reason", "السبب"), same(facts.reason)))
+    return tuple(rows)
+
+
+def _basket_vars(facts: BasketFacts) -> dict[str, object]:
+    return {"payment_id": facts.payment_id, "amount_fils": facts.amount_fils, "currency": "KWD",
+            "shares": len(facts.shares), "transaction_id": facts.transaction_id, "reason": facts.reason}
+
+
+def basket_receipt_email(to: str, facts: BasketFacts, *, refund: bool) -> Message:
+    if refund:
+        subject = Text("Refund receipt: residence health insurance", "إيصال استرداد: الضمان الصحي للإقامة")
+        intro = Text("These shares of your family payment were refunded to the card you paid with, and their "
+                     f"coverage is cancelled; the others stay in force. Customer service: {CUSTOMER_SERVICE}.",
+                     "تم استرداد هذه الحصص من دفعة العائلة إلى البطاقة التي دفعت بها وأُلغيت تغطيتها؛ وتبقى "
+                     f"الأخرى سارية. خدمة العملاء: {CUSTOMER_SERVICE}.")
+    else:
+        subject = Text("Payment receipt: residence health insurance", "إيصال دفع: الضمان الصحي للإقامة")
+        intro = Text("Thank you. We received one payment for the residence health insurance of everyone below. "
+                     f"Keep this receipt. Customer service: {CUSTOMER_SERVICE}.",
+                     "شكرًا لك. استلمنا دفعة واحدة للضمان الصحي للإقامة لكل المذكورين أدناه. احتفظ بهذا الإيصال. "
+                     f"خدمة العملاء: {CUSTOMER_SERVICE}.")
+    email = Email(template="premium_refund" if refund else "premium_receipt", subject=subject, heading=subject,
+                  paragraphs=(intro,), rows=_basket_rows(facts))
+    return render_email(to, email, None, _basket_vars(facts))
+
+
+def basket_receipt_sms(to: str, lang: str | None, facts: BasketFacts, *, refund: bool) -> Message:
+    en_amount, ar_amount = format_amount(facts.amount_fils, "en"), format_amount(facts.amount_fils, "ar")
+    names = ", ".join(share.insured_name for share in facts.shares)
+    names_ar = "، ".join(share.insured_name for share in facts.shares)
+    if refund:
+        body = Text(f"Refunded {en_amount} of payment {facts.payment_id}; the coverage of {names} is cancelled.",
+                    f"تم استرداد {ar_amount} من الدفعة {facts.payment_id}؛ وأُلغيت تغطية {names_ar}.")
+    else:
+        body = Text(f"Paid {en_amount} for the health insurance of {names}. Payment {facts.payment_id}.",
+                    f"تم دفع {ar_amount} للضمان الصحي لـ {names_ar}. رقم الدفعة {facts.payment_id}.")
+    return Message(channel="sms", to=to, template="premium_refund" if refund else "premium_receipt",
+                   text=_pick(body, lang), vars=_basket_vars(facts))

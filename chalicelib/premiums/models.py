@@ -83,6 +83,9 @@ class RefundAttempt(MapAttribute[str, Any]):
     completed_at = UTCDateTimeAttribute(null=True)
     refund_ref = UnicodeAttribute(null=True)
     error_code = UnicodeAttribute(null=True)
+    # A family basket's refund: the applications whose shares it gives back, space-separated (null: a payment
+    # of one application, refunded whole).
+    shares = UnicodeAttribute(null=True)
 
 
 class PaymentLine(MapAttribute[str, Any]):

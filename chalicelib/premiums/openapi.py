@@ -53,6 +53,11 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
         gateway="string", transaction_id={"type": "string", "nullable": True}, created_at="string",
         captured_at={"type": "string", "nullable": True}, refunded_fils=FILS,
         refund_status={"type": "string", "nullable": True}, refunds={"type": "array", "items": refund},
+        application_ids={"type": "array", "items": {"type": "string"}, "nullable": True,
+                         "description": "a family basket's applications; null for a payment of one"},
+        lines={"type": "array", "nullable": True, "items": s(
+            application_id="string", insured=insured, category="string", kind="string", amount_fils=FILS,
+            currency=KWD, period=period, refund_status={"type": "string", "nullable": True})},
     )
     policy = s(
         policy_number={"type": "string", "nullable": True,
@@ -82,7 +87,9 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
     refund_op = op(
         "Refund a captured payment in full, before its coverage starts or within 14 days of payment; the "
         "period it bought is cancelled. 202 while the gateway's answer is unknown",
-        params=payment_id, body=s(reason="string"), out=payment, auth=True, errors=("404", "409", "422", "502"),
+        params=payment_id, body=s(reason="string", application_id={
+            "type": "string", "description": "a family basket: refund this application's share only"}),
+        out=payment, auth=True, errors=("404", "409", "422", "502"),
         required=("reason",))
     refund_op["responses"]["202"] = {"description": "Refund requested; the gateway's answer is not in yet",
                                      "content": {"application/json": {"schema": payment}}}
@@ -137,9 +144,19 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
             "The payment gateway's signed result (sandbox: JSON with X-Signature; KNET: form-encoded trandata, "
             "confirmed by inquiry). A repeated result changes nothing",
             body={"type": "object"}, out={"type": "string"}, produces="text/plain", errors=("400",))},
-        "/v1/payments": {"get": op(
-            "The account's payments, newest first, with their statuses and refunds", auth=True, errors=(),
-            out=s(payments={"type": "array", "items": payment}))},
+        "/v1/payments": {
+            "get": op("The account's payments, newest first, with their statuses and refunds", auth=True, errors=(),
+                      out=s(payments={"type": "array", "items": payment})),
+            "post": op(
+                "One payment for a family: 1 to 10 confirmed applications of this account, for their sum, per "
+                "Idempotency-Key; its capture makes or extends every policy at once, or none. The answer lists "
+                "each application's share (lines)",
+                params=[idempotency],
+                body=s(application_ids={"type": "array", "minItems": 1, "maxItems": 10, "items": {"type": "string"},
+                                        "description": "confirmed applications, one per insured person"}),
+                ok=("201", "Payment started"), out=payment, auth=True, errors=("400", "404", "409", "422", "502"),
+                required=("application_ids",)),
+        },
         "/v1/payments/{payment_id}": {"get": op(
             "One payment's status", params=payment_id, out=payment, auth=True, errors=("404",))},
         "/v1/payments/{payment_id}/refund": {"post": refund_op},

@@ -110,7 +110,23 @@ def payment_view(record: PaymentRow) -> dict[str, Any]:
         "refunded_fils": int(record.refunded_fils or 0),
         "refund_status": record.refund_status,
         "refunds": refunds,
+        # A family basket: its applications, each with its share (the fields above are the first one's).
+        "application_ids": [line.application_id for line in record.lines] if record.lines else None,
+        "lines": _lines_view(record) if record.lines else None,
     }
+
+
+def _lines_view(record: PaymentRow) -> list[dict[str, Any]]:
+    """A basket's lines as the app shows them: who, what period, how much, refunded or not."""
+    return [
+        {"application_id": line.application_id,
+         "insured": {"civil_id": line.insured_civil_id, "name": line.insured_name, "name_ar": line.insured_name_ar},
+         "category": line.category, "kind": line.kind, "amount_fils": int(line.amount_fils), "currency": CURRENCY,
+         "period": {"start_date": line.period_start, "end_date": line.period_end,
+                    "last_day": Period(date.fromisoformat(line.period_start),
+                                       date.fromisoformat(line.period_end)).last_day.isoformat()},
+         "refund_status": line.refund_status}
+        for line in record.lines or []]
 
 
 def payment_event(payment: PaymentRow, kind: str, at: datetime, actor: str, **fields: Any) -> LedgerEvent:
@@ -356,6 +372,10 @@ def policy_periods(policy: PolicyRow | None) -> tuple[list[StoredPeriod], tuple[
 
 
 def _capture(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult, actor: str, now: datetime) -> str:
+    if payment.lines:
+        from chalicelib.premiums.baskets import capture_basket  # it builds on this module
+
+        return capture_basket(deps, payment, result, actor, now)
     policy = deps.store.policy(payment.insured_civil_id)
     if policy is None or policy.lock_ref != f"pay#{payment.payment_id}":
         raise StaleState()

@@ -129,6 +129,8 @@ class RefundAttemptRow(Protocol):
     def refund_ref(self) -> str | None: ...
     @property
     def error_code(self) -> str | None: ...
+    @property
+    def shares(self) -> str | None: ...  # a basket's refund: the application ids, space-separated
 
 
 class PaymentRow(Protocol):
@@ -381,6 +383,23 @@ class BasketLine:
 
 
 @dataclass(frozen=True)
+class PolicyWrite:
+    """One insured person's policy as a basket's capture or refund leaves it (the write names it "policy:<n>")."""
+
+    insured_civil_id: str
+    policy_id: str
+    periods: Sequence[StoredPeriod]
+    start_date: str | None
+    end_date: str | None
+    status: str  # active | cancelled
+    # The lock this write expects and clears: "pay#<payment id>" or "refund#<payment id>".
+    lock_ref: str
+    # Capture only: the line it is paid by, and a number to issue when the policy has none.
+    line: PaymentLineRow | None = None
+    policy_number: str | None = None
+
+
+@dataclass(frozen=True)
 class IdempotencyClaim:
     """An Idempotency-Key claimed by the write that starts a payment; gone after `expires_at`."""
 
@@ -452,6 +471,36 @@ class PremiumStorePort(Protocol):
     def attach_session(self, payment: PaymentRow, gateway_ref: str, payment_url: str, now: datetime,
                        event: LedgerEvent) -> PaymentRow:
         """The gateway session of a pending payment without one; the payment as it now is."""
+        ...
+
+    # family baskets (one payment, several applications and policies)
+    def start_basket(self, *, claim: IdempotencyClaim, payment: PaymentDraft,
+                     applications: Sequence[ApplicationRow], now: datetime, event: LedgerEvent) -> PaymentRow:
+        """Claim the key, create the payment, mark every application paying and lock every insured: all or none.
+
+        LostRace names "application:<i>" / "policy:<i>" (the i-th application and its insured) that failed.
+        """
+        ...
+
+    def capture_basket(self, payment: PaymentRow, *, policies: Sequence[PolicyWrite], now: datetime,
+                       transaction_id: str | None, gateway_ref: str | None, gateway_result: str,
+                       events: Sequence[LedgerEvent]) -> PaymentRow:
+        """pending -> captured, every policy written and unlocked, every application paid: one transaction.
+
+        LostRace({"policy_number"}) when a number to issue is taken (draw others and try again).
+        """
+        ...
+
+    def request_basket_refund(self, payment: PaymentRow, *, application_ids: Sequence[str], amount_fils: int,
+                              reason: str, now: datetime, event: LedgerEvent) -> None:
+        """A refund of these applications' shares: only over the refunded amount read, no refund in flight,
+        each share's insured unlocked and still ending where its share ends; each insured locked."""
+        ...
+
+    def complete_basket_refund(self, payment: PaymentRow, *, policies: Sequence[PolicyWrite], refund_ref: str | None,
+                               now: datetime, events: Sequence[LedgerEvent]) -> None:
+        """requested -> refunded: the shares' lines and periods cancelled, the amount added, the insured unlocked;
+        the payment refunded once every share is."""
         ...
 
     def capture(self, payment: PaymentRow, *, policy_id: str, periods: Sequence[StoredPeriod], start_date: str,

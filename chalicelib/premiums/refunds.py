@@ -52,6 +52,10 @@ def request_refund(deps: PremiumDeps, account_id: str, payment_id: str,
     payment = deps.store.payment(payment_id)
     if payment is None or payment.account_id != account_id:
         raise NotFound()
+    if payment.lines:
+        from chalicelib.premiums.baskets import request_basket_refund  # whole, or one application's share
+
+        return request_basket_refund(deps, account_id, payment, body)
     now = deps.now()
     _check(deps, payment, now)
     policy = deps.store.policy(payment.insured_civil_id)
@@ -148,6 +152,10 @@ def complete_confirmed_refunds(deps: PremiumDeps, *, limit: int = 50,
 
 def _complete(deps: PremiumDeps, payment: PaymentRow, refund_ref: str | None, reason: str, actor: str) -> PaymentRow:
     """Write a refund the gateway made: payment refunded, its period cancelled, the insured unlocked; receipts."""
+    if payment.lines:
+        from chalicelib.premiums.baskets import complete_basket_refund
+
+        return complete_basket_refund(deps, payment, refund_ref, reason, actor)
     now = deps.now()
     policy = deps.store.policy(payment.insured_civil_id)
     if policy is None:

@@ -31,6 +31,7 @@ from chalicelib.premiums.models import (
     IdempotencyRecord,
     LedgerHeadRecord,
     LedgerRecord,
+    PaymentLine,
     PaymentRecord,
     PeriodMap,
     PolicyNumberClaim,
@@ -45,8 +46,10 @@ from chalicelib.premiums.ports import (
     LedgerItem,
     LostRace,
     PaymentDraft,
+    PaymentLineRow,
     PaymentRow,
     PolicyRow,
+    PolicyWrite,
     RefundAttemptRow,
     StoredPeriod,
 )
@@ -273,10 +276,24 @@ def _attempts(payment: PaymentRow) -> list[RefundAttempt]:
     return [_attempt(a) for a in (payment.refunds or [])]
 
 
+def _line(row: PaymentLineRow, **changes: object) -> PaymentLine:
+    """A basket line as stored, from one read (ours or a fake's), with `changes`."""
+    fields = {name: getattr(row, name) for name in PaymentLine.get_attributes()}
+    return PaymentLine(**{**fields, **changes})  # type: ignore[no-untyped-call]  # as PeriodMap above
+
+
+def _lines(payment: PaymentRow, refunded: Iterable[str] = ()) -> list[PaymentLine]:
+    """The payment's lines, those of `refunded` applications marked refunded."""
+    gone = set(refunded)
+    return [_line(row, refund_status=RefundStatus.REFUNDED) if row.application_id in gone else _line(row)
+            for row in (payment.lines or [])]
+
+
 def _payment_after(payment: PaymentRow, **changes: object) -> PaymentRecord:
     """The payment as a write left it: what was read, with what the write set (no second read)."""
     fields = {name: getattr(payment, name) for name in PaymentRecord.get_attributes()}
     fields["refunds"] = _attempts(payment) or None
+    fields["lines"] = _lines(payment) or None
     return PaymentRecord(**{**fields, **changes})
 
 
@@ -470,6 +487,120 @@ class PremiumStore:
                                                      condition=condition))], [event])
         return _payment_after(payment, gateway_ref=gateway_ref, payment_url=payment_url, updated_at=now)
 
+    # --- family baskets --------------------------------------------------------------------------
+    def start_basket(self, *, claim: IdempotencyClaim, payment: PaymentDraft, applications: Sequence[ApplicationRow],
+                     now: datetime, event: LedgerEvent) -> PaymentRecord:
+        """Claim the key, create the payment, mark each application paying and lock each insured, at once."""
+        fields = asdict(payment)
+        fields["lines"] = [PaymentLine(**line) for line in fields["lines"] or []]  # type: ignore[no-untyped-call]
+        record = PaymentRecord(**fields)
+        idempotency = IdempotencyRecord(key=claim.key, fingerprint=claim.fingerprint, payment_id=claim.payment_id,
+                                        created_at=claim.created_at, expires_ttl=claim.expires_at)
+        pid = payment.payment_id
+        steps: list[Step] = [
+            ("idempotency", lambda tx: tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())),
+            ("payment", lambda tx: tx.save(record, condition=PaymentRecord.payment_id.does_not_exist())),
+        ]
+        for i, application in enumerate(applications):
+            steps += _paying_steps(application, pid, now, suffix=f":{i}")
+        _transact(steps, [event])
+        return record
+
+    def capture_basket(self, payment: PaymentRow, *, policies: Sequence[PolicyWrite], now: datetime,
+                       transaction_id: str | None, gateway_ref: str | None, gateway_result: str,
+                       events: Sequence[LedgerEvent]) -> PaymentRecord:
+        """pending -> captured; every policy created or extended and unlocked; every application paid."""
+        pid = payment.payment_id
+        payment_actions = [
+            PaymentRecord.status.set(PaymentStatus.CAPTURED), PaymentRecord.captured_at.set(now),
+            PaymentRecord.settled_at.set(now), PaymentRecord.updated_at.set(now),
+            PaymentRecord.gateway_result.set(gateway_result),
+            PaymentRecord.reconcile_queue.remove(), PaymentRecord.reconcile_due_at.remove(),
+        ]
+        if transaction_id:
+            payment_actions.append(PaymentRecord.transaction_id.set(transaction_id))
+        if gateway_ref and not payment.gateway_ref:
+            payment_actions.append(PaymentRecord.gateway_ref.set(gateway_ref))
+        steps: list[Step] = [("payment", lambda tx: tx.update(
+            PaymentRecord(pid), actions=payment_actions, condition=PaymentRecord.status == PaymentStatus.PENDING))]
+        for i, write in enumerate(policies):
+            line = write.line
+            assert line is not None and write.end_date is not None
+            steps += _captured_policy_steps(payment, write, line, now, index=i)
+            steps.append((f"application:{i}", _paid(line.application_id, pid, now)))
+        _transact(steps, events)
+        return _payment_after(
+            payment, status=PaymentStatus.CAPTURED, captured_at=now, settled_at=now, updated_at=now,
+            gateway_result=gateway_result, reconcile_queue=None, reconcile_due_at=None,
+            transaction_id=transaction_id or payment.transaction_id, gateway_ref=payment.gateway_ref or gateway_ref)
+
+    def request_basket_refund(self, payment: PaymentRow, *, application_ids: Sequence[str], amount_fils: int,
+                              reason: str, now: datetime, event: LedgerEvent) -> None:
+        """The shares' refund requested over the refunded amount read; each share's insured locked."""
+        pid = payment.payment_id
+        attempt = RefundAttempt(  # type: ignore[no-untyped-call]  # MapAttribute.__init__ is unannotated
+            status=RefundStatus.REQUESTED, amount_fils=amount_fils, reason=reason, requested_at=now,
+            shares=" ".join(application_ids))
+        attempts = [*_attempts(payment), attempt]
+        refunded = int(payment.refunded_fils or 0)
+        # Guards: captured, no refund in flight, and nothing refunded since the lines were read (two refunds of
+        # one share: the second finds the amount moved, or the first still requested).
+        payment_condition = ((PaymentRecord.status == PaymentStatus.CAPTURED)
+                             & (PaymentRecord.refund_status.does_not_exist()
+                                | PaymentRecord.refund_status.is_in(RefundStatus.FAILED, RefundStatus.REFUNDED))
+                             & (PaymentRecord.refunded_fils == refunded))
+        steps: list[Step] = [("payment", lambda tx: tx.update(
+            PaymentRecord(pid), actions=[PaymentRecord.refund_status.set(RefundStatus.REQUESTED),
+                                         PaymentRecord.refunds.set(attempts), PaymentRecord.updated_at.set(now)],
+            condition=payment_condition))]
+        wanted = set(application_ids)
+        for i, line in enumerate(payment.lines or []):
+            if line.application_id not in wanted:
+                continue
+            # Only the last period may go, and only when nothing else is changing this person's coverage.
+            condition = (ResidencePolicyRecord.lock_ref.does_not_exist()
+                         & (ResidencePolicyRecord.end_date == line.period_end))
+            steps.append((f"policy:{i}", _locked(line.insured_civil_id, f"refund#{pid}", condition)))
+        _transact(steps, [event])
+
+    def complete_basket_refund(self, payment: PaymentRow, *, policies: Sequence[PolicyWrite], refund_ref: str | None,
+                               now: datetime, events: Sequence[LedgerEvent]) -> None:
+        """The requested shares refunded: lines and periods cancelled, refunded_fils up, insured unlocked."""
+        pid = payment.payment_id
+        attempts = _attempts(payment)
+        if not attempts or not attempts[-1].shares:
+            raise LostRace({"payment"})  # no share's refund was requested: nothing to settle
+        targets = str(attempts[-1].shares).split()
+        amount = int(attempts[-1].amount_fils)
+        attempts[-1] = _attempt(attempts[-1], status=RefundStatus.REFUNDED, completed_at=now, refund_ref=refund_ref)
+        lines = _lines(payment, refunded=targets)
+        all_back = all(line.refund_status == RefundStatus.REFUNDED for line in lines)
+        refunded = int(payment.refunded_fils or 0)
+        # Never more back than was paid: the condition is the arithmetic, checked by DynamoDB.
+        payment_condition = ((PaymentRecord.refund_status == RefundStatus.REQUESTED)
+                             & (PaymentRecord.status == PaymentStatus.CAPTURED)
+                             & (PaymentRecord.refunded_fils == refunded)
+                             & (PaymentRecord.refunded_fils <= int(payment.amount_fils) - amount))
+        payment_actions = [PaymentRecord.refund_status.set(RefundStatus.REFUNDED),
+                           PaymentRecord.refunded_fils.add(amount), PaymentRecord.refunds.set(attempts),
+                           PaymentRecord.lines.set(lines), PaymentRecord.updated_at.set(now),
+                           PaymentRecord.reconcile_queue.remove(), PaymentRecord.reconcile_due_at.remove()]
+        if all_back:
+            payment_actions.append(PaymentRecord.status.set(PaymentStatus.REFUNDED))
+        steps: list[Step] = [("payment", lambda tx: tx.update(PaymentRecord(pid), actions=payment_actions,
+                                                              condition=payment_condition))]
+        for i, write in enumerate(policies):
+            actions = [ResidencePolicyRecord.periods.set(_period_maps(write.periods)),
+                       ResidencePolicyRecord.status.set(write.status), ResidencePolicyRecord.lock_ref.remove(),
+                       ResidencePolicyRecord.updated_at.set(now)]
+            for attr, value in ((ResidencePolicyRecord.start_date, write.start_date),
+                                (ResidencePolicyRecord.end_date, write.end_date)):
+                actions.append(attr.set(value) if value else attr.remove())
+            actions += reminder_actions(write.end_date if write.status == "active" else None, write.insured_civil_id)
+            steps.append((f"policy:{i}", _locked(write.insured_civil_id, None, ResidencePolicyRecord.lock_ref
+                                                 == write.lock_ref, actions=actions)))
+        _transact(steps, events)
+
     # --- settling a payment ----------------------------------------------------------------------
     def capture(self, payment: PaymentRow, *, policy_id: str, periods: Sequence[StoredPeriod], start_date: str,
                 end_date: str, now: datetime, transaction_id: str | None, gateway_ref: str | None,
@@ -555,6 +686,8 @@ class PremiumStore:
                 condition=(ApplicationRecord.status == ApplicationStatus.PAYMENT_PENDING)
                 & (ApplicationRecord.payment_id == pid))),
         ]
+        if payment.lines:
+            steps = [steps[0], *_basket_unpaid_steps(payment, now)]
         if release_key:
             # The gateway never started: the same key may try again, as if this request never happened.
             steps.append(("idempotency", lambda tx: tx.delete(
@@ -663,15 +796,116 @@ class PremiumStore:
         if not attempts:
             raise LostRace({"payment"})  # no refund was requested: nothing to settle
         attempts[-1] = _attempt(attempts[-1], status=RefundStatus.FAILED, completed_at=now, error_code=error_code)
+        civil_ids = _refund_targets(payment) or [payment.insured_civil_id]
         _transact([
             ("payment", lambda tx: tx.update(
                 PaymentRecord(pid), actions=[PaymentRecord.refund_status.set(RefundStatus.FAILED),
                                              PaymentRecord.refunds.set(attempts), PaymentRecord.updated_at.set(now)],
                 condition=PaymentRecord.refund_status == RefundStatus.REQUESTED)),
-            ("policy", lambda tx: tx.update(
-                ResidencePolicyRecord(payment.insured_civil_id), actions=[ResidencePolicyRecord.lock_ref.remove()],
-                condition=ResidencePolicyRecord.lock_ref == f"refund#{pid}")),
+            *[(f"policy:{i}" if payment.lines else "policy", _unlock(civil_id, f"refund#{pid}"))
+              for i, civil_id in enumerate(civil_ids)],
         ], [event])
+
+
+def _refund_targets(payment: PaymentRow) -> list[str]:
+    """The insured civil IDs of the shares the latest refund attempt of a basket covers."""
+    attempt = payment.refunds[-1] if payment.refunds else None
+    wanted = set((attempt.shares or "").split()) if attempt is not None else set()
+    return [line.insured_civil_id for line in payment.lines or [] if line.application_id in wanted]
+
+
+def _unlock(civil_id: str, lock_ref: str) -> Callable[[_NamedWrites], None]:
+    return lambda tx: tx.update(ResidencePolicyRecord(civil_id), actions=[ResidencePolicyRecord.lock_ref.remove()],
+                                condition=ResidencePolicyRecord.lock_ref == lock_ref)
+
+
+def _locked(civil_id: str, lock_ref: str | None, condition: Any, *,
+            actions: list[Any] | None = None) -> Callable[[_NamedWrites], None]:
+    """An update of one insured's policy: set the lock (`lock_ref`) or the given actions, under `condition`."""
+    chosen = actions if actions is not None else [ResidencePolicyRecord.lock_ref.set(str(lock_ref))]
+    return lambda tx: tx.update(ResidencePolicyRecord(civil_id), actions=chosen, condition=condition)
+
+
+def _paid(application_id: str, pid: str, now: datetime) -> Callable[[_NamedWrites], None]:
+    return lambda tx: tx.update(
+        ApplicationRecord(application_id),
+        actions=[ApplicationRecord.status.set(ApplicationStatus.PAID), ApplicationRecord.updated_at.set(now)],
+        condition=(ApplicationRecord.status == ApplicationStatus.PAYMENT_PENDING)
+        & (ApplicationRecord.payment_id == pid))
+
+
+def _paying_steps(application: ApplicationRow, pid: str, now: datetime, *, suffix: str = "") -> list[Step]:
+    """An application marked paying by payment `pid`, and its insured locked, if both are as the review saw them."""
+    revision = int(application.revision)
+    start = application.start_date
+    app_condition = ((ApplicationRecord.status == ApplicationStatus.CONFIRMED)
+                     & (ApplicationRecord.revision == revision)
+                     & (ApplicationRecord.confirmed_revision == revision))
+    # The insured's coverage must still be what the review priced, and nobody else changing it.
+    if application.kind == "renewal":
+        coverage = (ResidencePolicyRecord.end_date == start) & (ResidencePolicyRecord.status == "active")
+    else:
+        coverage = ResidencePolicyRecord.end_date.does_not_exist() | (ResidencePolicyRecord.end_date <= start)
+    return [
+        (f"application{suffix}", lambda tx: tx.update(
+            ApplicationRecord(application.application_id),
+            actions=[ApplicationRecord.status.set(ApplicationStatus.PAYMENT_PENDING),
+                     ApplicationRecord.payment_id.set(pid), ApplicationRecord.updated_at.set(now)],
+            condition=app_condition)),
+        (f"policy{suffix}", _locked(application.insured_civil_id, f"pay#{pid}",
+                                    ResidencePolicyRecord.lock_ref.does_not_exist() & coverage)),
+    ]
+
+
+def _captured_policy_steps(payment: PaymentRow, write: PolicyWrite, line: PaymentLineRow, now: datetime, *,
+                           index: int) -> list[Step]:
+    """One basket line's policy created or extended and unlocked (and its number claimed when it has none)."""
+    actions = [
+        ResidencePolicyRecord.policy_id.set(write.policy_id), ResidencePolicyRecord.account_id.set(payment.account_id),
+        ResidencePolicyRecord.insured_name.set(line.insured_name), ResidencePolicyRecord.category.set(line.category),
+        ResidencePolicyRecord.status.set("active"), ResidencePolicyRecord.start_date.set(str(write.start_date)),
+        ResidencePolicyRecord.end_date.set(str(write.end_date)),
+        ResidencePolicyRecord.periods.set(_period_maps(write.periods)), ResidencePolicyRecord.lock_ref.remove(),
+        ResidencePolicyRecord.created_at.set(ResidencePolicyRecord.created_at | now),
+        ResidencePolicyRecord.updated_at.set(now),
+        *_renewal_facts(line.passport_expiry, line.years),
+        *reminder_actions(write.end_date, write.insured_civil_id),
+    ]
+    if line.insured_name_ar:
+        actions.append(ResidencePolicyRecord.insured_name_ar.set(line.insured_name_ar))
+    condition = ResidencePolicyRecord.lock_ref == write.lock_ref
+    steps: list[Step] = []
+    number = write.policy_number
+    if number:
+        actions.append(ResidencePolicyRecord.policy_number.set(number))
+        condition = condition & ResidencePolicyRecord.policy_number.does_not_exist()
+        claim_actions = [PolicyNumberClaim.policy_id.set(write.policy_id),
+                         PolicyNumberClaim.holder_civil_id.set(write.insured_civil_id),
+                         PolicyNumberClaim.claimed_at.set(now)]
+        steps.append(("policy_number", lambda tx: tx.update(
+            PolicyNumberClaim(f"{POLICY_NUMBER_KEY}{number}"), actions=claim_actions,
+            condition=PolicyNumberClaim.claim_key.does_not_exist())))
+    steps.append((f"policy:{index}", _locked(write.insured_civil_id, None, condition, actions=actions)))
+    return steps
+
+
+def _basket_unpaid_steps(payment: PaymentRow, now: datetime) -> list[Step]:
+    """A closed basket: every insured unlocked, every application payable again."""
+    pid = payment.payment_id
+    steps: list[Step] = []
+    for i, line in enumerate(payment.lines or []):
+        steps.append((f"policy:{i}", _unlock(line.insured_civil_id, f"pay#{pid}")))
+        steps.append((f"application:{i}", _payable_again(line.application_id, pid, now)))
+    return steps
+
+
+def _payable_again(application_id: str, pid: str, now: datetime) -> Callable[[_NamedWrites], None]:
+    return lambda tx: tx.update(
+        ApplicationRecord(application_id),
+        actions=[ApplicationRecord.status.set(ApplicationStatus.CONFIRMED),
+                 ApplicationRecord.payment_id.remove(), ApplicationRecord.updated_at.set(now)],
+        condition=(ApplicationRecord.status == ApplicationStatus.PAYMENT_PENDING)
+        & (ApplicationRecord.payment_id == pid))
 
 
 def _renewal_facts(passport_expiry: str | None, years: float | None) -> list[Any]:

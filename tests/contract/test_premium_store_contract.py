@@ -452,3 +452,99 @@ def test_a_renewal_from_another_end_than_the_policys_is_refused(store):
     numbered(store)
     with pytest.raises(LostRace):
         store.open_renewal(renewal_draft(), renews_from="2027-04-01", event=app_event("ren1", "application_created"))
+
+
+# --- family baskets -------------------------------------------------------------------------------
+
+OTHER_ID = "290051700038"
+
+
+def basket_started(store, pid: str = "bsk1", key: str = "acc1#b1"):
+    from dataclasses import replace
+
+    from chalicelib.premiums.ports import BasketLine
+
+    apps = [confirmed(store, "app1", CIVIL_ID), confirmed(store, "app2", OTHER_ID)]
+    lines = tuple(BasketLine(application_id=a.application_id, application_revision=1,
+                             insured_civil_id=a.insured_civil_id, insured_name="Ahmed Ali",
+                             category="private_sector_employee", kind="new", period_start="2026-03-01",
+                             period_end="2027-03-01", amount_fils=50_000, passport_expiry="2031-01-01", years=1)
+                  for a in apps)
+    draft = replace(payment_draft(pid, "app1"), amount_fils=100_000, kind="basket", lines=lines)
+    return store.start_basket(claim=claim(key, pid), payment=draft, applications=apps, now=NOW,
+                              event=pay_event(pid, "payment_started"))
+
+
+def basket_writes(payment, lock: str = "pay#bsk1", numbers=("RH-26-AAAA-AAA2", "RH-26-AAAA-AAA3")):
+    from chalicelib.premiums.ports import PolicyWrite
+
+    return [PolicyWrite(insured_civil_id=line.insured_civil_id, policy_id=f"pol{i}",
+                        periods=periods(payment.payment_id), start_date="2026-03-01", end_date="2027-03-01",
+                        status="active", lock_ref=lock, line=line,
+                        policy_number=numbers[i])
+            for i, line in enumerate(payment.lines)]
+
+
+def capture_basket(store, payment, writes):
+    return store.capture_basket(payment, policies=writes, now=NOW, transaction_id="tx-b", gateway_ref="ref-b",
+                                gateway_result="CAPTURED", events=[pay_event(payment.payment_id, "payment_captured")])
+
+
+def test_a_basket_start_marks_every_application_and_locks_every_insured(store):
+    payment = basket_started(store)
+    assert [line.application_id for line in store.payment("bsk1").lines] == ["app1", "app2"]
+    assert {store.application(a).status for a in ("app1", "app2")} == {ApplicationStatus.PAYMENT_PENDING}
+    assert {store.policy(c).lock_ref for c in (CIVIL_ID, OTHER_ID)} == {"pay#bsk1"}
+    assert int(payment.amount_fils) == 100_000
+
+
+def test_a_basket_capture_writes_every_policy_or_none(store):
+    payment = basket_started(store)
+    writes = basket_writes(payment)
+    broken = [writes[0], replace_lock(writes[1], "pay#someone-else")]
+    with pytest.raises(LostRace) as lost:
+        capture_basket(store, payment, broken)
+    assert lost.value.failed == {"policy:1"}
+    assert store.payment("bsk1").status == PaymentStatus.PENDING
+    assert store.policy(CIVIL_ID).policy_id is None and store.application("app1").status == "payment_pending"
+
+    captured_payment = capture_basket(store, payment, writes)
+    assert captured_payment.status == PaymentStatus.CAPTURED
+    assert [(store.policy(c).status, store.policy(c).end_date, store.policy(c).lock_ref)
+            for c in (CIVIL_ID, OTHER_ID)] == [("active", "2027-03-01", None)] * 2
+    assert {store.application(a).status for a in ("app1", "app2")} == {ApplicationStatus.PAID}
+    assert store.policy_by_number("RH-26-AAAA-AAA3").insured_civil_id == OTHER_ID
+
+
+def replace_lock(write, lock):
+    from dataclasses import replace
+
+    return replace(write, lock_ref=lock)
+
+
+def test_one_share_is_refunded_once_over_the_amount_read(store):
+    payment = basket_started(store)
+    capture_basket(store, payment, basket_writes(payment))
+    read = store.payment("bsk1")
+    store.request_basket_refund(read, application_ids=["app2"], amount_fils=50_000, reason="left", now=NOW,
+                                event=pay_event("bsk1", "refund_requested"))
+    with pytest.raises(LostRace):  # the same share again, from the same read
+        store.request_basket_refund(read, application_ids=["app2"], amount_fils=50_000, reason="left", now=NOW,
+                                    event=pay_event("bsk1", "refund_requested"))
+    assert store.policy(OTHER_ID).lock_ref == "refund#bsk1" and store.policy(CIVIL_ID).lock_ref is None
+
+    from chalicelib.premiums.ports import PolicyWrite
+
+    requested = store.payment("bsk1")
+    cancel = [PolicyWrite(insured_civil_id=OTHER_ID, policy_id="pol1", periods=periods("bsk1", "cancelled"),
+                          start_date=None, end_date=None, status="cancelled", lock_ref="refund#bsk1")]
+    store.complete_basket_refund(requested, policies=cancel, refund_ref="r-1", now=NOW,
+                                 events=[pay_event("bsk1", "refunded")])
+    done = store.payment("bsk1")
+    assert (done.status, int(done.refunded_fils), done.refund_status) == (PaymentStatus.CAPTURED, 50_000, "refunded")
+    assert [line.refund_status for line in done.lines] == [None, "refunded"]
+    assert (store.policy(OTHER_ID).status, store.policy(OTHER_ID).lock_ref) == ("cancelled", None)
+    with pytest.raises(LostRace):  # completed once
+        store.complete_basket_refund(requested, policies=cancel, refund_ref="r-1", now=NOW,
+                                     events=[pay_event("bsk1", "refunded")])
+    assert int(store.payment("bsk1").refunded_fils) == 50_000

@@ -29,6 +29,7 @@ from chalicelib.premiums.ports import (
     PaymentDraft,
     PaymentRow,
     PolicyRow,
+    PolicyWrite,
     PremiumDeps,
     RefundAttemptRow,
     StoredPeriod,
@@ -78,6 +79,7 @@ class FakeRefundAttempt:
     completed_at: datetime | None = None
     refund_ref: str | None = None
     error_code: str | None = None
+    shares: str | None = None
 
 
 @dataclass
@@ -219,7 +221,7 @@ def _attempts(payment: PaymentRow) -> list[FakeRefundAttempt]:
 def _attempt(row: RefundAttemptRow) -> FakeRefundAttempt:
     return FakeRefundAttempt(status=row.status, amount_fils=int(row.amount_fils), reason=row.reason,
                              requested_at=row.requested_at, completed_at=row.completed_at,
-                             refund_ref=row.refund_ref, error_code=row.error_code)
+                             refund_ref=row.refund_ref, error_code=row.error_code, shares=row.shares)
 
 
 class FakePremiumStore:
@@ -420,6 +422,153 @@ class FakePremiumStore:
         self._commit(tx, [event])
         return copy.deepcopy(self.payments[payment.payment_id])
 
+    # --- family baskets ------------------------------------------------------------------------------
+    def start_basket(self, *, claim: IdempotencyClaim, payment: PaymentDraft, applications: Sequence[ApplicationRow],
+                     now: datetime, event: LedgerEvent) -> FakePayment:
+        fields = asdict(payment)
+        fields["lines"] = [FakeLine(**line) for line in fields["lines"] or []]
+        record = FakePayment(**fields)
+        tx = _Tx()
+        tx.check("idempotency", claim.key not in self.keys)
+        tx.check("payment", payment.payment_id not in self.payments)
+        for i, application in enumerate(applications):
+            revision = int(application.revision)
+            stored_app = self.applications.get(application.application_id)
+            policy = self.policies.get(application.insured_civil_id)
+            end = policy.end_date if policy else None
+            coverage = ((end == application.start_date and policy is not None and policy.status == "active")
+                        if application.kind == "renewal" else (end is None or end <= application.start_date))
+            tx.check(f"application:{i}", stored_app is not None and stored_app.status == ApplicationStatus.CONFIRMED
+                     and stored_app.revision == revision and stored_app.confirmed_revision == revision)
+            tx.check(f"policy:{i}", (policy is None or policy.lock_ref is None) and coverage)
+
+        def start_it() -> None:
+            self.keys[claim.key] = FakeIdempotency(**asdict(claim))
+            self.payments[payment.payment_id] = record
+            for application in applications:
+                stored_app = self.applications[application.application_id]
+                stored_app.status, stored_app.payment_id = ApplicationStatus.PAYMENT_PENDING, payment.payment_id
+                stored_app.updated_at = now
+                self._policy_for_update(application.insured_civil_id).lock_ref = f"pay#{payment.payment_id}"
+        tx.then(start_it)
+        self._commit(tx, [event])
+        return copy.deepcopy(record)
+
+    def capture_basket(self, payment: PaymentRow, *, policies: Sequence[PolicyWrite], now: datetime,
+                       transaction_id: str | None, gateway_ref: str | None, gateway_result: str,
+                       events: Sequence[LedgerEvent]) -> FakePayment:
+        pid = payment.payment_id
+        stored = self.payments.get(pid)
+        tx = _Tx()
+        tx.check("payment", stored is not None and stored.status == PaymentStatus.PENDING)
+        for i, write in enumerate(policies):
+            assert write.line is not None
+            policy = self.policies.get(write.insured_civil_id)
+            app = self.applications.get(write.line.application_id)
+            if write.policy_number:
+                tx.check("policy_number", write.policy_number not in self.policy_numbers)
+            tx.check(f"policy:{i}", policy is not None and policy.lock_ref == write.lock_ref
+                     and not (write.policy_number and policy.policy_number))
+            tx.check(f"application:{i}", app is not None and app.status == ApplicationStatus.PAYMENT_PENDING
+                     and app.payment_id == pid)
+
+        def capture_it() -> None:
+            assert stored is not None
+            stored.status, stored.captured_at, stored.settled_at, stored.updated_at = (
+                PaymentStatus.CAPTURED, now, now, now)
+            stored.gateway_result, stored.reconcile_queue, stored.reconcile_due_at = gateway_result, None, None
+            if transaction_id:
+                stored.transaction_id = transaction_id
+            if gateway_ref and not payment.gateway_ref:
+                stored.gateway_ref = gateway_ref
+            for write in policies:
+                line = write.line
+                assert line is not None
+                policy = self.policies[write.insured_civil_id]
+                policy.policy_id, policy.account_id, policy.insured_name = write.policy_id, payment.account_id, \
+                    line.insured_name
+                policy.category, policy.status, policy.start_date, policy.end_date = (
+                    line.category, "active", write.start_date, write.end_date)
+                policy.periods = [FakePeriod(**p) for p in write.periods]  # type: ignore[arg-type]
+                policy.lock_ref, policy.created_at, policy.updated_at = None, policy.created_at or now, now
+                if line.insured_name_ar:
+                    policy.insured_name_ar = line.insured_name_ar
+                if line.passport_expiry:
+                    policy.passport_expiry = line.passport_expiry
+                if line.years:
+                    policy.renewal_years = int(line.years)
+                policy.remind_from(write.end_date)
+                if write.policy_number:
+                    policy.policy_number = write.policy_number
+                    self.policy_numbers[write.policy_number] = write.policy_id
+                app = self.applications[line.application_id]
+                app.status, app.updated_at = ApplicationStatus.PAID, now
+        tx.then(capture_it)
+        self._commit(tx, events)
+        return copy.deepcopy(self.payments[pid])
+
+    def request_basket_refund(self, payment: PaymentRow, *, application_ids: Sequence[str], amount_fils: int,
+                              reason: str, now: datetime, event: LedgerEvent) -> None:
+        pid = payment.payment_id
+        attempts = [*_attempts(payment), FakeRefundAttempt(RefundStatus.REQUESTED, amount_fils, reason,
+                                                           requested_at=now, shares=" ".join(application_ids))]
+        stored = self.payments.get(pid)
+        tx = _Tx()
+        tx.check("payment", stored is not None and stored.status == PaymentStatus.CAPTURED
+                 and stored.refund_status in (None, RefundStatus.FAILED, RefundStatus.REFUNDED)
+                 and stored.refunded_fils == int(payment.refunded_fils or 0))
+        targets = [(i, line) for i, line in enumerate(payment.lines or []) if line.application_id in application_ids]
+        for i, line in targets:
+            policy = self.policies.get(line.insured_civil_id)
+            tx.check(f"policy:{i}", (policy is None or policy.lock_ref is None)
+                     and (policy.end_date if policy else None) == line.period_end)
+
+        def request() -> None:
+            assert stored is not None
+            stored.refund_status, stored.refunds, stored.updated_at = RefundStatus.REQUESTED, attempts, now
+            for _, line in targets:
+                self._policy_for_update(line.insured_civil_id).lock_ref = f"refund#{pid}"
+        tx.then(request)
+        self._commit(tx, [event])
+
+    def complete_basket_refund(self, payment: PaymentRow, *, policies: Sequence[PolicyWrite], refund_ref: str | None,
+                               now: datetime, events: Sequence[LedgerEvent]) -> None:
+        pid = payment.payment_id
+        attempts = _attempts(payment)
+        if not attempts or not attempts[-1].shares:
+            raise LostRace({"payment"})
+        targets = set((attempts[-1].shares or "").split())
+        amount = int(attempts[-1].amount_fils)
+        attempts[-1] = replace(attempts[-1], status=RefundStatus.REFUNDED, completed_at=now, refund_ref=refund_ref)
+        stored = self.payments.get(pid)
+        refunded = int(payment.refunded_fils or 0)
+        tx = _Tx()
+        tx.check("payment", stored is not None and stored.refund_status == RefundStatus.REQUESTED
+                 and stored.status == PaymentStatus.CAPTURED and stored.refunded_fils == refunded
+                 and stored.refunded_fils <= int(payment.amount_fils) - amount)
+        for i, write in enumerate(policies):
+            policy = self.policies.get(write.insured_civil_id)
+            tx.check(f"policy:{i}", policy is not None and policy.lock_ref == write.lock_ref)
+
+        def complete() -> None:
+            assert stored is not None and stored.lines is not None
+            stored.refund_status, stored.refunds, stored.updated_at = RefundStatus.REFUNDED, attempts, now
+            stored.refunded_fils += amount
+            stored.reconcile_queue = stored.reconcile_due_at = None
+            for line in stored.lines:
+                if line.application_id in targets:
+                    line.refund_status = RefundStatus.REFUNDED
+            if all(line.refund_status == RefundStatus.REFUNDED for line in stored.lines):
+                stored.status = PaymentStatus.REFUNDED
+            for write in policies:
+                policy = self.policies[write.insured_civil_id]
+                policy.periods = [FakePeriod(**p) for p in write.periods]  # type: ignore[arg-type]
+                policy.status, policy.lock_ref, policy.updated_at = write.status, None, now
+                policy.start_date, policy.end_date = write.start_date or None, write.end_date or None
+                policy.remind_from(write.end_date if write.status == "active" else None)
+        tx.then(complete)
+        self._commit(tx, events)
+
     def capture(self, payment: PaymentRow, *, policy_id: str, periods: Sequence[StoredPeriod], start_date: str,
                 end_date: str, now: datetime, transaction_id: str | None, gateway_ref: str | None,
                 gateway_result: str, events: Sequence[LedgerEvent],
@@ -471,24 +620,28 @@ class FakePremiumStore:
                      release_key: str | None, events: Sequence[LedgerEvent]) -> None:
         pid = payment.payment_id
         stored = self.payments.get(pid)
-        policy = self.policies.get(payment.insured_civil_id)
-        app = self.applications.get(payment.application_id)
         tx = _Tx()
         tx.check("payment", stored is not None and stored.status == PaymentStatus.PENDING)
-        tx.check("policy", policy is not None and policy.lock_ref == f"pay#{pid}")
-        tx.check("application", app is not None and app.status == ApplicationStatus.PAYMENT_PENDING
-                 and app.payment_id == pid)
+        pairs = [(line.insured_civil_id, line.application_id, f":{i}") for i, line in enumerate(payment.lines or [])] \
+            or [(payment.insured_civil_id, payment.application_id, "")]
+        for civil_id, app_id, suffix in pairs:
+            policy, app = self.policies.get(civil_id), self.applications.get(app_id)
+            tx.check(f"policy{suffix}", policy is not None and policy.lock_ref == f"pay#{pid}")
+            tx.check(f"application{suffix}", app is not None and app.status == ApplicationStatus.PAYMENT_PENDING
+                     and app.payment_id == pid)
         if release_key:
             key = self.keys.get(release_key)
             tx.check("idempotency", key is not None and key.payment_id == pid)
 
         def close() -> None:
-            assert stored is not None and policy is not None and app is not None
+            assert stored is not None
             stored.status, stored.settled_at, stored.updated_at, stored.gateway_result = status, now, now, \
                 gateway_result
             stored.reconcile_queue = stored.reconcile_due_at = None
-            policy.lock_ref = None
-            app.status, app.payment_id, app.updated_at = ApplicationStatus.CONFIRMED, None, now
+            for civil_id, app_id, _ in pairs:
+                self.policies[civil_id].lock_ref = None
+                app = self.applications[app_id]
+                app.status, app.payment_id, app.updated_at = ApplicationStatus.CONFIRMED, None, now
             if release_key:
                 del self.keys[release_key]
         tx.then(close)
@@ -579,15 +732,21 @@ class FakePremiumStore:
             raise LostRace({"payment"})
         attempts[-1] = replace(attempts[-1], status=RefundStatus.FAILED, completed_at=now, error_code=error_code)
         stored = self.payments.get(pid)
-        policy = self.policies.get(payment.insured_civil_id)
+        wanted = set((attempts[-1].shares or "").split())
+        civil_ids = [line.insured_civil_id for line in payment.lines or [] if line.application_id in wanted] \
+            or [payment.insured_civil_id]
         tx = _Tx()
         tx.check("payment", stored is not None and stored.refund_status == RefundStatus.REQUESTED)
-        tx.check("policy", policy is not None and policy.lock_ref == f"refund#{pid}")
+        for i, civil_id in enumerate(civil_ids):
+            policy = self.policies.get(civil_id)
+            tx.check(f"policy:{i}" if payment.lines else "policy",
+                     policy is not None and policy.lock_ref == f"refund#{pid}")
 
         def fail() -> None:
-            assert stored is not None and policy is not None
+            assert stored is not None
             stored.refund_status, stored.refunds, stored.updated_at = RefundStatus.FAILED, attempts, now
-            policy.lock_ref = None
+            for civil_id in civil_ids:
+                self.policies[civil_id].lock_ref = None
         tx.then(fail)
         self._commit(tx, [event])
 
