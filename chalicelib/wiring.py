@@ -10,9 +10,11 @@ def reset_wiring() -> None:
     from chalicelib.enrolment import wiring as enrolment
     from chalicelib.platform.messaging import reset_queue_urls
     from chalicelib.premiums import wiring as premiums
+    from chalicelib.providers import wiring as providers
 
     accounts.forget()
     premiums.forget()
     enrolment.forget()
     cards.forget()
+    providers.forget()
     reset_queue_urls()

@@ -48,12 +48,35 @@ def jwt_authorizer(auth_request: Any) -> AuthResponse:
     try:
         if scheme.lower() != "bearer" or not token:
             raise AccessTokenRejected("no bearer token")
+        if _is_provider_token(token.strip()):
+            return _provider_answer(token.strip())
         claims = verify_access_token(token.strip())
     except AccessTokenRejected as exc:
         log_event("access_denied", reason=str(exc))
         return AuthResponse(routes=[], principal_id="anonymous")
     context = {"account_id": claims["sub"], "session_id": claims["sid"], "lang": claims.get("lang") or ""}
-    return AuthResponse(routes=["*"], principal_id=claims["sub"], context=context)
+    # Two kinds of token, each allowed on its own routes only (the policy is what the gateway caches):
+    # a member's on the app's /v1 routes, never on /fhir; a provider's on /fhir only, never on /v1.
+    return AuthResponse(routes=[MEMBER_ROUTES], principal_id=claims["sub"], context=context)
+
+
+MEMBER_ROUTES, PROVIDER_ROUTES = "/v1/*", "/fhir/*"
+
+
+def _is_provider_token(token: str) -> bool:
+    from chalicelib.providers import is_provider_token
+
+    return is_provider_token(token)
+
+
+def _provider_answer(token: str) -> AuthResponse:
+    """A provider's token (typ at+jwt, the FHIR audience, scope coverage.read): the /fhir routes only."""
+    from chalicelib.providers import verify_provider_token
+
+    context = verify_provider_token(token)
+    if context is None:
+        raise AccessTokenRejected("not a valid provider token")
+    return AuthResponse(routes=[PROVIDER_ROUTES], principal_id=f"provider:{context['client_id']}", context=context)
 
 
 def caller() -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chalicelib.cards.functions import REVOKES_CARDS
-    from chalicelib.cards.insured import residence_member_id
+    from chalicelib.cards.insured import InsuredPerson, residence_member_id
     from chalicelib.cards.openapi import card_schema, openapi_paths
     from chalicelib.cards.wiring import people_of_account, revoke_cards
     from chalicelib.platform.http import ApiBlueprint
@@ -25,19 +25,30 @@ _SURFACE = {
     "people_of_account": "chalicelib.cards.wiring",
     "revoke_cards": "chalicelib.cards.wiring",
     "residence_member_id": "chalicelib.cards.insured",
+    "InsuredPerson": "chalicelib.cards.insured",
     "openapi_paths": "chalicelib.cards.openapi",
     "card_schema": "chalicelib.cards.openapi",
 }
 
 __all__ = [
     "REVOKES_CARDS",
+    "InsuredPerson",
     "card_schema",
     "cards_api",
+    "find_insured",
     "openapi_paths",
     "people_of_account",
     "residence_member_id",
     "revoke_cards",
 ]
+
+
+def find_insured(member_id: str) -> InsuredPerson | None:
+    """Whoever holds `member_id` (a group member id, or R-<civil ID> of a residence policy), else None:
+    for providers' eligibility lookups (no account involved; the same read as /v1/verify's)."""
+    from chalicelib.cards.wiring import card_deps
+
+    return card_deps().people.find(member_id)
 
 
 def __getattr__(name: str) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.cards import card_schema
 from chalicelib.cards import openapi_paths as card_paths
 from chalicelib.premiums import openapi_paths as premium_paths
+from chalicelib.providers import openapi_paths as provider_paths
 from chalicelib.settings import VERSION
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -165,7 +166,9 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                                # Providers' client id and secret at POST /oauth2/token (RFC 6749 2.3.1).
+                                "clientBasic": {"type": "http", "scheme": "basic"}},
             "parameters": {"AcceptLanguage": {"name": "Accept-Language", "in": "header", "required": False,
                                               "schema": {"type": "string", "enum": ["ar", "en"]}}},
             "schemas": {"Error": _s(error=_s(
@@ -179,5 +182,6 @@ def document() -> dict[str, Any]:
                     HTML: {"schema": {"type": "string"}}}},
             },
         },
-        "paths": {**meta, **auth, **pages, **premium_paths(_op, _s), **card_paths(_op, _s)},
+        "paths": {**meta, **auth, **pages, **premium_paths(_op, _s), **card_paths(_op, _s),
+                  **provider_paths(_op, _s)},
     }

@@ -30,7 +30,9 @@ SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttribute
 SQS_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")  # send_message_batch is sqs:SendMessage
 
 
-CAPABILITIES = ("accounts", "enrolment", "cards", "premiums")
+CAPABILITIES = ("accounts", "enrolment", "cards", "premiums", "providers")
+# The providers' lookup log is append-only the same way: whoever writes it can neither change nor delete an entry.
+LOOKUPS = "provider-lookups"
 
 
 def _declared() -> dict[str, Function]:
@@ -66,6 +68,13 @@ def _sid(text: str) -> str:
     return "".join(part.capitalize() for part in text.replace("/", "-").replace("_", "-").split("-") if part)
 
 
+def _append_only(needs: Needs, table: str) -> list[dict]:
+    """Deny changing or deleting what an append-only table holds, to whoever writes it."""
+    return [{"Sid": sid, "Effect": "Deny", "Action": list(LEDGER_DENIED),
+             "Resource": [f"{table}{name}", f"{table}{name}/index/*"]}
+            for name, sid in ((LEDGER, "LedgerAppendOnly"), (LOOKUPS, "LookupsAppendOnly")) if name in needs.tables]
+
+
 def function_policy(stage: str, function: str) -> dict:
     """The policy of one function's role."""
     needs = NEEDS[function]
@@ -88,9 +97,7 @@ def function_policy(stage: str, function: str) -> dict:
             continue
         statements.append({"Sid": f"Table{_sid(name)}", "Effect": "Allow", "Action": list(actions),
                            "Resource": resources[0]})
-    if LEDGER in needs.tables:
-        statements.append({"Sid": "LedgerAppendOnly", "Effect": "Deny", "Action": list(LEDGER_DENIED),
-                           "Resource": [f"{table}{LEDGER}", f"{table}{LEDGER}/index/*"]})
+    statements += _append_only(needs, table)
     for path, actions in needs.s3.items():
         bucket, prefix = path.split("/", 1)
         statements.append({"Sid": f"Objects{_sid(bucket)}{_sid(prefix.split('/')[-2])}", "Effect": "Allow",

@@ -43,6 +43,9 @@ def resources() -> dict:
                 "SecretString": json.dumps({"tranportal_id": "", "password": "", "resource_key": ""}),
             },
         },
+        # The key of the providers' HMACs: a civil ID a provider looked up that names nobody is logged
+        # only as its HMAC (a 12-digit number's plain hash is searched in seconds).
+        "ProvidersHmacSecret": _random_secret("providers-hmac", "HMAC key of civil IDs in the provider lookup log"),
         # The access-token signing key is derived from this random value (see platform/signing_keys.py);
         # rotating the secret rotates the key, and AWSPREVIOUS keeps verifying until its tokens expire.
         "JwtSigningSecret": _random_secret("jwt-signing", "Seed of the Ed25519 key that signs access tokens"),

@@ -36,6 +36,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "secret:jwt-signing": {"GetSecretValue"}, "secret:accounts-hmac": {"GetSecretValue"},
         "secret:card-signing": {"GetSecretValue"}, "secret:payment-callback": {"GetSecretValue"},
         "secret:knet-terminal": {"GetSecretValue"},
+        # Providers: credentials read, the append-only lookup log, members by civil ID (keys only).
+        "t:providers": {G}, "t:provider-lookups": {P}, "i:provider-lookups/by_account": {Q},
+        "i:members/by_civil_id": {Q}, "secret:providers-hmac": {"GetSecretValue"},
     },
     "jwt_authorizer": {"secret:jwt-signing": {"GetSecretValue"}},
     "hr_file_arrived": {
@@ -163,6 +166,18 @@ def test_only_the_payment_functions_touch_the_ledger_and_none_can_change_it(stag
             assert {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} <= set(
                 deny[0]["Action"])
             assert f"arn:aws:dynamodb:*:*:table/insure-{stage}-payment-ledger" in deny[0]["Resource"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_provider_lookup_log_is_append_only_for_whoever_writes_it(stage):
+    for function in iam.FUNCTIONS:
+        policy = iam.function_policy(stage, function)
+        lookups = allowed(policy, stage).get("t:provider-lookups", set())
+        assert not lookups & {U, D, BW}, function
+        if lookups:
+            (deny,) = [s for s in policy["Statement"] if s["Sid"] == "LookupsAppendOnly"]
+            assert deny["Effect"] == "Deny" and {"dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= set(deny["Action"])
+            assert f"arn:aws:dynamodb:*:*:table/insure-{stage}-provider-lookups" in deny["Resource"]
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "chalicelib"
 
-CAPABILITIES = ("accounts", "enrolment", "cards", "premiums", "health")
+CAPABILITIES = ("accounts", "enrolment", "cards", "premiums", "providers", "health")
 SHARED = ("platform", "kernel")
 TOP_LEVEL = ("settings", "errors", "logs", "wiring")
 
@@ -62,6 +62,14 @@ ROLES: dict[str, dict[str, str]] = {
         "models": ADAPTERS, "store": ADAPTERS, "tariff_source": ADAPTERS, "payment_secrets": ADAPTERS,
         "gateway": ADAPTERS,
         "api": ENTRY, "openapi": ENTRY, "jobs": ENTRY, "ledger_job": ENTRY,
+        "wiring": WIRING, "functions": RULES,
+    },
+    "providers": {
+        "rules": RULES, "errors": RULES, "settings": RULES, "fhir": RULES, "fhir_requests": RULES,
+        "ports": PORTS,
+        "use_cases": USE_CASES,
+        "models": ADAPTERS, "store": ADAPTERS, "tokens": ADAPTERS,
+        "api": ENTRY, "openapi": ENTRY,
         "wiring": WIRING, "functions": RULES,
     },
     "health": {"api": ENTRY, "openapi": ENTRY},
