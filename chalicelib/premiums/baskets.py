@@ -21,10 +21,12 @@ from chalicelib.logs import log_alert, log_error, log_event
 from chalicelib.premiums import messages as premium_messages
 from chalicelib.premiums.ledger import LedgerEvent
 from chalicelib.premiums.payment_rules import (
+    AlreadyPaid,
     AlreadyRefunded,
     CoveredPeriod,
     InsuredBusy,
     LaterPeriodPaid,
+    PaymentInProgress,
     PaymentStarting,
     PaymentStatus,
     RefundFailed,
@@ -126,8 +128,15 @@ def start_basket_payment(deps: PremiumDeps, *, account_id: str, idempotency_key:
     _one_per_person(applications)
     now = deps.now()
     today = kuwait_today(now)
-    for application in applications:
-        _check_payable(application, today)
+    try:
+        for application in applications:
+            _check_payable(application, today)
+    except (PaymentInProgress, AlreadyPaid):
+        # Maybe by this very key, in a request that won the race since we looked.
+        existing = deps.store.idempotency(store_key)
+        if existing is None:
+            raise
+        return _replay(deps, existing, fingerprint), False
     lines = tuple(_line(a) for a in applications)
     payment_id = deps.new_id("pay")
     settings = deps.settings.payments

@@ -1,0 +1,76 @@
+"""A family basket over HTTP: three applications paid once, three policies, one share refunded, the rest in force."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.api import premium_support
+from tests.api.premium_support import INSURED, SECOND_INSURED, choose_on_page, civil_id_born, gateway, payment_ref
+
+payer = premium_support.payer
+THIRD_INSURED = civil_id_born(date(1985, 2, 2), 200)
+
+
+def family(payer) -> list[str]:
+    return [payer.confirmed_application(insured_civil_id=INSURED, insured_name="Ahmed Ali"),
+            payer.confirmed_application(insured_civil_id=SECOND_INSURED, insured_name="Mona Ali",
+                                        category="joining_wife"),
+            payer.confirmed_application(insured_civil_id=THIRD_INSURED, insured_name="Omar Ali",
+                                        category="domestic_worker")]
+
+
+def basket(payer, ids: list[str], key: str = "family-1"):
+    return payer.call("POST", "/v1/payments", {"application_ids": ids}, headers={"Idempotency-Key": key})
+
+
+def test_a_basket_of_three_pays_once_makes_three_policies_and_a_refunded_share_leaves_two(api, payer, outbox):
+    ids = family(payer)
+
+    started = basket(payer, ids)
+    assert started.status == 201, started.body
+    payment = started.body
+    assert (payment["amount_fils"], payment["currency"], payment["status"]) == (50_000 + 30_000 + 5_000, "KWD",
+                                                                                "pending")
+    assert payment["application_ids"] == ids and [s["amount_fils"] for s in payment["lines"]] == [50_000, 30_000,
+                                                                                                    5_000]
+    assert "85.000" in gateway().page(payment_ref(payment))
+    replay = basket(payer, ids)
+    assert (replay.status, replay.headers.get("Idempotent-Replayed"), replay.body["payment_id"]) == (
+        200, "true", payment["payment_id"])
+
+    assert choose_on_page(api, payment, "approved").status == 200
+
+    policies = payer.call("GET", "/v1/policies").body["policies"]
+    assert sorted((p["insured"]["civil_id"], p["status"], p["start_date"], p["end_date"]) for p in policies) == sorted(
+        (c, "active", "2026-03-01", "2027-03-01") for c in (INSURED, SECOND_INSURED, THIRD_INSURED))
+    assert [p["status"] for p in payer.call("GET", "/v1/payments").body["payments"]] == ["captured"]
+    receipt = outbox.last(to=payer.email, template="premium_receipt")
+    assert "85.000 KWD" in receipt["text"] and "85.000 د.ك" in receipt["text"] and "Omar Ali" in receipt["text"]
+
+    refund = payer.call("POST", f"/v1/payments/{payment['payment_id']}/refund",
+                        {"reason": "Mona left Kuwait", "application_id": ids[1]})
+
+    assert refund.status == 200, refund.body
+    assert (refund.body["status"], refund.body["refunded_fils"]) == ("captured", 30_000)
+    assert [s["refund_status"] for s in refund.body["lines"]] == [None, "refunded", None]
+    after = {p["insured"]["civil_id"]: p["status"] for p in payer.call("GET", "/v1/policies").body["policies"]}
+    assert after == {INSURED: "active", SECOND_INSURED: "cancelled", THIRD_INSURED: "active"}
+    cards = {c["member_id"]: c["status"] for c in payer.call("GET", "/v1/cards").body["cards"]}
+    assert cards[f"R-{INSURED}"] == "active" and cards.get(f"R-{SECOND_INSURED}") != "active"
+    sms = outbox.last(to=payer.phone, template="premium_refund")
+    assert sms["text"].startswith(f"Refunded 30.000 KWD of payment {payment['payment_id']}")
+
+
+def test_a_basket_without_an_idempotency_key_or_with_a_foreign_application_is_refused(api, payer):
+    ids = family(payer)
+    no_key = payer.call("POST", "/v1/payments", {"application_ids": ids})
+    assert (no_key.status, no_key.body["error"]["code"]) == (422, "IDEMPOTENCY_KEY_REQUIRED")
+    too_many = basket(payer, [*ids] * 4)
+    assert too_many.status == 422 and "application_ids" in too_many.body["error"]["fields"]
+    assert basket(payer, [*ids[:2], "app-not-mine"]).status == 404
+
+
+def test_paying_one_application_alone_still_works_beside_baskets(api, payer):
+    single = payer.started_payment()
+    assert single["application_ids"] is None and single["lines"] is None
+    assert single["amount_fils"] == 50_000
