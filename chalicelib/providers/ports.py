@@ -41,7 +41,7 @@ class Counters(Protocol):
 
 class LookupLog(Protocol):
     def append(self, entries: list[LookupEntry]) -> None:
-        """Add entries; an entry is never overwritten (append-only)."""
+        """Add entries; an entry is never overwritten (append-only): ValueError if one exists."""
         ...
 
     def of_account(self, account_id: str, limit: int, before: datetime | None) -> list[LookupEntry]:

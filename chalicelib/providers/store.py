@@ -103,7 +103,12 @@ class DynamoLookupLog:
                 service_date=entry.service_date.isoformat() if entry.service_date else None,
                 expires_ttl=entry.expires_at)
             # Never an overwrite: a line once written stays as it was (IAM denies updates and deletes too).
-            record.save(condition=LookupRecord.lookup_id.does_not_exist())
+            try:
+                record.save(condition=LookupRecord.lookup_id.does_not_exist())
+            except PutError as exc:
+                if lost_condition(exc):
+                    raise ValueError(f"lookup {entry.lookup_id} already has an entry for this subject") from exc
+                raise
 
     def of_account(self, account_id: str, limit: int, before: datetime | None) -> list[LookupEntry]:
         condition = (LookupRecord.looked_up_at < before.isoformat(timespec="microseconds")

@@ -62,7 +62,8 @@ class FakeLog:
     def append(self, entries: list[LookupEntry]) -> None:
         keys = {(e.lookup_id, e.subject) for e in self.entries}
         for entry in entries:
-            assert (entry.lookup_id, entry.subject) not in keys, "an entry was overwritten"
+            if (entry.lookup_id, entry.subject) in keys:
+                raise ValueError("an entry would be overwritten")
             self.entries.append(entry)
 
     def of_account(self, account_id: str, limit: int, before: datetime | None) -> list[LookupEntry]:
