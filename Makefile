@@ -20,7 +20,7 @@ STAGE ?= dev
 REGION ?= me-south-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run reset test check lint bench package deploy deploy-bucket-given job drop policy clean venv python python-path checkov lock .FORCE
+.PHONY: run reset test check lint bench package deploy deploy-bucket-given job drop policy provider clean venv python python-path checkov lock .FORCE
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@if [ -e $(BIN)/python ] && ! $(BIN)/python -c '$(IS_PYTHON_VERSION)' 2>/dev/null; then \
@@ -114,6 +114,11 @@ drop: venv
 ## Create a group policy on the running local stack
 policy: venv
 	$(BIN)/python -m devstack policy $(FILE)
+
+## Create a provider (hospital or clinic) on the running local stack: make provider NAME="Al-Amiri Hospital".
+## Prints its client id and secret once (only a hash is kept); POST /oauth2/token takes them (README "Provider access").
+provider: venv
+	$(BIN)/python -m admin create-provider --local "$(NAME)"
 
 ## The whole suite, the linter and the type check; non-zero on any failure. Both cores: pytest-xdist's
 ## workers (PYTEST_WORKERS=1 for one); the make run tests share a worker (they share .local/).

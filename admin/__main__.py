@@ -1,4 +1,5 @@
 """python -m admin create-policy FILE.json [--replace] | never-activated | verify-ledger
+                | create-provider NAME | disable-provider CLIENT_ID | rotate-provider-secret CLIENT_ID
 
 Runs against the AWS of the environment: the local stack (make policy FILE=...) or a real
 stage with STAGE=dev|prod and AWS credentials (table names come from .chalice/config.json).
@@ -31,8 +32,21 @@ def main(argv: list[str]) -> int:
     create.add_argument("--replace", action="store_true", help="replace an existing policy")
     sub.add_parser("never-activated", help="HR-enrolled people whose welcome link expired unused")
     sub.add_parser("verify-ledger", help="check every payment-ledger stream's hash chain; exit 1 on a find")
+    provider = sub.add_parser("create-provider", help="a hospital or clinic's FHIR credentials (shown once)")
+    provider.add_argument("name")
+    for command, text in (("disable-provider", "refuse a provider's tokens and credentials from now on"),
+                          ("rotate-provider-secret", "a new client secret (shown once); the old one and its "
+                                                     "tokens stop working")):
+        sub.add_parser(command, help=text).add_argument("client_id")
+    for command in ("create-provider", "disable-provider", "rotate-provider-secret"):
+        sub.choices[command].add_argument("--local", action="store_true",
+                                          help="act on the running make run (what make provider does)")
     args = parser.parse_args(argv)
+    if getattr(args, "local", False):
+        local_environment()
     stage_environment(os.environ.get("STAGE", "dev"))
+    if args.command in ("create-provider", "disable-provider", "rotate-provider-secret"):
+        return providers(args)
     if args.command == "never-activated":
         return never_activated()
     if args.command == "verify-ledger":
@@ -51,6 +65,40 @@ def main(argv: list[str]) -> int:
         print(json.dumps(error.body("en"), ensure_ascii=False, indent=2), file=sys.stderr)
         return 2
     print(f"group policy {policy['policy_no']} ({policy['employer_en']}) with plans {', '.join(policy['plans'])}")
+    return 0
+
+
+def local_environment() -> None:
+    """Point this process at the running `make run` (its embedded AWS), found by .local/stack.json."""
+    from devstack.stack import local_environment as variables
+    from devstack.stack import running_stack
+
+    stack = running_stack()  # none running: a SystemExit that says so (StackError)
+    os.environ.update(variables(int(stack["moto_port"]), int(stack["api_port"]), Path(stack["outbox"])))
+
+
+def providers(args: argparse.Namespace) -> int:
+    """Create, disable or rotate a provider's credentials; a secret is printed this once, never stored."""
+    from chalicelib.providers import use_cases
+    from chalicelib.providers.errors import ProviderNotFound, StaleProvider
+    from chalicelib.providers.wiring import provider_deps
+
+    deps = provider_deps()
+    try:
+        if args.command == "create-provider":
+            provider, secret = use_cases.create_provider(deps, args.name)
+        elif args.command == "rotate-provider-secret":
+            provider, secret = use_cases.rotate_provider_secret(deps, args.client_id)
+        else:
+            provider, secret = use_cases.disable_provider(deps, args.client_id), None
+    except (ProviderNotFound, StaleProvider, ValueError) as error:
+        print(f"{args.command}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    print(f"provider:      {provider.name} ({provider.status})")
+    print(f"client_id:     {provider.client_id}")
+    if secret is not None:
+        print(f"client_secret: {secret}")
+        print("The secret is shown this once (only its hash is kept): hand it to the provider over a safe channel.")
     return 0
 
 
