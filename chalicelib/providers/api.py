@@ -227,6 +227,19 @@ def coverage_search() -> Response:
     return fhir_response(search_coverage(d, provider, person, self_url))
 
 
+@fhir_api.route("/fhir/Coverage/{coverage_id}", methods=["GET"], authorizer=jwt_authorizer)
+@fhir_view
+def coverage_read(coverage_id: str) -> Response:
+    """One Coverage by id (a member id): what the references in the other answers point at."""
+    from chalicelib.providers.rules import MEMBER_ID_SYSTEM, parse_identifier
+    from chalicelib.providers.use_cases import read_coverage
+
+    provider = _provider()
+    d = deps()
+    member_id = parse_identifier(MEMBER_ID_SYSTEM, coverage_id, today=d.today(d.now()), expression="Coverage.id")
+    return fhir_response(read_coverage(d, provider, member_id))
+
+
 # --- the insured person's access log ---------------------------------------------------------------------
 
 @access_log_api.route("/v1/me/access-log", methods=["GET"], authorizer=jwt_authorizer)

@@ -157,7 +157,7 @@ def capability_statement(*, base_url: str, version: str, published: date, insure
                                "extension": [{"url": "token", "valueUri": f"{base_url}/oauth2/token"}]}],
             },
             "resource": [
-                {"type": "Coverage", "interaction": [{"code": "search-type"}],
+                {"type": "Coverage", "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "searchParam": [{"name": "identifier", "type": "token",
                                   "documentation": f"a member id ({MEMBER_ID_SYSTEM}) or a civil ID "
                                                    f"({CIVIL_ID_SYSTEM}); system|value or the value alone"}]},

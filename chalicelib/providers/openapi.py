@@ -79,12 +79,23 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
         "500": _outcome("exception: a fault of ours"),
     })
 
+    read = op("One Coverage by its id (the member id), as the other answers' references name it",
+              params=[{"name": "coverage_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+              auth=True, errors=())
+    read["responses"].update({
+        "200": _fhir("the Coverage", "Coverage"),
+        "400": _outcome("invalid: not a member id"),
+        "404": _outcome("not-found: no coverage has this id"),
+        "429": _outcome("throttled (Retry-After)"),
+        "500": _outcome("exception: a fault of ours"),
+    })
+
     entry = s(looked_up_at={"type": "string", "format": "date-time"}, provider=s(id="string", name="string"),
               member_id={"type": "string", "nullable": True},
               name={**s(en="string", ar="string"), "nullable": True},
               relationship={"type": "string", "nullable": True},
-              interaction={"type": "string", "enum": ["eligibility", "coverage_search"]},
-              purpose={"type": "string", "enum": ["validation", "search"]},
+              interaction={"type": "string", "enum": ["eligibility", "coverage_search", "coverage_read"]},
+              purpose={"type": "string", "enum": ["validation", "search", "read"]},
               service_date={"type": "string", "format": "date", "nullable": True},
               outcome={"type": "string", "enum": ["in_force", "not_in_force", "listed", "details_mismatch"],
                        "description": "details_mismatch: the provider's name or birth date did not match, and it "
@@ -98,4 +109,5 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
              auth=True, errors=("422",))
     return {"/oauth2/token": {"post": token}, "/fhir/metadata": {"get": metadata},
             "/fhir/CoverageEligibilityRequest": {"post": eligibility}, "/fhir/Coverage": {"get": search},
+            "/fhir/Coverage/{coverage_id}": {"get": read},
             "/v1/me/access-log": {"get": log}}

@@ -180,7 +180,7 @@ def civil_id_hmac(key: bytes, civil_id: str) -> str:
 # What a lookup found, as kept in the log and shown to the insured person.
 IN_FORCE, NOT_IN_FORCE, LISTED = "in_force", "not_in_force", "listed"
 NOT_FOUND, DETAILS_MISMATCH = "not_found", "details_mismatch"
-ELIGIBILITY, SEARCH = "eligibility", "coverage_search"
+ELIGIBILITY, SEARCH, READ = "eligibility", "coverage_search", "coverage_read"
 
 
 @dataclass(frozen=True)
@@ -192,8 +192,8 @@ class LookupEntry:
     provider_id: str
     provider_name: str
     looked_up_at: datetime
-    interaction: str  # eligibility | coverage_search
-    purpose: str  # validation (eligibility) | search
+    interaction: str  # eligibility | coverage_search | coverage_read
+    purpose: str  # validation (eligibility) | search | read
     outcome: str
     account_id: str | None = None  # whose people: the account that sees it in /v1/me/access-log
     member_id: str | None = None

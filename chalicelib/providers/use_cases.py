@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.logs import log_event
 from chalicelib.providers.errors import FhirProblem, OAuthProblem, ProviderNotFound, not_found
-from chalicelib.providers.fhir import eligibility_response, search_bundle
+from chalicelib.providers.fhir import coverage, eligibility_response, search_bundle
 from chalicelib.providers.fhir_requests import EligibilityQuestion
 from chalicelib.providers.ports import ProviderDeps
 from chalicelib.providers.rules import (
@@ -18,6 +18,7 @@ from chalicelib.providers.rules import (
     LISTED,
     NOT_FOUND,
     NOT_IN_FORCE,
+    READ,
     SCOPE,
     SEARCH,
     Cover,
@@ -208,6 +209,23 @@ def search_coverage(deps: ProviderDeps, provider: Provider, person: PersonId, se
     log_event("coverage_searched", client_id=provider.client_id, found=len(covers), lookup_id=lookup_id)
     return search_bundle(covers=covers, insurer=deps.insurer, on=deps.today(now), base_url=deps.base_url,
                          self_url=self_url, not_found=None if covers else "No coverage matches this identifier.")
+
+
+def read_coverage(deps: ProviderDeps, provider: Provider, member_id: PersonId) -> dict[str, Any]:
+    """One Coverage by its id (the member id), as the references of the other answers name it."""
+    now = deps.now()
+    _throttle(deps, provider, now)
+    lookup_id = new_lookup_id(now)
+    base = LookupEntry(lookup_id=lookup_id, subject="", provider_id=provider.client_id,
+                       provider_name=provider.name, looked_up_at=now, interaction=READ, purpose="read",
+                       outcome=NOT_FOUND, expires_at=retention(now, deps.settings.lookup_retention_days))
+    cover = deps.insured.by_member_id(member_id.value)
+    found = _entry(base, LISTED, cover) if cover is not None else replace(base, subject=_nobody(deps, member_id))
+    deps.log.append([found])
+    log_event("coverage_read", client_id=provider.client_id, found=cover is not None, lookup_id=lookup_id)
+    if cover is None:
+        raise FhirProblem(404, "not-found", "No coverage has this id.", expression="Coverage.id")
+    return coverage(cover, deps.insurer, deps.today(now))
 
 
 # --- the insured person's view ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Every FHIR answer is validated by fhir.resources (R4B models) and fhirclient (st
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlparse
 
 import pytest
 
@@ -106,6 +107,21 @@ def test_the_coverage_search_lists_a_person_s_coverages_as_a_searchset(client, f
     coverage = bundle.entry[0].resource
     assert coverage.id == family.members["Fatima Ali Al-Mutairi"] and coverage.status == "active"
     assert {c.type.coding[0].code for c in coverage.class_fhir} == {"plan", "group"}
+
+
+def test_the_coverage_a_response_references_can_be_read(client, family, token):
+    ahmad = family.members["Ahmad Khalid Al-Mutairi"]
+    reference = ask_eligibility(client, token, eligibility_request(ahmad)).body["insurance"][0]["coverage"]["reference"]
+
+    read = call(client, "GET", urlparse(reference).path, headers={"Authorization": f"Bearer {token}"})
+    nobody = call(client, "GET", "/fhir/Coverage/ZZZZZZZZZZZZZ", headers={"Authorization": f"Bearer {token}"})
+    bad = call(client, "GET", "/fhir/Coverage/not-an-id", headers={"Authorization": f"Bearer {token}"})
+
+    assert read.status == 200, read.body
+    coverage = valid_fhir(read.body)
+    assert coverage.id == ahmad and coverage.subscriberId == ahmad and coverage.status == "active"
+    assert nobody.status == 404 and valid_fhir(nobody.body).issue[0].code == "not-found"
+    assert bad.status == 400 and valid_fhir(bad.body).issue[0].code == "invalid"
 
 
 def test_a_search_for_nobody_is_an_empty_bundle_saying_not_found_and_a_bad_identifier_is_invalid(client, family,
