@@ -9,7 +9,7 @@ from bench.rows import Row
 
 # Each module has run() -> list[Row]; later areas add their module here.
 MODULES = ["bench.foundation", "bench.cold_start", "bench.auth", "bench.enrolment", "bench.jobs", "bench.cards",
-           "bench.premiums"]
+           "bench.premiums", "bench.renewals"]
 
 
 def fmt(value: float, unit: str) -> str:
