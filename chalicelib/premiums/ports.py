@@ -447,9 +447,11 @@ class PremiumStorePort(Protocol):
         """awaiting_confirmation at `revision` -> confirmed; else LostRace({"application"})."""
         ...
 
-    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, event: LedgerEvent) -> ApplicationRow:
+    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, replaces: str | None,
+                     event: LedgerEvent) -> ApplicationRow:
         """A renewal application, recorded on the insured's policy as the one for the period ending
-        `renews_from`; LostRace({"policy"}) when one is already recorded or the policy moved."""
+        `renews_from`; LostRace({"policy"}) when another is recorded for it (other than `replaces`, one read
+        and found closed: its payment refunded) or the policy moved."""
         ...
 
     # renewal reminders

@@ -102,8 +102,10 @@ def renew_policy(deps: PremiumDeps, account_id: str, policy_number: object,
     draft = _draft(review, application_id=application_id, account_id=account_id, created_at=now.isoformat(),
                    now=now, revision=1)
     renews_from = review.period.start.isoformat()
+    # A renewal recorded for this period but closed (paid, then refunded) gives way to this one.
+    replaces = policy.renewal_application_id if policy.renewal_from == renews_from else None
     try:
-        record = deps.store.open_renewal(draft, renews_from=renews_from, event=_event(
+        record = deps.store.open_renewal(draft, renews_from=renews_from, replaces=replaces, event=_event(
             application_id, "application_created", account_id, now, amount_fils=review.quote.amount_fils,
             to_status=ApplicationStatus.AWAITING_CONFIRMATION,
             details={"revision": 1, "renewal_of": policy.policy_id, "renews_from": renews_from}))

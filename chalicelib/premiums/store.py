@@ -403,14 +403,17 @@ class PremiumStore:
         _transact([("application", lambda tx: tx.update(ApplicationRecord(application_id), actions=actions,
                                                          condition=condition))], [event])
 
-    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, event: LedgerEvent) -> ApplicationRecord:
+    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, replaces: str | None,
+                     event: LedgerEvent) -> ApplicationRecord:
         """The renewal application and its mark on the policy, at once; one per period ending `renews_from`."""
         record = ApplicationRecord(**asdict(draft))
-        # Guards: the policy still ends where the review priced from, is in force, and has no renewal for it yet.
+        # Guards: the policy still ends where the review priced from, is in force, and has no renewal for it yet
+        # (or only the closed one read, whose payment was refunded).
+        free = ResidencePolicyRecord.renewal_from.does_not_exist() | (ResidencePolicyRecord.renewal_from != renews_from)
+        if replaces:
+            free = free | (ResidencePolicyRecord.renewal_application_id == replaces)
         policy_condition = ((ResidencePolicyRecord.end_date == renews_from)
-                            & (ResidencePolicyRecord.status == "active")
-                            & (ResidencePolicyRecord.renewal_from.does_not_exist()
-                               | (ResidencePolicyRecord.renewal_from != renews_from)))
+                            & (ResidencePolicyRecord.status == "active") & free)
         _transact([
             ("application", lambda tx: tx.save(record, condition=ApplicationRecord.application_id.does_not_exist())),
             ("policy", lambda tx: tx.update(

@@ -438,9 +438,10 @@ def test_a_reminder_step_is_recorded_once_over_the_due_day_read(store):
 
 def test_one_renewal_application_is_opened_per_period(store):
     numbered(store)
-    store.open_renewal(renewal_draft("ren1"), renews_from="2027-03-01", event=app_event("ren1", "application_created"))
+    store.open_renewal(renewal_draft("ren1"), renews_from="2027-03-01", replaces=None,
+                       event=app_event("ren1", "application_created"))
     with pytest.raises(LostRace) as lost:
-        store.open_renewal(renewal_draft("ren2"), renews_from="2027-03-01",
+        store.open_renewal(renewal_draft("ren2"), renews_from="2027-03-01", replaces=None,
                            event=app_event("ren2", "application_created"))
     assert lost.value.failed == {"policy"}
     assert store.application("ren2") is None and kinds(store, "application#ren2") == []
@@ -451,7 +452,8 @@ def test_one_renewal_application_is_opened_per_period(store):
 def test_a_renewal_from_another_end_than_the_policys_is_refused(store):
     numbered(store)
     with pytest.raises(LostRace):
-        store.open_renewal(renewal_draft(), renews_from="2027-04-01", event=app_event("ren1", "application_created"))
+        store.open_renewal(renewal_draft(), renews_from="2027-04-01", replaces=None,
+                           event=app_event("ren1", "application_created"))
 
 
 # --- family baskets -------------------------------------------------------------------------------
@@ -548,3 +550,15 @@ def test_one_share_is_refunded_once_over_the_amount_read(store):
         store.complete_basket_refund(requested, policies=cancel, refund_ref="r-1", now=NOW,
                                      events=[pay_event("bsk1", "refunded")])
     assert int(store.payment("bsk1").refunded_fils) == 50_000
+
+
+def test_a_closed_renewal_read_gives_way_to_a_new_one_for_the_same_period(store):
+    numbered(store)
+    store.open_renewal(renewal_draft("ren1"), renews_from="2027-03-01", replaces=None,
+                       event=app_event("ren1", "application_created"))
+    store.open_renewal(renewal_draft("ren2"), renews_from="2027-03-01", replaces="ren1",
+                       event=app_event("ren2", "application_created"))
+    assert store.policy(CIVIL_ID).renewal_application_id == "ren2"
+    with pytest.raises(LostRace):  # a second caller that read "ren1" too
+        store.open_renewal(renewal_draft("ren3"), renews_from="2027-03-01", replaces="ren1",
+                           event=app_event("ren3", "application_created"))

@@ -334,13 +334,15 @@ class FakePremiumStore:
         tx.then(confirm)
         self._commit(tx, [event])
 
-    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, event: LedgerEvent) -> FakeApplication:
+    def open_renewal(self, draft: ApplicationDraft, *, renews_from: str, replaces: str | None,
+                     event: LedgerEvent) -> FakeApplication:
         record = FakeApplication(**asdict(draft))
         policy = self.policies.get(draft.insured_civil_id)
         tx = _Tx()
         tx.check("application", draft.application_id not in self.applications)
         tx.check("policy", policy is not None and policy.end_date == renews_from and policy.status == "active"
-                 and policy.renewal_from != renews_from)
+                 and (policy.renewal_from != renews_from
+                      or (replaces is not None and policy.renewal_application_id == replaces)))
 
         def open_it() -> None:
             assert policy is not None

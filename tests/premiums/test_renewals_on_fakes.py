@@ -221,3 +221,21 @@ def test_a_step_missed_is_not_sent_late_once_a_later_one_is_due():
     assert plan_reminder(end, date(2027, 2, 23), "2027-03-01#7d").step is None
     assert plan_reminder(end, date(2027, 1, 30), "2026-03-01#lapsed").step == "30d"  # an older period's
     assert plan_reminder(end, date(2027, 3, 20), None).step is None  # a lapse long gone is not announced
+
+
+def test_a_renewal_paid_then_refunded_can_be_renewed_again(world):
+    from chalicelib.premiums import refunds
+
+    paid(world)
+    world.clock.shift(timedelta(days=300))
+    first, _ = renew(world)
+    applications.confirm_application(world.deps, ACCOUNT, first["application_id"], {"accept": True})
+    payment, _ = pay(world, first["application_id"], key="renew-1")
+    callback = person_chooses(world, payment)
+    payments.handle_callback(world.deps, callback.body, callback.headers)
+    refunds.request_refund(world.deps, ACCOUNT, payment["payment_id"], {"reason": "wrong years"})
+
+    again, created = renew(world, {"years": 2})
+
+    assert created and again["application_id"] != first["application_id"]
+    assert again["review"]["period"]["start_date"] == "2027-03-01" and again["review"]["years"] == 2
