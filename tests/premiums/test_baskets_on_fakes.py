@@ -165,3 +165,42 @@ def test_a_basket_can_renew_one_policy_from_its_end_beside_new_ones(world):
     approve(world, payment)
     assert policies(world) == {INSURED: ("active", "2026-03-01", "2028-03-01"),
                                SECOND_INSURED: ("active", "2026-03-01", "2027-03-01")}
+
+
+def test_a_basket_whose_callback_never_came_is_captured_by_reconciliation(world):
+    from datetime import timedelta
+
+    payment, _ = start(world, family(world))
+    assert person_chooses(world, payment, "timeout") is None  # the money moved, nobody told us
+    world.clock.shift(timedelta(minutes=16))
+
+    outcomes = payments.reconcile_due(world.deps)
+
+    assert outcomes == {"captured": 1}
+    assert {status for status, _, _ in policies(world).values()} == {"active"} and len(policies(world)) == 3
+
+
+def test_a_share_refunded_at_the_gateway_whose_record_failed_is_written_by_reconciliation(world, monkeypatch):
+    ids = family(world)
+    payment, _ = start(world, ids)
+    approve(world, payment)
+    real = world.store.complete_basket_refund
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("throttled")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(world.store, "complete_basket_refund", flaky)
+
+    view, status = refunds.request_refund(world.deps, ACCOUNT, payment["payment_id"],
+                                          {"reason": "left", "application_id": ids[2]})
+    assert (status, view["refund_status"], view["refunded_fils"]) == (202, "requested", 0)
+
+    assert refunds.complete_confirmed_refunds(world.deps) == {"refund_completed": 1}
+    done = payments.get_payment(world.deps, ACCOUNT, payment["payment_id"])
+    assert (done["status"], done["refunded_fils"]) == ("captured", 50_000)
+    assert policies(world)[THIRD_INSURED][0] == "cancelled" and policies(world)[INSURED][0] == "active"
+    assert world.gateway.store.get(payment["payment_url"].rsplit("/", 1)[-1]).refunded_fils == 50_000

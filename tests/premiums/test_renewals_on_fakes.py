@@ -239,3 +239,14 @@ def test_a_renewal_paid_then_refunded_can_be_renewed_again(world):
 
     assert created and again["application_id"] != first["application_id"]
     assert again["review"]["period"]["start_date"] == "2027-03-01" and again["review"]["years"] == 2
+
+
+def test_an_account_without_a_language_gets_the_reminder_in_arabic_then_english(world):
+    paid(world)
+    world.deps.contact = lambda account_id: Contact("payer@example.com", "+96550000000", None)
+    _, jobs = run_reminders(world, date(2027, 1, 30))
+    messages = {(job["channel"]): renewals.build_reminder(world.deps, job) for job in jobs}
+    sms = messages["sms"].text
+    assert sms.index("بعد 30 يومًا") < sms.index("ends in 30 days")
+    email = messages["email"]
+    assert 'dir="rtl"' in email.html and "جدّد من التطبيق" in email.text and "Renew in the app" in email.text
