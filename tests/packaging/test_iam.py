@@ -228,10 +228,19 @@ def test_a_cached_token_is_accepted_at_most_fifteen_minutes_after_it_was_issued(
     assert token_life + authorizer.ttl_seconds <= 15 * 60
 
 
-def test_a_cached_allow_covers_every_method_and_path():
-    # API Gateway reuses a cached policy for every route the token calls: ["*"] must allow them all.
+def test_a_cached_allow_covers_every_method_and_path_of_its_kind_of_token():
+    # API Gateway reuses a cached policy for every route the token calls: a member's ("/v1/*") must allow
+    # every member route, a provider's ("/fhir/*") every FHIR route, and neither the other's.
     from chalice.app import AuthRequest, AuthResponse
 
+    from app import app
+    from chalicelib.accounts.api import MEMBER_ROUTES, PROVIDER_ROUTES
+
     request = AuthRequest("TOKEN", "Bearer x", "arn:aws:execute-api:me-south-1:123:abc/api/GET/v1/me")
-    policy = AuthResponse(routes=["*"], principal_id="a").to_dict(request)["policyDocument"]
-    assert policy["Statement"][0]["Resource"] == ["arn:aws:execute-api:me-south-1:123:abc/api/*/*"]
+    for routes, allowed in ((MEMBER_ROUTES, "*/v1/*"), (PROVIDER_ROUTES, "*/fhir/*")):
+        policy = AuthResponse(routes=[routes], principal_id="a").to_dict(request)["policyDocument"]
+        assert policy["Statement"][0]["Resource"] == [f"arn:aws:execute-api:me-south-1:123:abc/api/{allowed}"]
+    protected = {path for path, methods in app.routes.items() for entry in methods.values() if entry.authorizer}
+    assert all(path.startswith(("/v1/", "/fhir/")) for path in protected), protected
+    assert {p for p in protected if p.startswith("/fhir/")} == {
+        "/fhir/CoverageEligibilityRequest", "/fhir/Coverage", "/fhir/Coverage/{coverage_id}"}

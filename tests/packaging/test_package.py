@@ -31,7 +31,8 @@ NAME_VARIABLES = {
     "MEMBERS_TABLE": "MembersTable", "HR_DEAD_LETTER_QUEUE": "HrDeadLetterQueue", "OUTBOUND_QUEUE": "OutboundQueue",
     "APPLICATIONS_TABLE": "ApplicationsTable", "PAYMENTS_TABLE": "PaymentsTable",
     "RESIDENCE_POLICIES_TABLE": "ResidencePoliciesTable", "PAYMENT_LEDGER_TABLE": "PaymentLedgerTable",
-    "IDEMPOTENCY_TABLE": "IdempotencyKeysTable",
+    "IDEMPOTENCY_TABLE": "IdempotencyKeysTable", "PROVIDERS_TABLE": "ProvidersTable",
+    "PROVIDER_LOOKUPS_TABLE": "ProviderLookupsTable",
 }
 
 
