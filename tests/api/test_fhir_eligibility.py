@@ -275,3 +275,33 @@ def test_a_huge_body_is_refused_before_it_is_read(client, family, token):
                  headers={"Content-Type": "application/fhir+json", "Authorization": f"Bearer {token}"})
 
     assert reply.status == 413 and valid_fhir(reply.body).issue[0].code == "too-costly"
+
+
+def test_a_paid_residence_policy_is_found_by_civil_id_and_its_payer_sees_the_lookup(client, api, clock):
+    from tests.api.premium_support import INSURED, choose_on_page, make_payer
+
+    payer = make_payer(api)
+    choose_on_page(api, payer.started_payment(key="first"), "approved")
+    token = provider_token(client, *new_provider("Mubarak Al-Kabeer Hospital"))
+
+    reply = ask_eligibility(client, token, eligibility_request(INSURED, name="Ahmed Ali"))
+
+    assert reply.status == 200, reply.body
+    (insurance,) = valid_fhir(reply.body).insurance
+    assert insurance.coverage.identifier.value == f"R-{INSURED}" and insurance.inforce is True
+    clock.shift(timedelta(seconds=1))
+    read = call(client, "GET", f"/fhir/Coverage/R-{INSURED}", headers={"Authorization": f"Bearer {token}"})
+    assert valid_fhir(read.body).class_fhir[0].value == "RESIDENCE"
+    log = payer.call("GET", "/v1/me/access-log").body["entries"]
+    assert [(e["member_id"], e["interaction"], e["provider"]["name"]) for e in log] == [
+        (f"R-{INSURED}", "coverage_read", "Mubarak Al-Kabeer Hospital"),
+        (f"R-{INSURED}", "eligibility", "Mubarak Al-Kabeer Hospital")]
+
+
+@pytest.mark.parametrize("content_type", ["application/fhir+json; charset=utf-8",
+                                          "application/fhir+json;fhirVersion=4.0", "application/json"])
+def test_fhir_json_is_taken_with_its_parameters_and_plain_json_too(client, family, token, content_type):
+    reply = ask_eligibility(client, token, eligibility_request(family.members["Ahmad Khalid Al-Mutairi"]),
+                            content_type)
+
+    assert reply.status == 200, reply.body
