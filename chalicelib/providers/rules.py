@@ -171,6 +171,11 @@ def same_secret(stored_hash: str | None, secret: str) -> bool:
     return hmac.compare_digest(stored_hash or "0" * 64, secret_hash(secret)) and stored_hash is not None
 
 
+def failed_auth_key(client_id: str) -> str:
+    """The counter of a client id's authentications: hashed, since the id comes from any request."""
+    return "oauth-client#" + hashlib.sha256(f"client-id:{client_id}".encode()).hexdigest()[:32]
+
+
 def civil_id_hmac(key: bytes, civil_id: str) -> str:
     """How an unknown civil ID is kept in the lookup log: keyed, so the 10^9 possible numbers can't be
     hashed offline to find it, yet the same number gives the same value (repeated lookups show)."""

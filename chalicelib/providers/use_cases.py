@@ -26,6 +26,7 @@ from chalicelib.providers.rules import (
     PersonId,
     Provider,
     civil_id_hmac,
+    failed_auth_key,
     name_matches,
     new_client_id,
     new_client_secret,
@@ -95,7 +96,7 @@ def token_for_client(deps: ProviderDeps, client_id: str | None, client_secret: s
     window = timedelta(seconds=settings.failed_auth_window_s)
     # A check is counted before the secret is compared and given back when it matched: parallel guesses
     # can't share a budget, and only failures stay counted (as logins' password checks are).
-    key = f"oauth-client#{secret_hash(client_id)[:32]}"
+    key = failed_auth_key(client_id)
     if not deps.counters.take(key, settings.failed_auth_limit, window, now):
         log_event("provider_auth_throttled")
         raise OAuthProblem(429, "temporarily_unavailable", "Too many failed authentications; try again later.",
