@@ -10,6 +10,7 @@ from chalicelib.platform.middleware import request_log
 from chalicelib.platform.outbound import outbound
 from chalicelib.premiums import ledger_checks, payment_jobs, premiums_api
 from chalicelib.providers import access_log_api, fhir_api
+from chalicelib.wallet import wallet_api
 
 # Logging is Powertools' (chalicelib/logs.py): Chalice's own handler on the "insure" logger would print
 # every line a second time, unscrubbed, the traceback of an error included.
@@ -23,6 +24,7 @@ app.register_blueprint(premiums_api)
 app.register_blueprint(cards_api)
 app.register_blueprint(fhir_api)
 app.register_blueprint(access_log_api)
+app.register_blueprint(wallet_api)
 app.register_blueprint(hr_files)
 app.register_blueprint(expiry_jobs)
 app.register_blueprint(outbound)

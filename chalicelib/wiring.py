@@ -11,10 +11,12 @@ def reset_wiring() -> None:
     from chalicelib.platform.messaging import reset_queue_urls
     from chalicelib.premiums import wiring as premiums
     from chalicelib.providers import wiring as providers
+    from chalicelib.wallet import wiring as wallet
 
     accounts.forget()
     premiums.forget()
     enrolment.forget()
     cards.forget()
     providers.forget()
+    wallet.forget()
     reset_queue_urls()

@@ -178,11 +178,15 @@ def _lifecycle(config: dict) -> dict:
 def _secrets(resolve: Resolver, region: str) -> None:
     import secrets as random
 
+    from devstack.wallet_sandbox import sandbox_secret
+
     manager = _client("secretsmanager", region)
     for _, resource in resources_of("AWS::SecretsManager::Secret").items():
         props = resolve(resource["Properties"])
         length = props.get("GenerateSecretString", {}).get("PasswordLength", 64)
-        manager.create_secret(Name=props["Name"], SecretString=random.token_urlsafe(length)[:length])
+        # The wallets' secrets get a self-made chain in the production shape (devstack/wallet_sandbox.py).
+        value = sandbox_secret(props["Name"]) or random.token_urlsafe(length)[:length]
+        manager.create_secret(Name=props["Name"], SecretString=value)
 
 
 def _email_configuration_sets(resolve: Resolver, region: str) -> None:

@@ -9,10 +9,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chalicelib.cards.functions import REVOKES_CARDS
+    from chalicelib.cards.functions import FINDS_CARD, READS_CARDS, REVOKES_CARDS
     from chalicelib.cards.insured import InsuredPerson, residence_member_id
     from chalicelib.cards.openapi import card_schema, openapi_paths
-    from chalicelib.cards.wiring import people_of_account, revoke_cards
+    from chalicelib.cards.wiring import people_of_account, revoke_cards, wallet_card
     from chalicelib.platform.http import ApiBlueprint
 
     # Declared, not imported from cards.api: that module imports the accounts surface, whose
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 _SURFACE = {
     "REVOKES_CARDS": "chalicelib.cards.functions",
+    "READS_CARDS": "chalicelib.cards.functions",
+    "FINDS_CARD": "chalicelib.cards.functions",
+    "wallet_card": "chalicelib.cards.wiring",
     "cards_api": "chalicelib.cards.api",
     "people_of_account": "chalicelib.cards.wiring",
     "revoke_cards": "chalicelib.cards.wiring",
@@ -31,6 +34,8 @@ _SURFACE = {
 }
 
 __all__ = [
+    "FINDS_CARD",
+    "READS_CARDS",
     "REVOKES_CARDS",
     "InsuredPerson",
     "card_schema",
@@ -40,6 +45,7 @@ __all__ = [
     "people_of_account",
     "residence_member_id",
     "revoke_cards",
+    "wallet_card",
 ]
 
 

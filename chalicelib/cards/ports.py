@@ -94,3 +94,6 @@ class CardDeps:
     # the SHC when `qr_format` is "shc", else the EC1 payload (see wiring.QR_FORMAT for why both exist).
     shc: ShcIssuer | None = None
     qr_format: str = "ec1"
+    # Told the member ids whose cards stopped holding (revoke_cards): their wallet passes are updated
+    # (the wallet feature). None: nobody to tell (use-case tests on fakes).
+    cards_changed: Callable[[Sequence[str]], object] | None = None

@@ -217,6 +217,8 @@ def revoke_cards(deps: CardDeps, member_ids: Iterable[str] = (), *,
         for key in shc.all_keys():
             shc.revocations.add(key.kid, [f"{revocation_id(key.rid_key, m)}.{s}" for m, s in stamps.items()])
     log_event("cards_revoked", count=len(stamps))
+    if stamps and deps.cards_changed is not None:
+        deps.cards_changed(list(stamps))  # their wallet passes change too (voided, or the new details)
     return {"revoked": list(stamps)}
 
 
@@ -251,6 +253,36 @@ def plan_of(claims: CardClaims, person: InsuredPerson | None) -> Text:
     if claims.plan == RESIDENCE_PLAN.en:
         return RESIDENCE_PLAN
     return Text(claims.plan, "")
+
+
+def wallet_card(deps: CardDeps, member_id: str, account_id: str | None = None) -> dict[str, Any] | None:
+    """What a wallet pass of this person's card shows, or None for nobody (or not the account's).
+
+    `account_id` None: the wallet web service asks for a pass by its serial number, already
+    authorized by the pass's own token. The card's view (as /v1/cards lists it) plus the insurer,
+    the ID rule in words, the moment the printed details last changed, and the QR: a SMART Health
+    Card of what the card prints, signed now like a card drawn now (none once the cover ended: a
+    voided pass shows no code to present).
+    """
+    person = deps.people.find(member_id) if account_id is None else deps.people.covered(account_id, member_id)
+    if person is None:
+        return None
+    now = deps.now()
+    today = kuwait_today(now)
+    content = person.card_content(today, deps.insurer)
+    view = card_view(person, today)
+    qr_text = None
+    if not person.status(today).ended:
+        shc = _issuer(deps)
+        qr_text = sign_card(content, _whole_seconds(now), shc.signing_key(), shc.iss)
+    return {
+        **view,
+        "insurer": _text(deps.insurer),
+        "id_note_text": _text(content.id_note_text),
+        "customer_service": content.customer_service,
+        "card_since": person.card_since.astimezone(UTC).isoformat() if person.card_since is not None else None,
+        "qr_text": qr_text,
+    }
 
 
 def covered_people(deps: CardDeps, account_id: str) -> list[dict[str, Any]]:

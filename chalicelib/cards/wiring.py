@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -37,7 +37,14 @@ def card_deps() -> CardDeps:
                     all_keys=keys.shc_all_keys, revocations=S3RevocationLists())
     return CardDeps(people=InsuredPeople(), objects=CardStore(), render=_render_card,
                     signing_key=keys.signing_key, public_key=keys.public_key,
-                    public_keys=keys.public_keys, now=now, shc=shc, qr_format=QR_FORMAT)
+                    public_keys=keys.public_keys, now=now, shc=shc, qr_format=QR_FORMAT,
+                    cards_changed=_wallet_passes_changed)
+
+
+def _wallet_passes_changed(member_ids: Sequence[str]) -> object:
+    from chalicelib.wallet import passes_changed
+
+    return passes_changed(member_ids)
 
 
 def people_of_account(account_id: str) -> list[dict[str, Any]]:
@@ -45,6 +52,14 @@ def people_of_account(account_id: str) -> list[dict[str, Any]]:
     from chalicelib.cards.use_cases import covered_people
 
     return covered_people(card_deps(), account_id)
+
+
+def wallet_card(member_id: str, account_id: str | None = None) -> dict[str, Any] | None:
+    """A wallet pass's view of a person's card (cards.use_cases.wallet_card): None for nobody, or for
+    someone `account_id` does not cover."""
+    from chalicelib.cards import use_cases
+
+    return use_cases.wallet_card(card_deps(), member_id, account_id)
 
 
 def revoke_cards(member_ids: Iterable[str] = (), *,

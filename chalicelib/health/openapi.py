@@ -12,6 +12,7 @@ from chalicelib.cards import openapi_paths as card_paths
 from chalicelib.premiums import openapi_paths as premium_paths
 from chalicelib.providers import openapi_paths as provider_paths
 from chalicelib.settings import VERSION
+from chalicelib.wallet import openapi_paths as wallet_paths
 
 ERROR = {"$ref": "#/components/responses/Error"}
 PAGE = {"$ref": "#/components/responses/Page"}
@@ -183,5 +184,5 @@ def document() -> dict[str, Any]:
             },
         },
         "paths": {**meta, **auth, **pages, **premium_paths(_op, _s), **card_paths(_op, _s),
-                  **provider_paths(_op, _s)},
+                  **provider_paths(_op, _s), **wallet_paths(_op, _s)},
     }

@@ -46,6 +46,7 @@ from chalicelib.premiums.payments import (
     _key,
     _open_session,
     _replay,
+    cover_changed,
     payment_event,
     payment_view,
     policy_periods,
@@ -243,6 +244,7 @@ def capture_basket(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult
     log_event("payment_captured", payment_id=payment.payment_id, amount_fils=int(payment.amount_fils),
               policies=len(plans))
     send_basket_receipt(deps, captured, now, refunded_fils=None)
+    cover_changed(deps, [line.insured_civil_id for line in lines])
     return "captured"
 
 

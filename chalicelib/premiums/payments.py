@@ -431,7 +431,18 @@ def _capture(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult, acto
     log_event("payment_captured", payment_id=payment.payment_id, policy_id=policy_id,
               amount_fils=int(payment.amount_fils))
     send_receipts(deps, captured, now, refund=False)
+    cover_changed(deps, [payment.insured_civil_id])
     return "captured"
+
+
+def cover_changed(deps: PremiumDeps, civil_ids: list[str]) -> None:
+    """Tell the wallet passes of these insured that their cover changed; a failure is logged, never the payment's."""
+    if deps.cover_changed_of is None or not civil_ids:
+        return
+    try:
+        deps.cover_changed_of(civil_ids)
+    except Exception as error:  # the money and the policy are settled; the pass catches up on its next fetch
+        log_error("wallet_update_not_queued", policies=len(civil_ids), error=type(error).__name__)
 
 
 def send_receipts(deps: PremiumDeps, payment: PaymentRow, at: datetime, *, refund: bool,

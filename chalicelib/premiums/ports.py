@@ -686,6 +686,9 @@ class PremiumDeps:
     # The insured civil IDs whose cover a refund ended: their cards go on the issuer's revocation lists
     # (the cards capability's revoke_cards). None: nothing to list (use-case tests on fakes).
     revoke_cards_of: Callable[[Sequence[str]], object] | None = None
+    # The insured civil IDs whose cover a capture made or extended: their wallet passes show the new
+    # dates (the wallet feature's passes_changed). None: nobody to tell (use-case tests on fakes).
+    cover_changed_of: Callable[[Sequence[str]], object] | None = None
 
     @cached_property
     def gateway(self) -> PaymentGatewayPort:

@@ -55,6 +55,14 @@ def _revoke_residence_cards(civil_ids: Sequence[str]) -> object:
     return revoke_cards([residence_member_id(civil_id) for civil_id in civil_ids])
 
 
+def _residence_passes_changed(civil_ids: Sequence[str]) -> object:
+    """The wallet passes of these insured show their new cover (cards print R-<civil ID>)."""
+    from chalicelib.cards import residence_member_id
+    from chalicelib.wallet import passes_changed
+
+    return passes_changed([residence_member_id(civil_id) for civil_id in civil_ids])
+
+
 @cache
 def premium_deps() -> PremiumDeps:
     from chalicelib.platform import messaging
@@ -75,6 +83,7 @@ def premium_deps() -> PremiumDeps:
         gateway_errors=(GatewayError,),
         callback_errors=(CallbackRejected,),
         revoke_cards_of=_revoke_residence_cards,
+        cover_changed_of=_residence_passes_changed,
     )
 
 

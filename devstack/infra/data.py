@@ -107,6 +107,8 @@ def resources() -> dict:
                                               "projection": {"ProjectionType": "KEYS_ONLY"}}]),
         # Idempotency-Key claims of POST .../pay, scoped to the account; they expire by TTL.
         "IdempotencyKeysTable": table("idempotency-keys", [("key", "S", "HASH")], ttl="expires_ttl"),
+        # Wallet passes: each pass's update tag and its devices, each device's passes (chalicelib/wallet/models.py).
+        "WalletTable": table("wallet", [("pk", "S", "HASH"), ("sk", "S", "RANGE")]),
         # Hospitals and clinics with FHIR credentials: the client id is the key, the secret is kept as a hash.
         "ProvidersTable": table("providers", [("client_id", "S", "HASH")]),
         # Append-only (the role cannot update or delete it): every provider lookup, one item per person it
@@ -120,4 +122,4 @@ def resources() -> dict:
 
 TABLES = ("accounts", "usernames", "tokens", "sessions", "throttles", "policies", "members",
           "applications", "payments", "residence-policies", "payment-ledger", "idempotency-keys",
-          "providers", "provider-lookups")
+          "providers", "provider-lookups", "wallet")

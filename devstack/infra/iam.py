@@ -30,7 +30,8 @@ SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttribute
 SQS_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")  # send_message_batch is sqs:SendMessage
 
 
-CAPABILITIES = ("accounts", "enrolment", "cards", "premiums", "providers")
+BASE_QUERIES = (LEDGER, "wallet")  # tables queried by their own key
+CAPABILITIES = ("accounts", "enrolment", "cards", "premiums", "providers", "wallet")
 # The providers' lookup log is append-only the same way: whoever writes it can neither change nor delete an entry.
 LOOKUPS = "provider-lookups"
 
@@ -84,9 +85,10 @@ def function_policy(stage: str, function: str) -> dict:
         assert name in TABLES, name
         resources = [f"{table}{name}"]
         if QUERY in actions:
-            # Queries here go to indexes only, except the ledger check's reads of whole streams.
+            # Queries here go to indexes only, except the ledger check's reads of whole streams and the
+            # wallet's (one pass's devices, one device's passes: its own key, no index).
             resources = [f"{table}{name}/index/{index}" for index in needs.indexes.get(name, ())]
-            if name == LEDGER:
+            if name in BASE_QUERIES:
                 resources.insert(0, f"{table}{name}")
             others = tuple(a for a in actions if a != QUERY)
             if others:

@@ -46,6 +46,31 @@ def resources() -> dict:
         # The key of the providers' HMACs: a civil ID a provider looked up that names nobody is logged
         # only as its HMAC (a 12-digit number's plain hash is searched in seconds).
         "ProvidersHmacSecret": _random_secret("providers-hmac", "HMAC key of civil IDs in the provider lookup log"),
+        # Wallet passes (chalicelib/wallet/keys.py). Apple's pass type ID certificate and key, its WWDR G4
+        # intermediate and the APNs auth key, and Google's Wallet issuer and service account key: operations
+        # put Apple's and Google's values in (until then the wallets answer 503); make run puts a self-made chain.
+        "AppleWalletSecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": sub("insure-${Stage}/apple-wallet"),
+                "Description": "Apple Wallet: JSON with pass_type_id, team_id, certificate, private_key, "
+                               "wwdr_certificate (PEM) and apns_key_id, apns_private_key (.p8)",
+                "SecretString": json.dumps({"pass_type_id": "", "team_id": "", "certificate": "", "private_key": "",
+                                            "wwdr_certificate": "", "apns_key_id": "", "apns_private_key": ""}),
+            },
+        },
+        "GoogleWalletSecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": sub("insure-${Stage}/google-wallet"),
+                "Description": "Google Wallet: JSON with issuer_id and the service account's client_email, "
+                               "private_key_id and private_key",
+                "SecretString": json.dumps({"issuer_id": "", "client_email": "", "private_key_id": "",
+                                            "private_key": ""}),
+            },
+        },
+        # Each pass's authenticationToken is an HMAC of its serial with this (nothing stored per pass).
+        "WalletPassAuthSecret": _random_secret("wallet-pass-auth", "HMAC key of Apple Wallet passes' tokens"),
         # The access-token signing key is derived from this random value (see platform/signing_keys.py);
         # rotating the secret rotates the key, and AWSPREVIOUS keeps verifying until its tokens expire.
         "JwtSigningSecret": _random_secret("jwt-signing", "Seed of the Ed25519 key that signs access tokens"),

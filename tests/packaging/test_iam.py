@@ -39,6 +39,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         # Providers: credentials read, the append-only lookup log, members by civil ID (keys only).
         "t:providers": {G}, "t:provider-lookups": {P}, "i:provider-lookups/by_account": {Q},
         "i:members/by_civil_id": {Q}, "secret:providers-hmac": {"GetSecretValue"},
+        # Wallet passes: registrations and update tags (queried by their own key), Apple's, Google's and the
+        # pass tokens' secrets.
+        "t:wallet": {G, P, U, D, BG, Q}, "secret:apple-wallet": {"GetSecretValue"},
+        "secret:google-wallet": {"GetSecretValue"}, "secret:wallet-pass-auth": {"GetSecretValue"},
     },
     "jwt_authorizer": {"secret:jwt-signing": {"GetSecretValue"}},
     "hr_file_arrived": {
@@ -62,6 +66,11 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "t:accounts": {G, P}, "t:usernames": {G}, "t:tokens": {P}, "t:throttles": {U},
         "sqs:outbound": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
         "ses": {"ses:SendEmail"}, "sns-sms": {"sns:Publish"},
+        # A card's change reaching its wallet passes: tags, registrations (a gone device forgotten), the card
+        # read again by member id and signed for Google's object, and the wallets' secrets.
+        "t:wallet": {G, U, D, BG, Q}, "t:members": {G}, "t:policies": {G}, "t:residence-policies": {G},
+        "secret:card-signing": {"GetSecretValue"}, "secret:apple-wallet": {"GetSecretValue"},
+        "secret:google-wallet": {"GetSecretValue"}, "secret:wallet-pass-auth": {"GetSecretValue"},
     },
     "reconcile_payments": {
         "t:payments": {G, U}, "i:payments/due_for_reconciliation": {Q}, "t:applications": {G, U},

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "chalicelib"
 
-CAPABILITIES = ("accounts", "enrolment", "cards", "premiums", "providers", "health")
+CAPABILITIES = ("accounts", "enrolment", "cards", "premiums", "providers", "wallet", "health")
 SHARED = ("platform", "kernel")
 TOP_LEVEL = ("settings", "errors", "logs", "wiring")
 
@@ -70,6 +70,15 @@ ROLES: dict[str, dict[str, str]] = {
         "use_cases": USE_CASES,
         "models": ADAPTERS, "store": ADAPTERS, "tokens": ADAPTERS,
         "api": ENTRY, "openapi": ENTRY,
+        "wiring": WIRING, "functions": RULES,
+    },
+    "wallet": {
+        "passes": RULES, "settings": RULES,
+        "ports": PORTS,
+        "use_cases": USE_CASES, "apns": USE_CASES, "google_api": USE_CASES,
+        "models": ADAPTERS, "store": ADAPTERS, "keys": ADAPTERS, "pkpass": ADAPTERS, "images": ADAPTERS,
+        "senders": ADAPTERS,
+        "api": ENTRY, "openapi": ENTRY, "jobs": ENTRY,
         "wiring": WIRING, "functions": RULES,
     },
     "health": {"api": ENTRY, "openapi": ENTRY},
