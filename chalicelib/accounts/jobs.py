@@ -23,8 +23,11 @@ def _store() -> DueStorePort:
     return due_store()
 
 
-def _now() -> datetime:
-    from chalicelib.platform.clock import now
+def _as_of(run: JobRun) -> datetime:
+    """The time the run is as of: its invocation's (the schedule's, or `make job AT=...`), never a global."""
+    if run.at is not None:
+        return run.at
+    from chalicelib.platform.clock import now  # a run built by hand (a test) without a time
 
     return now()
 
@@ -34,7 +37,7 @@ def expire_invites(run: JobRun) -> None:
     """Invited accounts whose welcome link died unused become invite_expired."""
     from chalicelib.accounts import expiry
 
-    expiry.expire_invites(_store(), _now(), run)
+    expiry.expire_invites(_store(), _as_of(run), run)
 
 
 @scheduled(expiry_jobs, Rate(1, unit=Rate.HOURS))
@@ -45,7 +48,7 @@ def expire_passwords(run: JobRun) -> None:
     from chalicelib.settings import get_settings
 
     life = get_settings().lifetimes
-    expiry.password_lifecycle(_store(), _now(), run, max_age_days=life.password_max_age_days,
+    expiry.password_lifecycle(_store(), _as_of(run), run, max_age_days=life.password_max_age_days,
                               temporary_days=life.temporary_password_days, enqueue=enqueue)
 
 
@@ -54,7 +57,7 @@ def purge_tokens(run: JobRun) -> None:
     """Codes, challenges, registrations and links past their life are deleted."""
     from chalicelib.accounts import expiry
 
-    expiry.purge_tokens(_store(), _now(), run)
+    expiry.purge_tokens(_store(), _as_of(run), run)
 
 
 @scheduled(expiry_jobs, Rate(1, unit=Rate.HOURS))
@@ -62,7 +65,7 @@ def purge_sessions(run: JobRun) -> None:
     """Sessions unused past their sliding or absolute lifetime are deleted."""
     from chalicelib.accounts import expiry
 
-    expiry.purge_sessions(_store(), _now(), run)
+    expiry.purge_sessions(_store(), _as_of(run), run)
 
 
 @builds("welcome")

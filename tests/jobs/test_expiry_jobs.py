@@ -39,6 +39,21 @@ def test_an_unused_welcome_link_marks_the_account_invite_expired_after_fourteen_
     assert run(client, "expire_invites")["due"] == 0  # nothing is read twice
 
 
+def test_a_run_as_of_a_later_time_sees_what_is_due_then_without_the_clock_moving(clock, client, invite):
+    """`make job NAME=expire_invites AT=...`: the event's time is the run's, for the account jobs too."""
+    from app import app
+    from chalicelib.platform.clock import now
+    from devstack.lambdas import invoke, scheduled_event
+
+    invited, _ = invite()
+    event = scheduled_event("me-south-1", "expire_invites")
+    event["time"] = (now() + timedelta(days=15)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    assert invoke(app, "expire_invites", event)["done"] == 1
+    assert account(invited.account_id).status == "invite_expired"
+    assert run(client, "expire_invites")["due"] == 0
+
+
 def test_an_invite_expired_person_still_gets_in_with_forgot_password(clock, client, api, invite, outbox):
     from tests.support import token_of
 
