@@ -332,7 +332,7 @@ def request_basket_refund(deps: PremiumDeps, account_id: str, payment: PaymentRo
     try:
         deps.store.request_basket_refund(payment, application_ids=ids, amount_fils=amount, reason=reason, now=now,
                                          event=payment_event(payment, "refund_requested", now, f"account:{account_id}",
-                                                             from_status=payment.refund_status,
+                                                             amount_fils=amount, from_status=payment.refund_status,
                                                              to_status=RefundStatus.REQUESTED,
                                                              details={"reason": reason, "application_ids": ids,
                                                                       "refund_fils": amount}))
@@ -358,7 +358,7 @@ def request_basket_refund(deps: PremiumDeps, account_id: str, payment: PaymentRo
         return payment_view(requested), 202
     if str(answer.status) != RefundStatus.REFUNDED:
         deps.store.fail_refund(requested, error_code=answer.error_code, now=deps.now(), event=payment_event(
-            requested, "refund_failed", deps.now(), f"gateway:{deps.gateway.name}",
+            requested, "refund_failed", deps.now(), f"gateway:{deps.gateway.name}", amount_fils=amount,
             from_status=RefundStatus.REQUESTED, to_status=RefundStatus.FAILED,
             details={"error_code": answer.error_code, "application_ids": ids}))
         log_event("refund_failed", payment_id=requested.payment_id, error_code=answer.error_code)
@@ -384,8 +384,12 @@ def complete_basket_refund(deps: PremiumDeps, payment: PaymentRow, refund_ref: s
         raise StaleState()
     writes, events = [], []
     amount = sum(int(line.amount_fils) for line in shares)
-    events.append(payment_event(payment, "refunded", now, actor, from_status=PaymentStatus.CAPTURED,
-                                to_status=PaymentStatus.CAPTURED, details={
+    # The payment is refunded once every share is back (the store's write says the same: all_back).
+    all_back = all(line.application_id in wanted or line.refund_status == RefundStatus.REFUNDED
+                   for line in payment.lines or [])
+    events.append(payment_event(payment, "refunded", now, actor, amount_fils=amount,
+                                from_status=PaymentStatus.CAPTURED,
+                                to_status=PaymentStatus.REFUNDED if all_back else PaymentStatus.CAPTURED, details={
                                     "refund_ref": refund_ref, "reason": reason, "refund_fils": amount,
                                     "application_ids": sorted(wanted)}))
     cancelled: list[str] = []

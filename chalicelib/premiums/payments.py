@@ -129,10 +129,14 @@ def _lines_view(record: PaymentRow) -> list[dict[str, Any]]:
         for line in record.lines or []]
 
 
-def payment_event(payment: PaymentRow, kind: str, at: datetime, actor: str, **fields: Any) -> LedgerEvent:
+def payment_event(payment: PaymentRow, kind: str, at: datetime, actor: str, *, amount_fils: int | None = None,
+                  **fields: Any) -> LedgerEvent:
+    """An event of the payment's stream; `amount_fils` is the money it moves when that is not the whole payment
+    (a basket share's refund), so the ledger never records 85,000 fils for a share of 30,000."""
+    amount = int(payment.amount_fils) if amount_fils is None else int(amount_fils)
     return LedgerEvent(f"payment#{payment.payment_id}", kind, at, actor, account_id=payment.account_id,
                        application_id=payment.application_id, payment_id=payment.payment_id,
-                       amount_fils=int(payment.amount_fils), **fields)
+                       amount_fils=amount, **fields)
 
 
 # --- start --------------------------------------------------------------------------------------

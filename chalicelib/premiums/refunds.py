@@ -106,14 +106,17 @@ def _refunded_but_not_recorded(deps: PremiumDeps, payment: PaymentRow, refund_re
     fresh = _read(deps, pid)
     if fresh is not None and fresh.status == PaymentStatus.REFUNDED:
         return payment_view(fresh), 200  # written after all (the write's answer was what got lost)
-    log_alert("refund_not_recorded", payment_id=pid, refund_ref=refund_ref, amount_fils=int(payment.amount_fils),
+    # What went back: the attempt's amount (a basket share's), which is the whole payment's for a single one.
+    attempt = payment.refunds[-1] if payment.refunds else None
+    amount = int(attempt.amount_fils) if attempt is not None else int(payment.amount_fils)
+    log_alert("refund_not_recorded", payment_id=pid, refund_ref=refund_ref, amount_fils=amount,
               error=type(exc).__name__)
     now = deps.now()
     try:
         deps.store.keep_confirmed_refund(
             payment, refund_ref=refund_ref, queue=refund_queue_of(pid), due_at=now, now=now,
             event=payment_event(payment, "refund_gateway_confirmed", now, f"gateway:{deps.gateway.name}",
-                                details={"refund_ref": refund_ref, "error": type(exc).__name__}))
+                                amount_fils=amount, details={"refund_ref": refund_ref, "error": type(exc).__name__}))
     except Exception:
         # Storage refuses everything: the error line above is the only record; operations act on it.
         log_error("refund_confirmation_not_recorded", payment_id=pid, refund_ref=refund_ref)

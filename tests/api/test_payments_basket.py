@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from tests.api import premium_support
-from tests.api.premium_support import INSURED, SECOND_INSURED, choose_on_page, civil_id_born, gateway, payment_ref
+from tests.api.premium_support import (
+    INSURED,
+    SECOND_INSURED,
+    choose_on_page,
+    civil_id_born,
+    gateway,
+    ledger,
+    payment_ref,
+)
 
 payer = premium_support.payer
 THIRD_INSURED = civil_id_born(date(1985, 2, 2), 200)
@@ -74,3 +82,46 @@ def test_paying_one_application_alone_still_works_beside_baskets(api, payer):
     single = payer.started_payment()
     assert single["application_ids"] is None and single["lines"] is None
     assert single["amount_fils"] == 50_000
+
+
+def test_the_ledger_records_each_share_refund_for_the_share_and_the_last_share_refunds_the_payment(
+        api, payer, clock, monkeypatch):
+    from chalicelib.premiums import refunds
+    from chalicelib.premiums.gateway import GatewayRefundStatus, RefundResult
+    from chalicelib.premiums.store import PremiumStore
+    from chalicelib.premiums.wiring import premium_deps
+
+    ids = family(payer)
+    payment = basket(payer, ids).body
+    assert choose_on_page(api, payment, "approved").status == 200
+    pid = payment["payment_id"]
+
+    def refund(body: dict):
+        clock.shift(timedelta(minutes=1))  # one event time each: the stream reads in time order
+        return payer.call("POST", f"/v1/payments/{pid}/refund", {"reason": "left Kuwait", **body})
+
+    real_refund = gateway().refund
+    monkeypatch.setattr(gateway(), "refund", lambda p, ref, amount: RefundResult(
+        GatewayRefundStatus.FAILED, ref, amount, error_code="IPAY0100159"))
+    assert refund({"application_id": ids[1]}).status == 502  # the gateway refused Mona's share
+    monkeypatch.setattr(gateway(), "refund", real_refund)
+    assert refund({"application_id": ids[1]}).status == 200  # Mona's 30.000 went back
+
+    real_write = PremiumStore.complete_basket_refund
+    monkeypatch.setattr(PremiumStore, "complete_basket_refund", lambda *a, **k: (_ for _ in ()).throw(
+        RuntimeError("DynamoDB unavailable")))
+    assert refund({}).status == 202  # the other two shares went back; their record failed
+    monkeypatch.setattr(PremiumStore, "complete_basket_refund", real_write)
+    clock.shift(timedelta(minutes=1))
+    assert refunds.complete_confirmed_refunds(premium_deps()) == {"refund_completed": 1}
+
+    money = [(e.kind, int(e.amount_fils), e.to_status) for e in ledger(f"payment#{pid}")
+             if e.kind.startswith("refund")]
+    assert money == [
+        ("refund_requested", 30_000, "requested"), ("refund_failed", 30_000, "failed"),
+        ("refund_requested", 30_000, "requested"), ("refunded", 30_000, "captured"),
+        ("refund_requested", 55_000, "requested"), ("refund_gateway_confirmed", 55_000, None),
+        ("refunded", 55_000, "refunded")]
+    final = payer.call("GET", f"/v1/payments/{pid}").body
+    assert (final["status"], final["refunded_fils"]) == ("refunded", 85_000)
+    assert sum(amount for kind, amount, _ in money if kind == "refunded") == final["refunded_fils"]
