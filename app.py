@@ -6,6 +6,7 @@ from chalicelib.accounts import auth, authorizer_bp, expiry_jobs, link_pages
 from chalicelib.cards import cards_api
 from chalicelib.enrolment import hr_files
 from chalicelib.health import health
+from chalicelib.platform.app_links import app_links
 from chalicelib.platform.middleware import request_log
 from chalicelib.platform.outbound import outbound
 from chalicelib.premiums import ledger_checks, payment_jobs, premiums_api
@@ -25,6 +26,7 @@ app.register_blueprint(cards_api)
 app.register_blueprint(fhir_api)
 app.register_blueprint(access_log_api)
 app.register_blueprint(wallet_api)
+app.register_blueprint(app_links)
 app.register_blueprint(hr_files)
 app.register_blueprint(expiry_jobs)
 app.register_blueprint(outbound)

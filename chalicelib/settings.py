@@ -7,6 +7,7 @@ Values come from the stage's `environment_variables` in `.chalice/config.json`
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,6 +60,12 @@ class Branding:
     app_store_url: str = ""
     play_store_url: str = ""
     customer_service: str = "19097"
+    # The app's identities for universal links (<PUBLIC_BASE_URL>/app/... opens the app): the iOS app id
+    # ("<team id>.<bundle id>") and the Android package with its signing certificate's SHA-256
+    # ("AA:BB:..."). Empty: the association files are 404 and the links open the fallback page.
+    ios_app_id: str = ""
+    android_package: str = ""
+    android_cert_sha256: str = ""
 
 
 def _colour(name: str, default: str) -> str:
@@ -92,7 +99,20 @@ def branding_from_env() -> Branding:
         app_store_url=_url("BRAND_APP_STORE_URL"),
         play_store_url=_url("BRAND_PLAY_STORE_URL"),
         customer_service=env.get("BRAND_CUSTOMER_SERVICE", "").strip() or d.customer_service,
+        ios_app_id=_matching("BRAND_IOS_APP_ID", r"[A-Z0-9]{10}\.[A-Za-z0-9.-]{1,155}",
+                             "like ABCDE12345.com.example.app"),
+        android_package=_matching("BRAND_ANDROID_PACKAGE", r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+",
+                                  "a Java package name like com.example.app"),
+        android_cert_sha256=_matching("BRAND_ANDROID_CERT_SHA256", r"[0-9A-F]{2}(:[0-9A-F]{2}){31}",
+                                      "32 upper-case hex bytes joined by colons"),
     )
+
+
+def _matching(name: str, pattern: str, shape: str) -> str:
+    raw = os.environ.get(name, "").strip()
+    if raw and not re.fullmatch(pattern, raw):
+        raise ValueError(f"{name} must be {shape}, not {raw!r}")
+    return raw
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,20 @@ def document() -> dict[str, Any]:
         "/v1/health": {"get": _op("Liveness and version", out=_s(status="string", version="string", stage="string"),
                                   errors=())},
         "/v1/openapi.json": {"get": _op("This contract, machine-readable", out={"type": "object"}, errors=())},
+        # Links into the app (platform/app_links.py): what phones read to open /app/... in the app, and the
+        # page such a link falls back to.
+        "/.well-known/apple-app-site-association": {"get": _op(
+            "Apple's app site association: the iOS app may open /app/* (404 while BRAND_IOS_APP_ID is unset)",
+            out={"type": "object"}, errors=("404",))},
+        "/.well-known/assetlinks.json": {"get": _op(
+            "Android's Digital Asset Links: the app may open this domain's links (404 while unset)",
+            out={"type": "array", "items": {"type": "object"}}, errors=("404",))},
+        "/app/{section}/{item}/{action}": {"get": _op(
+            "A screen of the app (a renewal reminder's /app/policies/<number>/renew): the phone opens it in "
+            "the app; elsewhere this page in Arabic and English says to open it with the app, and where to get it",
+            params=[{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                    for n in ("section", "item", "action")],
+            out={"type": "string"}, produces=HTML, errors=())},
     }
     return {
         "openapi": "3.0.3",
