@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.errors import FieldErrors, NotFound, StaleState
 from chalicelib.kernel.kuwait_time import kuwait_today
 from chalicelib.logs import log_alert, log_error, log_event
+from chalicelib.platform.messages import Message
 from chalicelib.premiums import messages as premium_messages
 from chalicelib.premiums.ledger import LedgerEvent
 from chalicelib.premiums.payment_rules import (
@@ -254,10 +255,28 @@ def _covered(line: PaymentLineRow, payment_id: str) -> CoveredPeriod:
 
 def send_basket_receipt(deps: PremiumDeps, payment: PaymentRow, at: datetime, *, refunded_fils: int | None,
                         reason: str | None = None, shares: Sequence[PaymentLineRow] = ()) -> None:
-    """One receipt for the basket (each insured a row), or for the shares a refund gave back."""
+    """One receipt for the basket (each insured a row), or for the shares a refund gave back.
+
+    Never fails what it tells of: the money and the policies are written before it is called, so a
+    failure here (the account's contact unreadable, a message unbuildable or unsent) is an error line.
+    """
+    try:
+        messages = _basket_receipts(deps, payment, at, refunded_fils=refunded_fils, reason=reason, shares=shares)
+    except Exception as exc:
+        log_error("receipt_not_sent", payment_id=payment.payment_id, channel=None, error=type(exc).__name__)
+        return
+    for message in messages:
+        try:
+            deps.send(message)
+        except Exception:
+            log_error("receipt_not_sent", payment_id=payment.payment_id, channel=message.channel)
+
+
+def _basket_receipts(deps: PremiumDeps, payment: PaymentRow, at: datetime, *, refunded_fils: int | None,
+                     reason: str | None, shares: Sequence[PaymentLineRow]) -> list[Message]:
     contact = deps.contact(payment.account_id)
     if contact is None:
-        return
+        return []
     lines = list(shares) if refunded_fils is not None else list(payment.lines or [])
     facts = premium_messages.BasketFacts(
         payment_id=payment.payment_id, at=at, transaction_id=payment.transaction_id, reason=reason,
@@ -274,11 +293,7 @@ def send_basket_receipt(deps: PremiumDeps, payment: PaymentRow, at: datetime, *,
         messages.append(premium_messages.basket_receipt_email(contact.email, facts, refund=refund))
     if contact.phone:
         messages.append(premium_messages.basket_receipt_sms(contact.phone, contact.language, facts, refund=refund))
-    for message in messages:
-        try:
-            deps.send(message)
-        except Exception:
-            log_error("receipt_not_sent", payment_id=payment.payment_id, channel=message.channel)
+    return messages
 
 
 # --- refunds ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from chalicelib.kernel.kuwait_time import kuwait_today
 from chalicelib.kernel.money import CURRENCY
 from chalicelib.logs import log_alert, log_error, log_event
 from chalicelib.platform.jobs import shard_of
+from chalicelib.platform.messages import Message
 from chalicelib.premiums import messages as premium_messages
 from chalicelib.premiums.ledger import LedgerEvent
 from chalicelib.premiums.payment_rules import (
@@ -451,9 +452,25 @@ def cover_changed(deps: PremiumDeps, civil_ids: list[str]) -> None:
 
 def send_receipts(deps: PremiumDeps, payment: PaymentRow, at: datetime, *, refund: bool,
                   reason: str | None = None) -> None:
+    """The payment's (or refund's) receipt by email and SMS; a failure is an error line, never the payment's."""
+    try:
+        messages = _receipts(deps, payment, at, refund=refund, reason=reason)
+    except Exception as exc:  # the account's contact unreadable: the money and the policy are settled
+        log_error("receipt_not_sent", payment_id=payment.payment_id, channel=None, error=type(exc).__name__)
+        return
+    for message in messages:
+        try:
+            deps.send(message)
+        except Exception:
+            # The money and the policy are settled; a lost receipt is logged, never a failed payment.
+            log_error("receipt_not_sent", payment_id=payment.payment_id, channel=message.channel)
+
+
+def _receipts(deps: PremiumDeps, payment: PaymentRow, at: datetime, *, refund: bool,
+              reason: str | None) -> list[Message]:
     contact = deps.contact(payment.account_id)
     if contact is None:
-        return
+        return []
     start, end = date.fromisoformat(payment.period_start), date.fromisoformat(payment.period_end)
     facts = premium_messages.ReceiptFacts(
         payment_id=payment.payment_id, insured_name=payment.insured_name, insured_civil_id=payment.insured_civil_id,
@@ -467,12 +484,7 @@ def send_receipts(deps: PremiumDeps, payment: PaymentRow, at: datetime, *, refun
         messages.append(email(contact.email, facts))
     if contact.phone:
         messages.append(sms(contact.phone, contact.language, facts))
-    for message in messages:
-        try:
-            deps.send(message)
-        except Exception:
-            # The money and the policy are settled; a lost receipt is logged, never a failed payment.
-            log_error("receipt_not_sent", payment_id=payment.payment_id, channel=message.channel)
+    return messages
 
 
 # --- reconciliation -----------------------------------------------------------------------------

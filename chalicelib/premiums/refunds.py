@@ -104,8 +104,9 @@ def _refunded_but_not_recorded(deps: PremiumDeps, payment: PaymentRow, refund_re
 
     pid = payment.payment_id
     fresh = _read(deps, pid)
-    if fresh is not None and fresh.status == PaymentStatus.REFUNDED:
-        return payment_view(fresh), 200  # written after all (the write's answer was what got lost)
+    if fresh is not None and _recorded(payment, fresh):
+        # Written after all: the write's answer was what got lost, or something after it failed.
+        return payment_view(fresh), 200
     # What went back: the attempt's amount (a basket share's), which is the whole payment's for a single one.
     attempt = payment.refunds[-1] if payment.refunds else None
     amount = int(attempt.amount_fils) if attempt is not None else int(payment.amount_fils)
@@ -121,6 +122,28 @@ def _refunded_but_not_recorded(deps: PremiumDeps, payment: PaymentRow, refund_re
         # Storage refuses everything: the error line above is the only record; operations act on it.
         log_error("refund_confirmation_not_recorded", payment_id=pid, refund_ref=refund_ref)
     return payment_view(_read(deps, pid) or payment), 202
+
+
+def _recorded(requested: PaymentRow, fresh: PaymentRow) -> bool:
+    """Whether the refund attempt of `requested` (its latest) is written in `fresh`.
+
+    A whole refund makes the payment refunded; a basket share's leaves it captured, so the attempt
+    counts as written when every line it covered is marked refunded, or when the attempt itself is
+    stored as refunded with the gateway's reference.
+    """
+    if fresh.status == PaymentStatus.REFUNDED:
+        return True
+    attempts = list(requested.refunds or [])
+    if not attempts:
+        return False
+    attempt, index = attempts[-1], len(attempts) - 1
+    shares = set((attempt.shares or "").split())
+    if shares and fresh.lines:
+        covered = [line for line in fresh.lines if line.application_id in shares]
+        if covered and all(line.refund_status == RefundStatus.REFUNDED for line in covered):
+            return True
+    stored = list(fresh.refunds or [])
+    return len(stored) > index and stored[index].status == RefundStatus.REFUNDED
 
 
 def _read(deps: PremiumDeps, payment_id: str) -> PaymentRow | None:

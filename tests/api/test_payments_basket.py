@@ -125,3 +125,42 @@ def test_the_ledger_records_each_share_refund_for_the_share_and_the_last_share_r
     final = payer.call("GET", f"/v1/payments/{pid}").body
     assert (final["status"], final["refunded_fils"]) == ("refunded", 85_000)
     assert sum(amount for kind, amount, _ in money if kind == "refunded") == final["refunded_fils"]
+
+
+def test_a_share_refund_written_before_something_failed_answers_200_without_a_not_recorded_alert(
+        api, payer, clock, monkeypatch, capsys):
+    from chalicelib.premiums.store import PremiumStore
+    from chalicelib.premiums.wiring import premium_deps
+
+    ids = family(payer)
+    payment = basket(payer, ids).body
+    assert choose_on_page(api, payment, "approved").status == 200
+    pid = payment["payment_id"]
+    real_write = PremiumStore.complete_basket_refund
+
+    def written_but_answer_lost(self, *args, **kwargs):
+        real_write(self, *args, **kwargs)
+        raise ConnectionResetError("the write's answer never came")
+
+    monkeypatch.setattr(PremiumStore, "complete_basket_refund", written_but_answer_lost)
+    capsys.readouterr()
+    lost = payer.call("POST", f"/v1/payments/{pid}/refund", {"reason": "left", "application_id": ids[1]})
+
+    assert lost.status == 200, lost.body
+    assert (lost.body["status"], lost.body["refunded_fils"], lost.body["refund_status"]) == (
+        "captured", 30_000, "refunded")
+    monkeypatch.setattr(PremiumStore, "complete_basket_refund", real_write)
+
+    def contact_unreadable(account_id):
+        raise RuntimeError("accounts table throttled")
+
+    monkeypatch.setattr(premium_deps(), "contact", contact_unreadable)
+    clock.shift(timedelta(minutes=1))
+    receipt_failed = payer.call("POST", f"/v1/payments/{pid}/refund", {"reason": "left", "application_id": ids[2]})
+
+    assert receipt_failed.status == 200, receipt_failed.body
+    assert [line["refund_status"] for line in receipt_failed.body["lines"]] == [None, "refunded", "refunded"]
+    out = capsys.readouterr().out
+    assert '"refund_not_recorded"' not in out and '"receipt_not_sent"' in out
+    assert "refund_gateway_confirmed" not in [e.kind for e in ledger(f"payment#{pid}")]
+    assert payer.call("GET", f"/v1/payments/{pid}").body["refunded_fils"] == 35_000

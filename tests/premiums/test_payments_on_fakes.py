@@ -198,3 +198,20 @@ def test_a_policy_issued_before_numbers_existed_gets_one_with_its_next_payment_a
     [policy] = payments.list_policies(world.deps, ACCOUNT)
     assert policy["policy_number"] and policy["policy_number"].startswith("RH-27-")
     assert len(policy["periods"]) == 2
+
+
+def test_a_capture_whose_receipt_cannot_be_addressed_is_still_captured_and_acknowledged(world, monkeypatch):
+    def contact_unreadable(account_id):
+        raise RuntimeError("accounts table throttled")
+
+    application = confirmed_application(world)
+    payment, _ = pay(world, application["application_id"])
+    monkeypatch.setattr(world.deps, "contact", contact_unreadable)
+    callback = person_chooses(world, payment)
+
+    ack = payments.handle_callback(world.deps, callback.body, callback.headers)
+
+    assert ack.status == 200 and world.sent == []
+    assert payments.get_payment(world.deps, ACCOUNT, payment["payment_id"])["status"] == PaymentStatus.CAPTURED
+    view, status = refunds.request_refund(world.deps, ACCOUNT, payment["payment_id"], {"reason": "plans changed"})
+    assert (status, view["status"]) == (200, PaymentStatus.REFUNDED)
