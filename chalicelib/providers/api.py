@@ -30,7 +30,7 @@ from chalicelib.providers.fhir import FHIR_JSON, operation_outcome
 
 if TYPE_CHECKING:
     from chalicelib.providers.ports import ProviderDeps
-    from chalicelib.providers.rules import Provider
+    from chalicelib.providers.rules import LogPosition, Provider
 
 fhir_api = Blueprint(__name__)
 access_log_api = ApiBlueprint(__name__)
@@ -253,7 +253,8 @@ def access_log() -> Response:
     query = access_log_api.current_request.query_params
     limit = _limit(query.get("limit") if query is not None else None)
     before = _before(query.get("before") if query is not None else None)
-    return json_response(log(deps(), account_id, limit, before), headers=NO_STORE)
+    after = _cursor(query.get("cursor") if query is not None else None)
+    return json_response(log(deps(), account_id, limit, before, after), headers=NO_STORE)
 
 
 def _limit(raw: str | None) -> int:
@@ -265,13 +266,30 @@ def _limit(raw: str | None) -> int:
 
 
 def _before(raw: str | None) -> datetime | None:
+    """A moment with its offset, whichever offset: compared as the same moment in UTC."""
+    from chalicelib.providers.rules import utc
+
     if raw is None:
         return None
     try:
         moment = datetime.fromisoformat(raw) if len(raw) <= 40 else None
-    except ValueError:
+        moment = utc(moment) if moment is not None and moment.tzinfo is not None else None
+    except (ValueError, OverflowError):  # not a time; or one whose UTC is outside years 1 to 9999
         moment = None
-    if moment is None or moment.tzinfo is None:
-        raise field_error("before", "format", "before is a time as next_before gives it (ISO 8601 with offset).",
-                          "before وقت بصيغة ISO 8601 كما يعطيه next_before.")
+    if moment is None:
+        raise field_error("before", "format", "before is a time in ISO 8601 with its offset.",
+                          "before وقت بصيغة ISO 8601 مع فرق التوقيت.")
     return moment
+
+
+def _cursor(raw: str | None) -> LogPosition | None:
+    """Where the previous page ended, as its next_cursor gave it; anything else is refused, never looked up."""
+    from chalicelib.providers.rules import decode_cursor
+
+    if raw is None:
+        return None
+    try:
+        return decode_cursor(raw)
+    except ValueError:
+        raise field_error("cursor", "format", "cursor is the next_cursor of the previous page, as it was given.",
+                          "cursor هو next_cursor للصفحة السابقة كما أُعطي.") from None

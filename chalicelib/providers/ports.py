@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from chalicelib.providers.rules import Cover, LookupEntry, Provider
+from chalicelib.providers.rules import Cover, LogPosition, LookupEntry, Provider
 from chalicelib.providers.settings import ProviderSettings
 
 
@@ -34,18 +34,17 @@ class Counters(Protocol):
         """Count one event in the current window of `key` if fewer than `limit` were counted; False if not."""
         ...
 
-    def give_back(self, key: str, window: timedelta, now: datetime) -> None:
-        """Uncount one event taken in the current window (a client authentication that succeeded)."""
-        ...
-
 
 class LookupLog(Protocol):
     def append(self, entries: list[LookupEntry]) -> None:
         """Add entries; an entry is never overwritten (append-only): ValueError if one exists."""
         ...
 
-    def of_account(self, account_id: str, limit: int, before: datetime | None) -> list[LookupEntry]:
-        """The account's people's entries, newest first, older than `before` when given."""
+    def of_account(self, account_id: str, limit: int, before: datetime | None = None,
+                   after: LogPosition | None = None) -> list[LookupEntry]:
+        """The account's people's entries, newest first by the index's whole key (time, then lookup id and
+        subject), at most `limit`: only those older than `before` (a moment, whatever its offset) and only those
+        after the position `after` (the last entry of the page before), when given."""
         ...
 
 

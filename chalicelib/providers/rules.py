@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.errors import FieldErrors
 from chalicelib.kernel.civil_id import check_civil_id
@@ -59,6 +62,17 @@ def parse_identifier(system: object, value: object, *, today: date, expression: 
     if not _GROUP_MEMBER_ID.fullmatch(text.upper()):
         raise invalid("Not a member id: 13 letters and digits, or R- and a civil ID.", f"{expression}.value")
     return PersonId("member", text.upper())
+
+
+_RESIDENCE_MEMBER_ID = re.compile(r"R-([0-9]{12})")
+
+
+def civil_id_in(person: PersonId) -> str | None:
+    """The civil ID an identifier carries: a civil ID's own, or the one in a residence member id (R-<civil ID>)."""
+    if person.kind == "civil":
+        return person.value
+    residence = _RESIDENCE_MEMBER_ID.fullmatch(person.value)
+    return residence.group(1) if residence else None
 
 
 def _civil_id(text: str, today: date, expression: str) -> str:
@@ -172,7 +186,7 @@ def same_secret(stored_hash: str | None, secret: str) -> bool:
 
 
 def failed_auth_key(client_id: str) -> str:
-    """The counter of a client id's authentications: hashed, since the id comes from any request."""
+    """The counter of a client id's failed authentications: hashed, since the id comes from any request."""
     return "oauth-client#" + hashlib.sha256(f"client-id:{client_id}".encode()).hexdigest()[:32]
 
 
@@ -193,8 +207,10 @@ class LookupEntry:
     """One line of the lookup log: which provider asked about whom, when, why, and what it was told."""
 
     lookup_id: str
-    subject: str  # the member id; for an identifier nobody holds, "civil:<hmac>" or "member:<id>"
-    provider_id: str
+    # The member id; for an identifier nobody holds, "civil:<hmac>" (a civil ID, bare or in R-<civil ID>) or
+    # "member:<id>" (a group member id, which names no person).
+    subject: str
+    provider_id: str  # the client id: kept for us, never shown to the insured person (anyone could use it)
     provider_name: str
     looked_up_at: datetime
     interaction: str  # eligibility | coverage_search | coverage_read
@@ -213,3 +229,69 @@ def retention(now: datetime, days: int) -> datetime:
 def new_lookup_id(now: datetime) -> str:
     """Sortable by time (milliseconds, hex) then random: one id per request, shared by its log lines."""
     return f"{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}"
+
+
+_LOOKUP_ID = re.compile(r"[0-9a-f]{24}")
+_SUBJECT = re.compile(r"[A-Za-z0-9:_-]{1,80}")
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,400}")
+
+
+def utc(moment: datetime) -> datetime:
+    """The same moment in UTC (OverflowError at the ends of time); a naive time is refused by the caller."""
+    return moment.astimezone(UTC)
+
+
+def log_time(moment: datetime) -> str:
+    """How a time is stored in the lookup log: ISO 8601 in UTC with microseconds, so text order is time order."""
+    return utc(moment).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class LogPosition:
+    """Where a page of an account's access log ended: its last line by the by_account index's whole key (the time,
+    then the table's key), so lines of one moment (a lookup writes one per coverage) are never skipped or repeated."""
+
+    looked_up_at: datetime
+    lookup_id: str
+    subject: str
+
+
+def position_of(entry: LookupEntry) -> LogPosition:
+    return LogPosition(looked_up_at=entry.looked_up_at, lookup_id=entry.lookup_id, subject=entry.subject)
+
+
+def encode_cursor(position: LogPosition) -> str:
+    """An opaque next_cursor: base64url (unpadded) JSON of the position, its time in UTC."""
+    text = json.dumps({"t": log_time(position.looked_up_at), "l": position.lookup_id, "s": position.subject},
+                      separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise ValueError("a key is repeated")
+    return dict(pairs)
+
+
+def decode_cursor(cursor: str) -> LogPosition:
+    """The position a cursor of encode_cursor names; ValueError for anything else (whatever the client sent)."""
+    if not _CURSOR.fullmatch(cursor):
+        raise ValueError("not base64url")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        fields = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_repeats)
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ValueError("not JSON") from exc
+    if not isinstance(fields, dict) or set(fields) != {"t", "l", "s"} \
+            or not all(isinstance(v, str) for v in fields.values()):
+        raise ValueError("not a position")
+    if not _LOOKUP_ID.fullmatch(fields["l"]) or not _SUBJECT.fullmatch(fields["s"]) or len(fields["t"]) > 40:
+        raise ValueError("not a position")
+    try:
+        moment = datetime.fromisoformat(fields["t"])
+        if moment.tzinfo is None:
+            raise ValueError("no offset")
+        moment = utc(moment)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError("not a time") from exc
+    return LogPosition(looked_up_at=moment, lookup_id=fields["l"], subject=fields["s"])

@@ -27,7 +27,8 @@ class ProviderSettings:
     token_lifetime_s: int = 600
     # Lookups (eligibility requests and coverage searches) a provider may make in one minute.
     lookups_per_minute: int = 60
-    # Failed client authentications of one client id in a window, before the token endpoint refuses it.
+    # Failed client authentications of one client id in a window; past it, failures are 429 (the right secret
+    # is never refused).
     failed_auth_limit: int = 10
     failed_auth_window_s: int = 900
     # The lookup log is kept two years (DynamoDB's TTL deletes it after).

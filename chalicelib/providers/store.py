@@ -11,7 +11,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib.platform.dynamo import lost_condition
 from chalicelib.providers.errors import StaleProvider
 from chalicelib.providers.models import CounterRecord, LookupRecord, MemberCivilIdRow, ProviderRecord
-from chalicelib.providers.rules import Cover, LookupEntry, Provider
+from chalicelib.providers.rules import Cover, LogPosition, LookupEntry, Provider, log_time, utc
 
 if TYPE_CHECKING:
     from chalicelib.cards import InsuredPerson
@@ -77,14 +77,6 @@ class DynamoCounters:
             raise
         return True
 
-    def give_back(self, key: str, window: timedelta, now: datetime) -> None:
-        record = CounterRecord(_window_key(key, window, now))
-        try:
-            record.update(actions=[CounterRecord.count.add(-1)], condition=CounterRecord.count > 0)
-        except UpdateError as exc:
-            if not lost_condition(exc):  # the window ended meanwhile: nothing to give back
-                raise
-
 
 def _window_key(key: str, window: timedelta, now: datetime) -> str:
     return f"{key}#{int(now.timestamp()) // int(window.total_seconds())}"
@@ -97,7 +89,7 @@ class DynamoLookupLog:
         for entry in entries:
             record = LookupRecord(
                 entry.lookup_id, entry.subject, provider_id=entry.provider_id, provider_name=entry.provider_name,
-                looked_up_at=entry.looked_up_at.isoformat(timespec="microseconds"),
+                looked_up_at=log_time(entry.looked_up_at),
                 interaction=entry.interaction, purpose=entry.purpose, outcome=entry.outcome,
                 account_id=entry.account_id, member_id=entry.member_id,
                 service_date=entry.service_date.isoformat() if entry.service_date else None,
@@ -110,11 +102,20 @@ class DynamoLookupLog:
                     raise ValueError(f"lookup {entry.lookup_id} already has an entry for this subject") from exc
                 raise
 
-    def of_account(self, account_id: str, limit: int, before: datetime | None) -> list[LookupEntry]:
-        condition = (LookupRecord.looked_up_at < before.isoformat(timespec="microseconds")
-                     if before is not None else None)
+    def of_account(self, account_id: str, limit: int, before: datetime | None = None,
+                   after: LogPosition | None = None) -> list[LookupEntry]:
+        # A page goes on from the index's whole key of the last line shown (ExclusiveStartKey): lines of one
+        # moment are told apart by the table's key. With `before` too, whichever ends earlier bounds the page
+        # (a start key outside the key condition would be refused).
+        condition = None
+        start: dict[str, dict[str, str]] | None = None
+        if after is not None and (before is None or utc(after.looked_up_at) < utc(before)):
+            start = {"account_id": {"S": account_id}, "looked_up_at": {"S": log_time(after.looked_up_at)},
+                     "lookup_id": {"S": after.lookup_id}, "subject": {"S": after.subject}}
+        elif before is not None:
+            condition = LookupRecord.looked_up_at < log_time(before)
         rows = LookupRecord.by_account.query(account_id, range_key_condition=condition, scan_index_forward=False,
-                                             limit=limit, page_size=limit)
+                                             limit=limit, page_size=limit, last_evaluated_key=start)
         return [_entry(row) for row in rows]
 
 

@@ -22,18 +22,23 @@ from chalicelib.providers.rules import (
     SCOPE,
     SEARCH,
     Cover,
+    LogPosition,
     LookupEntry,
     PersonId,
     Provider,
     civil_id_hmac,
+    civil_id_in,
+    encode_cursor,
     failed_auth_key,
     name_matches,
     new_client_id,
     new_client_secret,
     new_lookup_id,
+    position_of,
     retention,
     same_secret,
     secret_hash,
+    utc,
 )
 
 MAX_PROVIDER_NAME = 120
@@ -93,19 +98,18 @@ def token_for_client(deps: ProviderDeps, client_id: str | None, client_secret: s
                            _basic_challenge())
     now = deps.now()
     settings = deps.settings
-    window = timedelta(seconds=settings.failed_auth_window_s)
-    # A check is counted before the secret is compared and given back when it matched: parallel guesses
-    # can't share a budget, and only failures stay counted (as logins' password checks are).
-    key = failed_auth_key(client_id)
-    if not deps.counters.take(key, settings.failed_auth_limit, window, now):
-        log_event("provider_auth_throttled")
-        raise OAuthProblem(429, "temporarily_unavailable", "Too many failed authentications; try again later.",
-                           {"Retry-After": str(_seconds_left(now, window))})
+    # The secret is checked first and the right one always gets a token: it is 256 random bits, so guessing
+    # is no risk, and a client id is no secret (anyone who saw one could otherwise lock the hospital out).
+    # Only failures are counted (hashed client id, a fixed window); past the limit they are 429, not 401.
     provider = deps.providers.get(client_id)
     if provider is None or not same_secret(provider.secret_hash, client_secret) or not provider.active:
+        window = timedelta(seconds=settings.failed_auth_window_s)
+        if not deps.counters.take(failed_auth_key(client_id), settings.failed_auth_limit, window, now):
+            log_event("provider_auth_throttled", known=provider is not None)
+            raise OAuthProblem(429, "temporarily_unavailable", "Too many failed authentications; try again later.",
+                               {"Retry-After": str(_seconds_left(now, window))})
         log_event("provider_auth_failed", known=provider is not None)
         raise OAuthProblem(401, "invalid_client", "Client authentication failed.", _basic_challenge())
-    deps.counters.give_back(key, window, now)
     if not grant_type:
         raise OAuthProblem(400, "invalid_request", "grant_type is required (client_credentials).")
     if grant_type != "client_credentials":
@@ -156,10 +160,12 @@ def _entry(base: LookupEntry, outcome: str, cover: Cover | None) -> LookupEntry:
 
 
 def _nobody(deps: ProviderDeps, person: PersonId) -> str:
-    # An identifier nobody holds: a civil ID is kept only as its HMAC (it may be a real person's
-    # number the provider mistyped), a member id as given (it names no person).
-    if person.kind == "civil":
-        return f"civil:{civil_id_hmac(deps.civil_id_hmac_key(), person.value)}"
+    # An identifier nobody holds: a civil ID, bare or in a residence member id (R-<civil ID>), is kept only as
+    # its HMAC (it may be a real person's number the provider mistyped; both forms give the same value); a
+    # group member id as given (it names no person).
+    civil_id = civil_id_in(person)
+    if civil_id is not None:
+        return f"civil:{civil_id_hmac(deps.civil_id_hmac_key(), civil_id)}"
     return f"member:{person.value}"
 
 
@@ -231,17 +237,22 @@ def read_coverage(deps: ProviderDeps, provider: Provider, member_id: PersonId) -
 
 # --- the insured person's view ------------------------------------------------------------------------
 
-def access_log(deps: ProviderDeps, account_id: str, limit: int = 50, before: datetime | None = None) -> dict[str, Any]:
-    """Which provider looked up which of the account's people, when, why and what it was told; newest first."""
-    entries = deps.log.of_account(account_id, limit + 1, before)
+def access_log(deps: ProviderDeps, account_id: str, limit: int = 50, before: datetime | None = None,
+               after: LogPosition | None = None) -> dict[str, Any]:
+    """Which provider looked up which of the account's people, when, why and what it was told; newest first.
+
+    A page goes on from `after` (the position next_cursor carries) and/or holds only lines before `before`.
+    The provider is shown by its name only: its client id is a credential's half, not for every member to read.
+    """
+    entries = deps.log.of_account(account_id, limit + 1, before, after)
     people = deps.people_of_account(account_id) if entries else {}
     shown = entries[:limit]
     items = []
     for entry in shown:
         name_en, name_ar, relationship = people.get(entry.member_id or "", ("", "", ""))
         items.append({
-            "looked_up_at": entry.looked_up_at.isoformat(),
-            "provider": {"id": entry.provider_id, "name": entry.provider_name},
+            "looked_up_at": utc(entry.looked_up_at).isoformat(),
+            "provider": {"name": entry.provider_name},
             "member_id": entry.member_id,
             "name": {"en": name_en, "ar": name_ar} if name_en or name_ar else None,
             "relationship": relationship or None,
@@ -251,4 +262,4 @@ def access_log(deps: ProviderDeps, account_id: str, limit: int = 50, before: dat
             "outcome": entry.outcome,
         })
     more = len(entries) > limit
-    return {"entries": items, "next_before": shown[-1].looked_up_at.isoformat() if more and shown else None}
+    return {"entries": items, "next_cursor": encode_cursor(position_of(shown[-1])) if more and shown else None}

@@ -6,8 +6,10 @@ Every FHIR answer is validated by fhir.resources (R4B models) and fhirclient (st
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import datetime, timedelta
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 
@@ -189,22 +191,95 @@ def test_the_member_s_access_log_lists_the_provider_s_lookups_of_the_family(clie
     assert [(e["member_id"], e["interaction"], e["outcome"]) for e in entries] == [
         (fatima, "eligibility", "details_mismatch"), (fatima, "coverage_search", "listed"),
         (ahmad, "eligibility", "in_force")]
-    assert entries[0]["provider"]["name"] == "Al-Amiri Hospital"
+    assert entries[0]["provider"] == {"name": "Al-Amiri Hospital"}  # never the client id: every member reads it
     assert entries[2]["name"] == {"en": "Ahmad Khalid Al-Mutairi", "ar": "أحمد خالد المطيري"}
     assert entries[2]["relationship"] == "principal" and entries[2]["service_date"] == "2026-03-01"
+
+
+def _access_log_pages(family, query: str) -> list[dict]:
+    entries: list[dict] = []
+    reply = family.get(f"/v1/me/access-log?{query}")
+    while True:
+        assert reply.status == 200, reply.body
+        entries += reply.body["entries"]
+        cursor = reply.body["next_cursor"]
+        if cursor is None:
+            return entries
+        assert len(entries) < 50
+        reply = family.get(f"/v1/me/access-log?{query}&cursor={quote(cursor, safe='')}")
+
+
+def test_the_access_log_pages_through_lines_of_one_moment_each_once(client, family, token, clock):
+    ahmad, fatima = family.members["Ahmad Khalid Al-Mutairi"], family.members["Fatima Ali Al-Mutairi"]
+    for person in (ahmad, fatima, ahmad, fatima, ahmad):  # the clock stands still: five lines of one moment
+        assert ask_eligibility(client, token, eligibility_request(person)).status == 200
+
+    for limit in (1, 2, 4):
+        entries = _access_log_pages(family, f"limit={limit}")
+        assert len(entries) == 5, limit
+        assert sorted(e["member_id"] for e in entries) == sorted([ahmad, fatima, ahmad, fatima, ahmad])
+        assert {e["looked_up_at"] for e in entries} == {"2026-03-01T09:00:00+00:00"}
+
+
+def test_the_access_log_s_before_is_a_moment_whatever_its_offset(client, family, token, clock):
+    ahmad = family.members["Ahmad Khalid Al-Mutairi"]
+    ask_eligibility(client, token, eligibility_request(ahmad))  # 09:00 UTC
+    clock.shift(timedelta(hours=1))
+    ask_eligibility(client, token, eligibility_request(ahmad))  # 10:00 UTC
+
+    entries = _access_log_pages(family, "limit=1&before=" + quote("2026-03-01T12:30:00+03:00", safe=""))
+
+    assert [e["looked_up_at"] for e in entries] == ["2026-03-01T09:00:00+00:00"]
+
+
+@pytest.mark.parametrize("query", [
+    "cursor=", "cursor=not-a-cursor", "cursor=%25%25%25", "cursor=" + "A" * 2000,
+    "cursor=" + base64.urlsafe_b64encode(b"[1, 2]").decode().rstrip("="),
+    "cursor=" + base64.urlsafe_b64encode(b'{"t": "2026-03-01T09:00:00+00:00", "l": 7, "s": "M"}').decode(),
+    "cursor=" + base64.urlsafe_b64encode(b'{"t": "yesterday", "l": "000000000000000000000000", "s": "M"}').decode(),
+    "cursor=" + base64.urlsafe_b64encode(b'{"t": "2026-03-01T09:00:00", "l": "000000000000000000000000", '
+                                         b'"s": "M"}').decode(),
+    "cursor=" + base64.urlsafe_b64encode(b'{"t": "0001-01-01T00:00:00+14:00", "l": "000000000000000000000000", '
+                                         b'"s": "M"}').decode(),
+    "cursor=" + base64.urlsafe_b64encode(b'{"t": "2026-03-01T09:00:00+00:00", "l": "000000000000000000000000", '
+                                         b'"s": ""}').decode(),
+    "cursor=" + base64.urlsafe_b64encode(b'\xff\xfe').decode(),
+])
+def test_a_cursor_that_is_not_one_we_gave_is_422_naming_it_never_500(client, family, token, query):
+    reply = family.get(f"/v1/me/access-log?{query}")
+
+    assert reply.status == 422, reply.body
+    assert "cursor" in json.dumps(reply.body)
+
+
+@pytest.mark.parametrize("before", ["yesterday", "2026-03-01T09:00:00", "0001-01-01T00:00:00+14:00",
+                                    "9999-12-31T23:59:59-14:00"])
+def test_a_before_that_is_not_a_moment_is_422_naming_it_never_500(client, family, token, before):
+    reply = family.get(f"/v1/me/access-log?before={quote(before, safe='')}")
+
+    assert reply.status == 422, reply.body
+    assert "before" in json.dumps(reply.body)
 
 
 def test_the_lookup_log_keeps_no_civil_id_and_is_kept_two_years(client, family, token):
     from chalicelib.providers.models import LookupRecord
 
-    ask_eligibility(client, token, eligibility_request(UNKNOWN_CIVIL_ID))
-    ask_eligibility(client, token, eligibility_request(FATIMA_CIVIL_ID))
+    residence_id = f"R-{UNKNOWN_CIVIL_ID}"  # the member id a residence policy of that civil ID would have
+    assert ask_eligibility(client, token, eligibility_request(UNKNOWN_CIVIL_ID)).status == 422
+    assert ask_eligibility(client, token, eligibility_request(FATIMA_CIVIL_ID)).status == 200
+    assert ask_eligibility(client, token, eligibility_request(residence_id)).status == 422
+    assert search(client, token, residence_id).body["total"] == 0
+    assert call(client, "GET", f"/fhir/Coverage/{residence_id}",
+                headers={"Authorization": f"Bearer {token}"}).status == 404
 
     rows = list(LookupRecord.scan())
     stored = repr([row.attribute_values for row in rows])
     assert UNKNOWN_CIVIL_ID not in stored and FATIMA_CIVIL_ID not in stored
-    unknown = next(r for r in rows if r.account_id is None)
-    assert unknown.subject.startswith("civil:") and len(unknown.subject) == len("civil:") + 64
+    unknown = [r for r in rows if r.account_id is None]
+    assert len(unknown) == 4
+    # The bare civil ID and R-<civil ID>, by eligibility, search or read: one keyed hash, so repeats still show.
+    assert len({r.subject for r in unknown}) == 1
+    assert unknown[0].subject.startswith("civil:") and len(unknown[0].subject) == len("civil:") + 64
     for row in rows:
         kept = row.expires_ttl - datetime.fromisoformat(row.looked_up_at)
         assert timedelta(days=729, hours=23) < kept <= timedelta(days=730)

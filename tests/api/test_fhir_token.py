@@ -80,17 +80,19 @@ def test_a_json_body_is_not_a_token_request(client, credentials):
     assert reply.status == 415
 
 
-def test_failed_authentications_are_throttled_and_the_window_forgives_them(client, credentials, clock):
+def test_failures_are_throttled_and_forgiven_but_the_right_secret_is_never_locked_out(client, credentials, clock):
     client_id, secret = credentials
     for _ in range(10):
         assert ask_token(client, client_id, "guess-" + secret[:8]).status == 401
 
-    throttled = ask_token(client, client_id, secret)
+    throttled = ask_token(client, client_id, "guess-" + secret[:8])
+    right = ask_token(client, client_id, secret)
 
     assert throttled.status == 429 and throttled.body["error"] == "temporarily_unavailable"
     assert 0 < int(throttled.headers["Retry-After"]) <= 900
+    assert right.status == 200 and right.body["token_type"] == "Bearer"
     clock.shift(timedelta(minutes=15))
-    assert ask_token(client, client_id, secret).status == 200
+    assert ask_token(client, client_id, "guess-" + secret[:8]).status == 401
 
 
 def test_a_rotated_secret_ends_the_old_secret_and_its_tokens(client, credentials):

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from chalicelib.kernel.kuwait_time import kuwait_today
 from chalicelib.providers.errors import StaleProvider
 from chalicelib.providers.ports import ProviderDeps
-from chalicelib.providers.rules import Cover, LookupEntry, Provider
+from chalicelib.providers.rules import Cover, LogPosition, LookupEntry, Provider
 from chalicelib.providers.settings import ProviderSettings
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -49,11 +49,6 @@ class FakeCounters:
         self.counts[k] = self.counts.get(k, 0) + 1
         return True
 
-    def give_back(self, key: str, window: timedelta, now: datetime) -> None:
-        k = self._key(key, window, now)
-        if self.counts.get(k, 0) > 0:
-            self.counts[k] -= 1
-
 
 @dataclass
 class FakeLog:
@@ -66,9 +61,14 @@ class FakeLog:
                 raise ValueError("an entry would be overwritten")
             self.entries.append(entry)
 
-    def of_account(self, account_id: str, limit: int, before: datetime | None) -> list[LookupEntry]:
-        mine = [e for e in self.entries if e.account_id == account_id and (before is None or e.looked_up_at < before)]
-        return sorted(mine, key=lambda e: e.looked_up_at, reverse=True)[:limit]
+    def of_account(self, account_id: str, limit: int, before: datetime | None = None,
+                   after: LogPosition | None = None) -> list[LookupEntry]:
+        def key(e: LookupEntry | LogPosition) -> tuple[datetime, str, str]:
+            return e.looked_up_at, e.lookup_id, e.subject
+
+        mine = [e for e in self.entries if e.account_id == account_id and (before is None or e.looked_up_at < before)
+                and (after is None or key(e) < key(after))]
+        return sorted(mine, key=key, reverse=True)[:limit]
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +11,7 @@ from chalicelib.kernel.civil_id import compose_civil_id
 from chalicelib.providers import use_cases as uc
 from chalicelib.providers.errors import FhirProblem, OAuthProblem, StaleProvider
 from chalicelib.providers.fhir_requests import EligibilityQuestion
-from chalicelib.providers.rules import PersonId, civil_id_hmac, name_matches, secret_hash
+from chalicelib.providers.rules import PersonId, civil_id_hmac, decode_cursor, name_matches, secret_hash
 from tests.providers.fakes import World, cover
 
 CIVIL_ID = compose_civil_id(date(1984, 3, 12), "1234")
@@ -86,21 +86,49 @@ def test_a_wrong_grant_or_scope_is_an_rfc_6749_error(world, grant, scope, error)
     assert (problem.value.status, problem.value.error) == (400, error)
 
 
-def test_failed_client_authentications_are_throttled_then_forgiven_when_the_window_ends(world):
+def test_the_right_secret_always_gets_a_token_and_only_failures_are_counted_and_throttled(world):
     provider, secret = provider_with_secret(world)
-    for _ in range(3):  # successes don't spend the budget
-        token(world, provider.client_id, secret)
     for _ in range(10):
-        with pytest.raises(OAuthProblem):
+        with pytest.raises(OAuthProblem) as failed:
             token(world, provider.client_id, "guess")
+        assert failed.value.status == 401
 
+    # Anyone can send failures for a client id it saw: the hospital holding the secret is never locked out.
+    assert token(world, provider.client_id, secret)["token_type"] == "Bearer"
     with pytest.raises(OAuthProblem) as problem:
-        token(world, provider.client_id, secret)  # even the right secret, until the window ends
+        token(world, provider.client_id, "guess")  # the 11th failure in the window
     assert (problem.value.status, problem.value.error) == (429, "temporarily_unavailable")
     assert 0 < int(problem.value.headers["Retry-After"]) <= 900
+    assert token(world, provider.client_id, secret)["token_type"] == "Bearer"
+    assert len(world.issued) == 2
 
     world.clock.shift(timedelta(minutes=15))
-    assert token(world, provider.client_id, secret)["token_type"] == "Bearer"
+    with pytest.raises(OAuthProblem) as forgiven:
+        token(world, provider.client_id, "guess")
+    assert forgiven.value.status == 401
+
+
+def test_successes_spend_no_failure_budget(world):
+    provider, secret = provider_with_secret(world)
+    for _ in range(20):
+        token(world, provider.client_id, secret)
+
+    with pytest.raises(OAuthProblem) as problem:
+        token(world, provider.client_id, "guess")
+    assert problem.value.status == 401
+    assert sum(world.counters.counts.values()) == 1
+
+
+def test_a_disabled_provider_gets_no_token_even_with_the_right_secret_and_is_counted_as_a_failure(world):
+    provider, secret = provider_with_secret(world)
+    uc.disable_provider(world.deps, provider.client_id)
+    for _ in range(10):
+        with pytest.raises(OAuthProblem):
+            token(world, provider.client_id, secret)
+
+    with pytest.raises(OAuthProblem) as problem:
+        token(world, provider.client_id, secret)
+    assert problem.value.status == 429 and world.issued == []
 
 
 def test_rotating_the_secret_ends_the_old_secret_and_the_tokens_issued_with_it(world):
@@ -210,6 +238,20 @@ def test_an_unknown_civil_id_is_logged_only_as_its_hmac_and_a_mismatch_shows_to_
     assert (mismatch.outcome, mismatch.account_id) == ("details_mismatch", "acct-1")
 
 
+def test_an_unknown_residence_member_id_is_logged_as_its_civil_id_s_hmac_never_as_given(world, provider):
+    # R-<civil ID> is a residence policy's member id: for nobody's, the civil ID in it is kept as for the bare form.
+    _problem(lambda: ask(world, provider, PersonId("member", f"R-{UNKNOWN_CIVIL_ID}")))
+    uc.search_coverage(world.deps, provider, PersonId("member", f"R-{UNKNOWN_CIVIL_ID}"), "self")
+    _problem(lambda: uc.read_coverage(world.deps, provider, PersonId("member", f"R-{UNKNOWN_CIVIL_ID}")))
+    _problem(lambda: ask(world, provider, PersonId("member", "ZZZZZZZZZZZZZ")))
+
+    *residence, group = world.log.entries
+    hmac_subject = f"civil:{civil_id_hmac(b'k' * 32, UNKNOWN_CIVIL_ID)}"
+    assert [e.subject for e in residence] == [hmac_subject] * 3
+    assert UNKNOWN_CIVIL_ID not in repr(world.log.entries)
+    assert group.subject == "member:ZZZZZZZZZZZZZ"  # a group member id names no person: kept as given
+
+
 def test_matching_details_confirm_whatever_the_spelling(world, provider):
     world.insured.add(cover(), civil_id=CIVIL_ID)
 
@@ -262,13 +304,54 @@ def test_the_access_log_lists_the_account_s_people_only_newest_first_page_by_pag
         world.clock.shift(timedelta(minutes=5))
 
     first = uc.access_log(world.deps, "acct-1", limit=1)
-    second = uc.access_log(world.deps, "acct-1", limit=1,
-                           before=world.log.of_account("acct-1", 1, None)[0].looked_up_at)
+    second = uc.access_log(world.deps, "acct-1", limit=1, after=decode_cursor(first["next_cursor"]))
 
     (newest,) = first["entries"]
     assert (newest["member_id"], newest["name"]["en"], newest["relationship"]) == ("CHILD00000000", "Yousef Ahmad",
                                                                                     "child")
-    assert newest["provider"] == {"id": provider.client_id, "name": "Al-Amiri Hospital"}
+    assert newest["provider"] == {"name": "Al-Amiri Hospital"}
+    assert provider.client_id not in repr(first)  # every member reads it: a client id there is anyone's
     assert newest["outcome"] == "in_force" and newest["purpose"] == "validation"
-    assert first["next_before"] is not None
-    assert [e["member_id"] for e in second["entries"]] == ["ABCDEFGHJKMN0"] and second["next_before"] is None
+    assert first["next_cursor"] is not None
+    assert [e["member_id"] for e in second["entries"]] == ["ABCDEFGHJKMN0"] and second["next_cursor"] is None
+
+
+def _all_pages(world: World, limit: int, **kw) -> list[dict]:
+    seen: list[dict] = []
+    page = uc.access_log(world.deps, "acct-1", limit=limit, **kw)
+    seen += page["entries"]
+    while page["next_cursor"] is not None:
+        page = uc.access_log(world.deps, "acct-1", limit=limit, after=decode_cursor(page["next_cursor"]), **kw)
+        seen += page["entries"]
+        assert len(seen) < 100
+    return seen
+
+
+def test_lines_of_one_moment_are_each_listed_once_whatever_the_page_size(world, provider):
+    # One lookup by civil ID writes a line per coverage, all at the same time; two more lookups at that time too.
+    for n in range(3):
+        world.insured.add(cover(f"MEMBER{n:07d}"), civil_id=CIVIL_ID)
+    ask(world, provider, PersonId("civil", CIVIL_ID))
+    uc.search_coverage(world.deps, provider, PersonId("civil", CIVIL_ID), "self")
+    world.clock.shift(timedelta(seconds=-1))
+    ask(world, provider, PersonId("member", "MEMBER0000000"))  # older
+
+    lines = {(e.lookup_id, e.subject) for e in world.log.entries}
+    assert len(lines) == 7
+    for limit in (1, 2, 3, 4, 6, 7, 50):
+        listed = _all_pages(world, limit)
+        assert len(listed) == 7, limit
+        assert [e["interaction"] for e in listed][-1] == "eligibility"
+        assert [e["looked_up_at"] for e in listed] == sorted((e["looked_up_at"] for e in listed), reverse=True)
+
+
+def test_before_is_a_moment_whatever_its_offset(world, provider):
+    world.insured.add(cover())
+    ask(world, provider, PersonId("member", "ABCDEFGHJKMN0"))  # 09:00 UTC
+    world.clock.shift(timedelta(hours=1))
+    ask(world, provider, PersonId("member", "ABCDEFGHJKMN0"))  # 10:00 UTC
+
+    kuwait = timezone(timedelta(hours=3))
+    listed = _all_pages(world, 1, before=datetime(2026, 3, 1, 12, 30, tzinfo=kuwait))  # 09:30 UTC
+
+    assert [e["looked_up_at"] for e in listed] == ["2026-03-01T09:00:00+00:00"]

@@ -4,12 +4,12 @@ and the insured people found by member id and by civil ID on the real tables."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from chalicelib.providers.errors import StaleProvider
-from chalicelib.providers.rules import LookupEntry, Provider
+from chalicelib.providers.rules import LookupEntry, Provider, position_of
 from tests.providers.fakes import FakeCounters, FakeLog, FakeProviders
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -73,14 +73,11 @@ def test_a_change_is_saved_only_over_the_version_it_read(providers):
     assert providers.get(saved.client_id).secret_version == 1
 
 
-def test_counters_count_up_to_the_limit_per_window_and_give_back(counters):
+def test_counters_count_up_to_the_limit_per_window(counters):
     window = timedelta(minutes=1)
     assert [counters.take("fhir#p1", 2, window, NOW) for _ in range(3)] == [True, True, False]
     assert counters.take("fhir#p2", 2, window, NOW)  # per key
-    counters.give_back("fhir#p1", window, NOW)
-    assert counters.take("fhir#p1", 2, window, NOW)
     assert counters.take("fhir#p1", 2, window, NOW + window)  # a new window
-    counters.give_back("fhir#never", window, NOW)  # nothing to give back: no error
 
 
 def entry(n: int, account_id: str | None, subject: str | None = None) -> LookupEntry:
@@ -102,6 +99,46 @@ def test_the_log_reads_an_account_s_entries_newest_first_and_never_overwrites(lo
     with pytest.raises(ValueError, match="entry"):
         log.append([replace(entry(1, "acc1"), outcome="not_in_force")])
     assert log.of_account("acc1", 10, None)[-1].outcome == "in_force"
+
+
+def test_the_log_pages_through_lines_of_one_moment_from_the_last_one_shown_each_once(log):
+    # A lookup by civil ID writes a line per coverage, all at one time: a page may end between them.
+    moment = [replace(entry(1, "acc1", f"M{n}"), lookup_id=f"{n % 2:024x}", member_id=f"M{n}") for n in range(7)]
+    log.append([*moment, entry(0, "acc1"), entry(9, "acc2")])
+
+    for limit in (1, 2, 3):
+        seen: list[LookupEntry] = []
+        page = log.of_account("acc1", limit, None)
+        while page:
+            seen += page
+            page = log.of_account("acc1", limit, None, position_of(page[-1]))
+        assert sorted((e.lookup_id, e.subject) for e in seen) == sorted(
+            [(e.lookup_id, e.subject) for e in moment] + [("lookup-0", "M0")]), limit
+        assert seen[-1].lookup_id == "lookup-0"
+
+
+def test_the_log_compares_times_as_moments_whatever_their_offset(log):
+    log.append([entry(1, "acc1"), entry(3, "acc1")])  # 09:01 and 09:03 UTC
+    kuwait = timezone(timedelta(hours=3))
+
+    assert [e.lookup_id for e in log.of_account("acc1", 10, datetime(2026, 3, 1, 12, 2, tzinfo=kuwait))] == [
+        "lookup-1"]
+    newest = log.of_account("acc1", 1, None)[0]
+    # A page's end and a `before` together: whichever ends earlier.
+    assert [e.lookup_id for e in log.of_account("acc1", 10, NOW + timedelta(minutes=2), position_of(newest))] == [
+        "lookup-1"]
+    assert [e.lookup_id for e in log.of_account("acc1", 10, NOW + timedelta(hours=1), position_of(newest))] == [
+        "lookup-1"]
+    assert log.of_account("acc1", 10, NOW, position_of(newest)) == []
+
+
+def test_a_line_written_at_another_offset_is_kept_in_utc(log):
+    kuwait = timezone(timedelta(hours=3))
+    log.append([replace(entry(5, "acc1"), looked_up_at=(NOW + timedelta(minutes=5)).astimezone(kuwait)),
+                entry(4, "acc1")])
+
+    assert [e.lookup_id for e in log.of_account("acc1", 10, None)] == ["lookup-5", "lookup-4"]
+    assert [e.lookup_id for e in log.of_account("acc1", 10, NOW + timedelta(minutes=5))] == ["lookup-4"]
 
 
 def test_a_civil_id_finds_its_group_memberships_and_its_residence_policy(aws):
