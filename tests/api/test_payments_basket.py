@@ -12,6 +12,7 @@ from tests.api.premium_support import (
     civil_id_born,
     gateway,
     ledger,
+    make_payer,
     payment_ref,
 )
 
@@ -75,7 +76,15 @@ def test_a_basket_without_an_idempotency_key_or_with_a_foreign_application_is_re
     assert (no_key.status, no_key.body["error"]["code"]) == (422, "IDEMPOTENCY_KEY_REQUIRED")
     too_many = basket(payer, [*ids] * 4)
     assert too_many.status == 422 and "application_ids" in too_many.body["error"]["fields"]
-    assert basket(payer, [*ids[:2], "app-not-mine"]).status == 404
+    stranger = make_payer(api, account_id="acct-stranger", email="x@example.com", phone="+96555555555")
+    theirs = stranger.confirmed_application(insured_civil_id=civil_id_born(date(1979, 4, 4), 300),
+                                            insured_name="Khalid Saleh")
+    foreign = basket(payer, [*ids[:2], theirs])
+    missing = basket(payer, [*ids[:2], "app" + "0" * 24], key="family-2")
+    # Another account's application is answered exactly as one that does not exist: nothing tells them apart.
+    assert (foreign.status, foreign.body["error"]["code"]) == (404, "NOT_FOUND")
+    assert (foreign.status, foreign.body) == (missing.status, missing.body)
+    assert stranger.call("GET", f"/v1/applications/{theirs}").body["status"] == "confirmed"  # untouched
 
 
 def test_paying_one_application_alone_still_works_beside_baskets(api, payer):
@@ -164,3 +173,4 @@ def test_a_share_refund_written_before_something_failed_answers_200_without_a_no
     assert '"refund_not_recorded"' not in out and '"receipt_not_sent"' in out
     assert "refund_gateway_confirmed" not in [e.kind for e in ledger(f"payment#{pid}")]
     assert payer.call("GET", f"/v1/payments/{pid}").body["refunded_fils"] == 35_000
+
