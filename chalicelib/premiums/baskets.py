@@ -22,6 +22,7 @@ from chalicelib.platform.messages import Message
 from chalicelib.premiums import messages as premium_messages
 from chalicelib.premiums.ledger import LedgerEvent
 from chalicelib.premiums.payment_rules import (
+    ID_MAX,
     AlreadyPaid,
     AlreadyRefunded,
     CoveredPeriod,
@@ -39,6 +40,7 @@ from chalicelib.premiums.payment_rules import (
     check_refund_reason,
     check_refundable,
     current_span,
+    is_id,
     request_fingerprint,
 )
 from chalicelib.premiums.payments import (
@@ -82,6 +84,11 @@ def _application_ids(body: Mapping[str, Any]) -> list[str]:
         errors.add("application_ids", "list",
                    f"Send application_ids: from 1 to {MAX_APPLICATIONS} ids of confirmed applications.",
                    f"أرسل application_ids: من 1 إلى {MAX_APPLICATIONS} من أرقام الطلبات المؤكدة.")
+    elif not all(is_id(v) for v in raw):
+        # Refused before any read: such a string names no application (and over 2048 bytes DynamoDB refuses it).
+        errors.add("application_ids", "id",
+                   f"An application id is letters and digits, at most {ID_MAX} of them.",
+                   f"رقم الطلب حروف وأرقام، {ID_MAX} على الأكثر.")
     elif len(set(raw)) != len(raw):
         errors.add("application_ids", "unique", "Each application may be in the basket once.",
                    "يمكن إضافة كل طلب إلى السلة مرة واحدة فقط.")

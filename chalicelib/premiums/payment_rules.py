@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +23,15 @@ from chalicelib.kernel.plurals import DAYS
 REFUND_REASON_MAX = 500
 IDEMPOTENCY_KEY_MAX = 255
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Our ids are a prefix and 24 hex digits (ports.new_id): letters and digits, far below 64. Anything else
+# names nothing, and is never looked up: DynamoDB refuses a key over 2048 bytes with a ValidationException.
+ID_MAX = 64
+_ID = re.compile(rf"[A-Za-z0-9]{{1,{ID_MAX}}}")
+
+
+def is_id(value: object) -> bool:
+    """Whether `value` could be one of our ids (letters and digits, at most ID_MAX): worth a read."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 class ApplicationStatus:

@@ -26,6 +26,7 @@ from chalicelib.platform.messages import Message
 from chalicelib.premiums import messages as premium_messages
 from chalicelib.premiums.applications import _draft, _event, _review, application_view
 from chalicelib.premiums.payment_rules import ApplicationStatus
+from chalicelib.premiums.policy_numbers import is_policy_number
 from chalicelib.premiums.ports import ApplicationRow, LostRace, PolicyRow, PremiumDeps
 from chalicelib.premiums.renewal_rules import (
     passport_short,
@@ -49,7 +50,11 @@ def renewal_link(base_url: str, policy_number: str | None) -> str:
 
 
 def _own_policy(deps: PremiumDeps, account_id: str, policy_number: object) -> PolicyRow:
-    policy = deps.store.policy_by_number(policy_number) if isinstance(policy_number, str) else None
+    # Only a well-formed number is looked up: any other path names no policy (and one over 2048 bytes
+    # would be DynamoDB's ValidationException, a 500, instead of this 404).
+    if not isinstance(policy_number, str) or not is_policy_number(policy_number):
+        raise NotFound()
+    policy = deps.store.policy_by_number(policy_number)
     if policy is None or policy.account_id != account_id or not policy.policy_id:
         raise NotFound()
     return policy

@@ -174,3 +174,17 @@ def test_a_share_refund_written_before_something_failed_answers_200_without_a_no
     assert "refund_gateway_confirmed" not in [e.kind for e in ledger(f"payment#{pid}")]
     assert payer.call("GET", f"/v1/payments/{pid}").body["refunded_fils"] == 35_000
 
+
+def test_an_application_id_no_one_was_given_is_refused_by_its_field_before_any_read(api, payer, monkeypatch):
+    from tests.premiums.dynamo_limits import dynamodb_requests
+
+    ids = family(payer)
+    long_id = "app" + "7" * 3_000
+    requests = dynamodb_requests(monkeypatch)
+
+    for odd in (long_id, "app/../x", "x" * 65):
+        answer = basket(payer, [ids[0], odd], key=f"family-{len(odd)}")
+        assert answer.status == 422, answer.body
+        assert answer.body["error"]["fields"]["application_ids"]["rule"] == "id"
+    assert not [op for op, params in requests if long_id[:100] in params or "app/../x" in params]
+    assert basket(payer, ids).status == 201  # the same payer's real ids still make a basket

@@ -117,3 +117,16 @@ def test_make_job_at_runs_the_reminder_job_as_of_that_day_while_the_clock_says_o
     out = capsys.readouterr().out
     assert "remind_renewals as of 2027-02-22T06:00:00Z" in out and "'done': 1" in out
     assert outbox.last(to=payer.phone, template="renewal_reminder")["vars"]["step"] == "7d"
+
+
+def test_a_path_that_is_no_policy_number_is_404_without_a_read(api, payer, monkeypatch):
+    from tests.premiums.dynamo_limits import dynamodb_requests
+
+    policy = paid_policy(api, payer)
+    requests = dynamodb_requests(monkeypatch)
+
+    for odd in ("RH-26-" + "A" * 3_000, "x" * 3_000, policy["policy_number"].lower()):
+        answer = payer.call("POST", f"/v1/policies/{odd}/renew")
+        assert (answer.status, answer.body["error"]["code"]) == (404, "NOT_FOUND")
+    assert requests == []  # not one DynamoDB request: the paths were refused by their form
+    assert payer.call("POST", f"/v1/policies/{policy['policy_number']}/renew").status == 201
