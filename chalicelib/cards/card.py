@@ -18,7 +18,9 @@ from chalicelib.kernel.relationship import Relationship
 
 # Bump when the drawing changes (layout, fonts, colours, QR settings): every card
 # then gets a new content key and is drawn again on its next request.
-RENDER_VERSION = "card-v3"  # v3: the QR a SMART Health Card in two segments, modules of 3 px and up
+# v3: the QR a SMART Health Card in two segments, modules of 3 px and up; v4: its nbf the record's card_since
+# and its signature deterministic (the card and its wallet pass carry the same QR), so every card is drawn anew.
+RENDER_VERSION = "card-v4"
 
 CUSTOMER_SERVICE_NUMBER = "19097"
 

@@ -123,7 +123,8 @@ def _member(record: MemberRecord, policy: GroupPolicyRecord | None) -> InsuredPe
         valid_from=date.fromisoformat(record.coverage_start),
         valid_to=date.fromisoformat(record.coverage_end),
         terminated=record.status == "terminated",
-        card_since=record.card_since,
+        # Since when the printed details hold (a member stored before this was kept: its last change).
+        card_since=record.card_since or record.updated_at,
     )
 
 
@@ -150,6 +151,8 @@ def _residence(record: ResidencePolicyRecord) -> InsuredPerson:
         valid_to=end - timedelta(days=1),
         # A refund cancels the policy: its card must stop verifying as active.
         terminated=record.status != "active",
+        # A payment or refund changes what the card prints (dates, number, status) and stamps the record.
+        card_since=record.updated_at or record.created_at,
     )
 
 

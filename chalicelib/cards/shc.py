@@ -103,7 +103,10 @@ def sign_jws(payload: dict[str, Any], key: ShcKey) -> str:
     deflater = zlib.compressobj(9, zlib.DEFLATED, -15)  # wbits -15: raw DEFLATE, as the spec says
     body = deflater.compress(minified) + deflater.flush()
     signing_input = f"{_b64(json.dumps(header, separators=(',', ':')).encode())}.{_b64(body)}"
-    r, s = decode_dss_signature(key.private.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256())))
+    # Deterministic ECDSA (RFC 6979): the same card signed again is the same bytes, so the printed card,
+    # its PDF and its wallet pass carry one identical QR (a random nonce would make each differ).
+    signature = key.private.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    r, s = decode_dss_signature(signature)
     return f"{signing_input}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 

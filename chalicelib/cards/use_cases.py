@@ -99,7 +99,7 @@ def card_url(deps: CardDeps, account_id: str, member_id: str, fmt: str | None) -
     drawn = False
     if not deps.objects.ready(key, now):
         if shc is not None and shc_key is not None:
-            qr_text = sign_card(content, _whole_seconds(now), shc_key, shc.iss)
+            qr_text = sign_card(content, issued_at(person, now), shc_key, shc.iss)
         else:
             assert private_key is not None  # the EC1 key pair read above
             qr_text = sign_payload(claims_for(content, _whole_seconds(now)), private_key, kid)
@@ -274,7 +274,7 @@ def wallet_card(deps: CardDeps, member_id: str, account_id: str | None = None) -
     qr_text = None
     if not person.status(today).ended:
         shc = _issuer(deps)
-        qr_text = sign_card(content, _whole_seconds(now), shc.signing_key(), shc.iss)
+        qr_text = sign_card(content, issued_at(person, now), shc.signing_key(), shc.iss)
     return {
         **view,
         "insurer": _text(deps.insurer),
@@ -288,6 +288,14 @@ def wallet_card(deps: CardDeps, member_id: str, account_id: str | None = None) -
 def covered_people(deps: CardDeps, account_id: str) -> list[dict[str, Any]]:
     """The people an account covers, for /v1/me: the card listing's entries."""
     return list_cards(deps, account_id)
+
+
+def issued_at(person: InsuredPerson, now: datetime) -> datetime:
+    """A SMART Health Card's nbf: when what it prints started to hold (the record's `card_since`), not when
+    it was drawn. With deterministic signing the card, its PDF and its wallet pass are one identical QR;
+    a revocation stamped at a change revokes exactly the cards of the details before it."""
+    since = person.card_since
+    return _whole_seconds(min(since, now) if since is not None else now)
 
 
 def _whole_seconds(moment: datetime) -> datetime:

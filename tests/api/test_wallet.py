@@ -20,7 +20,16 @@ import pytest
 from jwcrypto import jwk, jwt
 
 from devstack.wallet_sandbox import GOOGLE_ISSUER_ID, PASS_TYPE_ID, sandbox_material
-from tests.api.cards_support import AHMAD, FATIMA, create_policy, csv_rows, enrol_family, hr_upload
+from tests.api.cards_support import (
+    AHMAD,
+    FATIMA,
+    create_policy,
+    csv_rows,
+    enrol_family,
+    hr_upload,
+    qr_of_png,
+    stored,
+)
 
 PKPASS = "application/vnd.apple.pkpass"
 DEVICE, PUSH_TOKEN = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "ab" * 32
@@ -82,6 +91,8 @@ def test_the_apple_pass_is_a_signed_pkpass_whose_barcode_is_the_cards_smart_heal
     assert pass_json["expirationDate"] == "2027-01-01T00:00:00+03:00" and "voided" not in pass_json
     (barcode,) = pass_json["barcodes"]
     assert barcode["format"] == "PKBarcodeFormatQR" and barcode["message"].startswith("shc:/")
+    # The very QR of the printed card: read off the card's PNG by zxing, byte for byte the pass's.
+    assert barcode["message"] == qr_of_png(stored(family.card(ahmad, "png").body["url"])[0])
     verified = api.post("/v1/verify", {"payload": barcode["message"]}).body
     assert (verified["genuine"], verified["status"], verified["revoked"]) == (True, "active", False)
     assert verified["card"]["member_id"] == ahmad
