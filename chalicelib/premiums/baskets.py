@@ -25,6 +25,7 @@ from chalicelib.premiums.payment_rules import (
     ID_MAX,
     AlreadyPaid,
     AlreadyRefunded,
+    ApplicationOutdated,
     CoveredPeriod,
     InsuredBusy,
     LaterPeriodPaid,
@@ -189,8 +190,15 @@ def _lost_start(deps: PremiumDeps, lost: StaleState, store_key: str, fingerprint
         if fresh is None:
             raise NotFound() from lost
         _check_payable(fresh, today)  # paying or paid meanwhile: said as for one application
-    if any(name.startswith("policy") for name in failed):
-        raise InsuredBusy() from lost
+    insured = [applications[int(name.split(":", 1)[1])].insured_civil_id for name in failed
+               if name.startswith("policy:") and name.split(":", 1)[1].isdigit()]
+    if insured:
+        # As for one application: a lock is a payment or refund in flight (busy: retry); no lock means the
+        # person's cover is no longer what the review priced (covered by another payment meanwhile).
+        policies = [deps.store.policy(civil_id) for civil_id in insured]
+        if all(policy is not None and policy.lock_ref for policy in policies):
+            raise InsuredBusy() from lost
+        raise ApplicationOutdated() from lost
     raise StaleState() from lost
 
 

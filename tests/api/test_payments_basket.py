@@ -188,3 +188,19 @@ def test_an_application_id_no_one_was_given_is_refused_by_its_field_before_any_r
         assert answer.body["error"]["fields"]["application_ids"]["rule"] == "id"
     assert not [op for op, params in requests if long_id[:100] in params or "app/../x" in params]
     assert basket(payer, ids).status == 201  # the same payer's real ids still make a basket
+
+
+def test_a_basket_whose_person_another_payment_now_covers_is_outdated_not_busy(api, payer):
+    ids = family(payer)
+    stranger = make_payer(api, account_id="acct-stranger", email="x@example.com", phone="+96555555555")
+    theirs = stranger.started_payment(key="mona", insured_civil_id=SECOND_INSURED, insured_name="Mona Ali",
+                                      category="joining_wife")
+
+    busy = basket(payer, ids)  # Mona's cover is being paid by someone else right now: worth a retry
+    assert (busy.status, busy.body["error"]["code"]) == (409, "COVERAGE_CHANGE_IN_PROGRESS")
+    assert choose_on_page(api, theirs, "approved").status == 200
+    outdated = basket(payer, ids, key="family-2")  # now she is covered: a retry can never succeed
+
+    assert (outdated.status, outdated.body["error"]["code"]) == (409, "APPLICATION_OUTDATED")
+    assert {payer.call("GET", f"/v1/applications/{i}").body["status"] for i in ids} == {"confirmed"}
+    assert payer.call("GET", "/v1/payments").body["payments"] == []
