@@ -3,6 +3,9 @@ the gateway, refunds the gateway confirmed but whose record failed are written) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from chalice import Blueprint, Cron, Rate
@@ -16,13 +19,33 @@ from chalicelib.platform.schedule import scheduled
 payment_jobs = Blueprint(__name__)
 
 
+def as_of(run: JobRun) -> datetime:
+    """The time a run is as of: its invocation's (the schedule's, or `make job AT=...`), never a global."""
+    if run.at is not None:
+        return run.at
+    from chalicelib.platform.clock import now  # a run built by hand without a time
+
+    return now()
+
+
+def run_clock(run: JobRun) -> Callable[[], datetime]:
+    """The run's clock: its time, moving on as the run goes (so the writes of one run keep their order)."""
+    from chalicelib.platform.clock import now
+
+    started, at = now(), as_of(run)
+    return lambda: at + (now() - started)
+
+
 @scheduled(payment_jobs, Rate(5, unit=Rate.MINUTES))
 def reconcile_payments(run: JobRun) -> dict[str, int]:
     """Settle overdue pending payments by asking the gateway; record gateway-confirmed refunds."""
     from chalicelib.premiums import payments, refunds
     from chalicelib.premiums.wiring import premium_deps
 
-    deps = premium_deps()
+    base = premium_deps()
+    # What is due, and the times written (captured, refunded, asked again), are the run's: as of run.at.
+    # The gateway is the wiring's own (built once, its sessions kept), only the clock is the run's.
+    deps = replace(base, now=run_clock(run), make_gateway=lambda: base.gateway)
     outcomes = payments.reconcile_due(deps, out_of_time=run.out_of_time)
     # Refunds the gateway made whose record failed: written now, as the refund request would have.
     outcomes.update(refunds.complete_confirmed_refunds(deps, out_of_time=run.out_of_time))
@@ -45,8 +68,7 @@ def remind_renewals(run: JobRun) -> None:
     from chalicelib.premiums import renewals
     from chalicelib.premiums.wiring import premium_deps
 
-    assert run.at is not None  # the runner always gives the invocation's time
-    renewals.send_due_reminders(premium_deps(), run, run.at, enqueue)
+    renewals.send_due_reminders(premium_deps(), run, as_of(run), enqueue)
 
 
 @builds("renewal_reminder")

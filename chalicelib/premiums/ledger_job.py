@@ -6,8 +6,6 @@ before its time limit, and the next day's run starts at the next shard.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from chalice import Blueprint, Rate
 
 from chalicelib.platform.jobs import JobRun
@@ -22,10 +20,12 @@ MARGIN_MS = 30_000  # a long stream is checked whole: more room than the expiry 
 def verify_ledger(run: JobRun) -> dict[str, int]:
     """Every stream's hash chain, from a different shard each day."""
     from chalicelib.platform.jobs import SHARDS
+    from chalicelib.premiums.jobs import as_of
     from chalicelib.premiums.ledger_check import check_ledger
     from chalicelib.premiums.wiring import premium_store
 
-    first = datetime.now(UTC).timetuple().tm_yday % SHARDS  # each shard goes first one day in eight
+    # Each shard goes first one day in eight: the run's day (run.at), so `make job AT=...` picks it too.
+    first = as_of(run).timetuple().tm_yday % SHARDS
     result = check_ledger(premium_store(), run.out_of_time, first)
     run.due = run.done = result["streams"]
     run.failed = result["findings"]

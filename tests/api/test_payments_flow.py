@@ -266,3 +266,39 @@ def test_two_applications_for_one_person_cannot_both_be_paying(api, payer):
     # Once the first is paid, the second (a "new" one) no longer fits: the person is insured.
     outdated = payer.pay(second_application, "third")
     assert outdated.status == 409 and outdated.body["error"]["code"] == "APPLICATION_OUTDATED"
+
+
+def _run_as_of(app, name: str, at: str):
+    """A scheduled function invoked as EventBridge (or `make job AT=...`) does: as of the event's time."""
+    from devstack.lambdas import invoke, scheduled_event
+
+    event = scheduled_event("me-south-1", name)
+    event["time"] = at
+    return invoke(app, name, event)
+
+
+def test_reconciliation_runs_as_of_its_invocation_time_while_the_clock_says_otherwise(app, api, payer, clock):
+    payment = payer.started_payment()  # 2026-03-01 09:00: reconciliation is due from 09:15
+    assert choose_on_page(api, payment, "timeout") is None  # the money moved, nobody told us
+
+    assert _run_as_of(app, "reconcile_payments", "2026-03-01T09:14:00Z") == {}  # not due as of 09:14
+    assert _run_as_of(app, "reconcile_payments", "2026-03-01T09:16:00Z") == {"captured": 1}
+
+    got = payer.call("GET", f"/v1/payments/{payment['payment_id']}").body
+    assert (got["status"], got["captured_at"]) == ("captured", "2026-03-01T09:16:00+00:00")
+    captured = ledger(f"payment#{payment['payment_id']}")[-1]
+    assert (captured.kind, captured.actor, captured.at.isoformat()) == (
+        "payment_captured", "reconciliation", "2026-03-01T09:16:00+00:00")
+
+
+def test_the_ledger_check_starts_from_the_shard_of_its_run_day(app, clock, monkeypatch):
+    from chalicelib.premiums import ledger_check
+
+    firsts = []
+    monkeypatch.setattr(ledger_check, "check_ledger", lambda store, out_of_time, first: firsts.append(first) or {
+        "streams": 0, "findings": 0, "complete": 1})
+
+    for day in ("2026-01-01", "2026-01-02", "2026-01-08", "2026-01-09"):  # days 1, 2, 8, 9 of the year
+        _run_as_of(app, "verify_ledger", f"{day}T00:30:00Z")
+
+    assert firsts == [1, 2, 0, 1]  # the clock says 2026-03-01 (day 60, shard 4) throughout
