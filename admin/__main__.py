@@ -1,4 +1,5 @@
 """python -m admin create-policy FILE.json [--replace] | never-activated | verify-ledger
+                | backfill-renewal-reminders [--dry-run]
                 | create-provider NAME | disable-provider CLIENT_ID | rotate-provider-secret CLIENT_ID
 
 Runs against the AWS of the environment: the local stack (make policy FILE=...) or a real
@@ -32,6 +33,9 @@ def main(argv: list[str]) -> int:
     create.add_argument("--replace", action="store_true", help="replace an existing policy")
     sub.add_parser("never-activated", help="HR-enrolled people whose welcome link expired unused")
     sub.add_parser("verify-ledger", help="check every payment-ledger stream's hash chain; exit 1 on a find")
+    backfill = sub.add_parser("backfill-renewal-reminders",
+                              help="put residence policies paid before the reminder index into it (one-off)")
+    backfill.add_argument("--dry-run", action="store_true", help="count what would be indexed; write nothing")
     provider = sub.add_parser("create-provider", help="a hospital or clinic's FHIR credentials (shown once)")
     provider.add_argument("name")
     for command, text in (("disable-provider", "refuse a provider's tokens and credentials from now on"),
@@ -53,6 +57,10 @@ def main(argv: list[str]) -> int:
         from admin.ledger import verify_ledger
 
         return verify_ledger()
+    if args.command == "backfill-renewal-reminders":
+        from admin.reminders import backfill_renewal_reminders
+
+        return backfill_renewal_reminders(dry_run=args.dry_run)
 
     from chalicelib.enrolment.policies import create_group_policy
     from chalicelib.enrolment.store import EnrolmentStore

@@ -436,6 +436,24 @@ class PremiumStore:
                      & (ResidencePolicyRecord.end_date == end))
         self._update_policy(policy.insured_civil_id, actions, condition)
 
+    def index_for_reminders(self, policy: ResidencePolicyRecord) -> None:
+        """Into the reminder index exactly as a capture puts it (`reminder_actions` of its end date).
+
+        For the one-off backfill of policies paid before the index existed (`python -m admin
+        backfill-renewal-reminders`): only over the policy as read (same end, in force, last updated
+        when it was read, no payment or refund in flight) and not in the index yet; otherwise LostRace.
+        """
+        end = policy.end_date
+        if not end:
+            raise LostRace({"policy"})
+        unchanged = (ResidencePolicyRecord.updated_at == policy.updated_at if policy.updated_at is not None
+                     else ResidencePolicyRecord.updated_at.does_not_exist())
+        condition = (ResidencePolicyRecord.reminder_queue.does_not_exist()
+                     & (ResidencePolicyRecord.end_date == end) & (ResidencePolicyRecord.status == "active")
+                     & (ResidencePolicyRecord.policy_id == policy.policy_id)
+                     & ResidencePolicyRecord.lock_ref.does_not_exist() & unchanged)
+        self._update_policy(policy.insured_civil_id, reminder_actions(end, policy.insured_civil_id), condition)
+
     def drop_reminders(self, policy: PolicyRow) -> None:
         condition = ResidencePolicyRecord.reminder_due_on == policy.reminder_due_on
         self._update_policy(policy.insured_civil_id, reminder_actions(None, policy.insured_civil_id), condition)
