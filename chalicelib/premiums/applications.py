@@ -15,6 +15,7 @@ from chalicelib.premiums.payment_rules import (
     ApplicationLocked,
     ApplicationStatus,
     check_accept,
+    is_id,
 )
 from chalicelib.premiums.ports import ApplicationDraft, ApplicationRow, PremiumDeps
 from chalicelib.premiums.rules import (
@@ -210,6 +211,8 @@ def create_application(deps: PremiumDeps, account_id: str, body: Mapping[str, An
 
 
 def _own(deps: PremiumDeps, account_id: str, application_id: str) -> ApplicationRow:
+    if not is_id(application_id):
+        raise NotFound()  # names no application; never read (DynamoDB refuses a key over 2048 bytes)
     record = deps.store.application(application_id)
     if record is None or record.account_id != account_id:
         raise NotFound()

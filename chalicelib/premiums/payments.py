@@ -42,6 +42,7 @@ from chalicelib.premiums.payment_rules import (
     add_period,
     check_idempotency_key,
     current_span,
+    is_id,
     request_fingerprint,
 )
 from chalicelib.premiums.ports import (
@@ -169,7 +170,7 @@ def start_payment(deps: PremiumDeps, *, account_id: str, application_id: str, id
     if existing is not None:
         return _replay(deps, existing, fingerprint), False
 
-    application = deps.store.application(application_id)
+    application = deps.store.application(application_id) if is_id(application_id) else None
     if application is None or application.account_id != account_id:
         raise NotFound()
     now = deps.now()
@@ -530,7 +531,7 @@ def list_payments(deps: PremiumDeps, account_id: str) -> list[dict[str, Any]]:
 
 
 def get_payment(deps: PremiumDeps, account_id: str, payment_id: str) -> dict[str, Any]:
-    payment = deps.store.payment(payment_id)
+    payment = deps.store.payment(payment_id) if is_id(payment_id) else None
     if payment is None or payment.account_id != account_id:
         raise NotFound()
     return payment_view(payment)

@@ -34,6 +34,7 @@ from chalicelib.premiums.payment_rules import (
     check_refund_reason,
     check_refundable,
     current_span,
+    is_id,
 )
 from chalicelib.premiums.payments import payment_event, payment_view, policy_periods, send_receipts
 from chalicelib.premiums.ports import LostRace, PaymentRow, PremiumDeps
@@ -49,7 +50,7 @@ def request_refund(deps: PremiumDeps, account_id: str, payment_id: str,
                    body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Refund a captured payment in full; (the payment's view, HTTP status: 200 refunded, 202 still open)."""
     reason = check_refund_reason(body.get("reason"))
-    payment = deps.store.payment(payment_id)
+    payment = deps.store.payment(payment_id) if is_id(payment_id) else None
     if payment is None or payment.account_id != account_id:
         raise NotFound()
     if payment.lines:

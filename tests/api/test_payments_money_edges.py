@@ -135,3 +135,24 @@ def test_a_refund_the_gateway_made_but_we_could_not_write_is_logged_recorded_and
     assert kinds(policy_stream()) == ["policy_created", "policy_period_cancelled"]
     assert gateway().store.get(payment_ref(payment)).refunded_fils == 50_000  # asked once, never twice
     assert "50.000 KWD" in outbox.last(to=payer.email, template="premium_refund")["text"]
+
+
+def test_an_id_no_one_was_given_is_404_on_every_premium_route_without_a_read(api, payer, monkeypatch):
+    from tests.premiums.dynamo_limits import dynamodb_requests
+
+    payment = payer.started_payment()
+    long_id = "a" * 3_000
+    requests = dynamodb_requests(monkeypatch)  # DynamoDB would refuse the key (a 500); moto does not on reads
+
+    answers = [
+        payer.call("GET", f"/v1/applications/{long_id}"),
+        payer.call("PUT", f"/v1/applications/{long_id}", premium_support.application_body()),
+        payer.call("POST", f"/v1/applications/{long_id}/confirm", {"accept": True}),
+        payer.pay(long_id, "long-key"),
+        payer.call("GET", f"/v1/payments/{long_id}"),
+        payer.refund(long_id),
+    ]
+
+    assert [(a.status, a.body["error"]["code"]) for a in answers] == [(404, "NOT_FOUND")] * len(answers)
+    assert not [op for op, params in requests if long_id[:100] in params]
+    assert payer.call("GET", f"/v1/payments/{payment['payment_id']}").status == 200
