@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+# A policy number RH-YY-XXXX-XXXC: its 31-letter alphabet (premiums/policy_numbers.py), no 0, O, 1, I or L.
+NUMBER_PART = "[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}"
+
 FILS = {"type": "integer", "description": "integer fils (1 KWD = 1000 fils)"}
 KWD = {"type": "string", "enum": ["KWD"]}
 DATE = {"type": "string", "format": "date"}
@@ -98,7 +101,8 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
         "and priced by today's rules and tariff, from the old end; it awaits review and confirmation like "
         "any application. One per period: calling again answers the open one (200). policy_id is the "
         "policy number; passport_expiry and years may be given anew",
-        params=path_param("policy_id"),
+        params=[{"name": "policy_id", "in": "path", "required": True, "description": "the policy number",
+                 "schema": {"type": "string", "pattern": f"^RH-[0-9]{{2}}-{NUMBER_PART}-{NUMBER_PART}$"}}],
         body=s(passport_expiry={**DATE, "description": "optional: a renewed passport's expiry"},
                years={"type": "integer", "minimum": 1, "description": "optional: default the last one's"}),
         ok=("201", "The renewal application to review"), out=application, auth=True,
@@ -152,8 +156,12 @@ def openapi_paths(op: Callable[..., dict[str, Any]], s: Callable[..., dict[str, 
                 "Idempotency-Key; its capture makes or extends every policy at once, or none. The answer lists "
                 "each application's share (lines)",
                 params=[idempotency],
-                body=s(application_ids={"type": "array", "minItems": 1, "maxItems": 10, "items": {"type": "string"},
-                                        "description": "confirmed applications, one per insured person"}),
+                body=s(application_ids={"type": "array", "minItems": 1, "maxItems": 10, "items": {
+                    "type": "string", "pattern": "^[A-Za-z0-9]{1,64}$"},
+                    "description": "confirmed applications, one per insured person (ids of another shape: 422 "
+                                   "naming application_ids, rule id); 409 APPLICATION_OUTDATED when a person is "
+                                   "now covered by another payment, COVERAGE_CHANGE_IN_PROGRESS while one is in "
+                                   "flight"}),
                 ok=("201", "Payment started"), out=payment, auth=True, errors=("400", "404", "409", "422", "502"),
                 required=("application_ids",)),
         },
