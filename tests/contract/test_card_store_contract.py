@@ -43,7 +43,7 @@ def group_person(member_id: str, account_id: str | None, name: str = "Ahmad Ali"
         member_id=member_id, account_id=account_id, kind=CoverKind.GROUP, name=Text(name, "أحمد علي"),
         date_of_birth=date(1980, 1, 1), relationship=relationship, cover=GroupCover(POLICY_NO, EMPLOYER),
         plan_code="GOLD", plan=Text("Gold", "الذهبية"), network=Text("Network A", "الشبكة أ"),
-        valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31), terminated=terminated)
+        valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31), terminated=terminated, card_since=NOW)
 
 
 def residence_person(account_id: str) -> InsuredPerson:
@@ -54,7 +54,8 @@ def residence_person(account_id: str) -> InsuredPerson:
         member_id=residence_member_id(CIVIL_ID), account_id=account_id, kind=CoverKind.RESIDENCE,
         name=Text("Priya Menon", "بريا مينون"), date_of_birth=parse_civil_id(CIVIL_ID, today=date.max).birth_date,
         relationship=Relationship.PRINCIPAL, cover=ResidenceCover(category.label, "RP-1"), plan_code="RESIDENCE",
-        plan=RESIDENCE_PLAN, network=RESIDENCE_NETWORK, valid_from=date(2026, 3, 1), valid_to=date(2027, 2, 28))
+        plan=RESIDENCE_PLAN, network=RESIDENCE_NETWORK, valid_from=date(2026, 3, 1), valid_to=date(2027, 2, 28),
+        card_since=NOW)
 
 
 @dataclass
@@ -78,14 +79,14 @@ def _store_on_tables(*people: InsuredPerson) -> None:
                          date_of_birth=p.date_of_birth.isoformat(), gender="male", plan=p.plan_code,
                          coverage_start=p.valid_from.isoformat(), coverage_end=p.valid_to.isoformat(),
                          status="terminated" if p.terminated else "active", fingerprint="fp",
-                         account_id=p.account_id, created_at=NOW, updated_at=NOW).save()
+                         account_id=p.account_id, created_at=NOW, updated_at=NOW, card_since=p.card_since).save()
         else:
             code = next(c.code for c in CATEGORIES_BY_CODE.values() if c.label == p.cover.category)
             ResidencePolicyRecord(p.member_id.removeprefix("R-"), policy_id="pol-internal",
                                   policy_number=p.cover.policy_number, account_id=p.account_id,
                                   insured_name=p.name.en, insured_name_ar=p.name.ar or None, category=code,
                                   status="cancelled" if p.terminated else "active",
-                                  start_date=p.valid_from.isoformat(),
+                                  start_date=p.valid_from.isoformat(), updated_at=p.card_since,
                                   end_date=(p.valid_to + timedelta(days=1)).isoformat()).save()
 
 
