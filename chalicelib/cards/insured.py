@@ -98,6 +98,9 @@ class InsuredPerson:
     # Since when the card printed now holds (the record's last change of printed details): cards
     # drawn before it were revoked (cards.use_cases.revoke_cards), so the object key carries it.
     card_since: datetime | None = None
+    # The day (Kuwait) HR terminated a group member: covered before it, within the dates. None for a
+    # refunded residence premium (it never held) and for anyone not terminated.
+    terminated_on: date | None = None
 
     def status(self, today: date) -> CardStatus:
         """Terminated wins over dates: HR's terminate ends cover on the day it is applied."""

@@ -19,6 +19,7 @@ from chalicelib.enrolment import GroupPolicyRecord, MemberRecord
 from chalicelib.errors import Text, ValidationFailed
 from chalicelib.kernel.arabic_text import has_arabic
 from chalicelib.kernel.civil_id import parse_civil_id
+from chalicelib.kernel.kuwait_time import kuwait_today
 from chalicelib.kernel.relationship import Relationship
 from chalicelib.premiums import CATEGORIES_BY_CODE, ResidencePolicyRecord
 
@@ -123,6 +124,8 @@ def _member(record: MemberRecord, policy: GroupPolicyRecord | None) -> InsuredPe
         valid_from=date.fromisoformat(record.coverage_start),
         valid_to=date.fromisoformat(record.coverage_end),
         terminated=record.status == "terminated",
+        terminated_on=kuwait_today(record.terminated_at)
+        if record.status == "terminated" and record.terminated_at is not None else None,
         # Since when the printed details hold (a member stored before this was kept: its last change).
         card_since=record.card_since or record.updated_at,
     )

@@ -105,12 +105,18 @@ class Cover:
     employer_en: str | None  # group cover: the employer holding the policy
     valid_from: date
     valid_to: date  # the last covered day, inclusive
-    # HR terminated the member, or the residence premium was refunded. The day it ended is not kept,
-    # so an ended cover is answered not in force for every day, the safe side for a provider.
+    # HR terminated the member, or the residence premium was refunded.
     ended: bool
+    # The day HR's termination took effect (Kuwait): the cover held before it, within its dates (a visit
+    # on an earlier day is in force). None for an ended cover: a refunded premium never held.
+    ended_on: date | None = None
 
     def in_force(self, day: date) -> bool:
-        return not self.ended and self.valid_from <= day <= self.valid_to
+        if not self.valid_from <= day <= self.valid_to:
+            return False
+        if self.ended:
+            return self.ended_on is not None and day < self.ended_on
+        return True
 
 
 # Arabic marks that spelling leaves out or adds freely (tashkeel, tatweel), and letters typed either way.

@@ -151,4 +151,5 @@ def _cover(person: InsuredPerson) -> Cover:
                  relationship=person.relationship.value, plan_code=person.plan_code, plan_en=person.plan.en,
                  plan_ar=person.plan.ar, network_en=person.network.en,
                  policy_number=person.cover.policy_number, employer_en=employer.en if employer is not None else None,
-                 valid_from=person.valid_from, valid_to=person.valid_to, ended=person.terminated)
+                 valid_from=person.valid_from, valid_to=person.valid_to, ended=person.terminated,
+                 ended_on=person.terminated_on)

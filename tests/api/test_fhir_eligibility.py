@@ -75,6 +75,24 @@ def test_a_terminated_member_is_answered_not_in_force_not_an_error(client, omar,
     assert response.outcome == "complete" and response.insurance[0].inforce is False
 
 
+def test_a_terminated_member_was_in_force_for_a_visit_before_the_termination_day(client, omar, token, clock):
+    # Omar was terminated on 2026-03-01 (the clock's day); his dates run the whole year.
+    before = valid_fhir(ask_eligibility(client, token, eligibility_request(omar, serviced="2026-02-28")).body)
+    on_the_day = valid_fhir(ask_eligibility(client, token, eligibility_request(omar, serviced="2026-03-01")).body)
+    after = valid_fhir(ask_eligibility(client, token, eligibility_request(omar, serviced="2026-06-01")).body)
+
+    assert [r.insurance[0].inforce for r in (before, on_the_day, after)] == [True, False, False]
+
+
+def test_a_refunded_residence_premium_is_never_in_force():
+    from datetime import date
+
+    from tests.providers.fakes import cover
+
+    refunded = cover(kind="residence", ended=True, ended_on=None)
+    assert not any(refunded.in_force(date(2026, month, 15)) for month in range(1, 13))
+
+
 def test_a_civil_id_with_the_right_name_and_birth_date_is_confirmed(client, family, token):
     reply = ask_eligibility(client, token, eligibility_request(FATIMA_CIVIL_ID, system=CIVIL_SYSTEM,
                                                                name="fatima al-mutairi", birth_date="1987-07-02"))

@@ -103,11 +103,11 @@ class Clock:
 def cover(member_id: str = "ABCDEFGHJKMN0", *, account_id: str = "acct-1", name_en: str = "Ahmad Khalid Al-Mutairi",
           name_ar: str = "أحمد خالد المطيري", birth: date = date(1984, 3, 12), relationship: str = "principal",
           valid_from: date = date(2026, 1, 1), valid_to: date = date(2026, 12, 31), ended: bool = False,
-          kind: str = "group") -> Cover:
+          ended_on: date | None = None, kind: str = "group") -> Cover:
     return Cover(member_id=member_id, account_id=account_id, kind=kind, name_en=name_en, name_ar=name_ar,
                  birth_date=birth, relationship=relationship, plan_code="GOLD", plan_en="Gold", plan_ar="ذهبي",
                  network_en="Network A", policy_number="GP-ACME-2026", employer_en="Acme",
-                 valid_from=valid_from, valid_to=valid_to, ended=ended)
+                 valid_from=valid_from, valid_to=valid_to, ended=ended, ended_on=ended_on)
 
 
 @dataclass
