@@ -15,7 +15,6 @@ side single-item writes keep each item's own condition and its own outcome.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -23,9 +22,8 @@ from datetime import datetime
 from chalicelib.accounts.password_policy import REMINDER_BEFORE, password_expires_at
 from chalicelib.accounts.ports import DueStorePort, Job
 from chalicelib.accounts.values import Account
-from chalicelib.logs import log_error
 from chalicelib.platform import messages
-from chalicelib.platform.jobs import WORKERS, JobRun, run_due
+from chalicelib.platform.jobs import WORKERS, JobRun, QueuedMessages, run_due
 
 __all__ = ["JobRun", "expire_invites", "password_lifecycle", "purge_sessions", "purge_tokens"]
 
@@ -36,47 +34,10 @@ def expire_invites(store: DueStorePort, now: datetime, run: JobRun) -> JobRun:
                    workers=WORKERS)
 
 
-# SQS's SendMessageBatch takes ten messages a request.
-SQS_BATCH = 10
-
-
-class _Reminders:
-    """Reminder jobs gathered from the job's threads and queued ten to a request.
-
-    A reminder is queued after its conditional write, as before; only up to nine wait for company,
-    and the run sends what is left before it ends (also when it stops early), well inside its margin.
-    """
-
-    def __init__(self, enqueue: Callable[[list[Job]], object], run: JobRun) -> None:
-        self._enqueue, self._run = enqueue, run
-        self._jobs: list[Job] = []
-        self._lock = threading.Lock()
-
-    def add(self, job: Job) -> None:
-        with self._lock:
-            self._jobs.append(job)
-            full = len(self._jobs) >= SQS_BATCH
-        if full:
-            self.flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            jobs, self._jobs = self._jobs, []
-        if not jobs:
-            return
-        try:
-            self._enqueue(jobs)
-        except Exception:
-            # Their writes are done and will not be repeated: say how many reminders never left.
-            log_error("job_messages_not_queued", job=self._run.name, messages=len(jobs))
-            with self._lock:
-                self._run.count("reminders_not_queued", len(jobs))
-
-
 def password_lifecycle(store: DueStorePort, now: datetime, run: JobRun, *, max_age_days: int, temporary_days: int,
                        enqueue: Callable[[list[Job]], object]) -> JobRun:
     """Temporary passwords die after 7 days; a permanent one gets one reminder 7 days ahead, then expires."""
-    reminders = _Reminders(enqueue, run)
+    reminders = QueuedMessages(enqueue, run)
 
     def act(account: Account) -> bool:
         kind, set_at = account.password_kind, account.password_set_at

@@ -9,6 +9,7 @@ own loop asking `run.out_of_time()` and counting with `run.count`), and the runn
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
@@ -63,6 +64,44 @@ class JobRun:
     def summary(self) -> dict[str, Any]:
         return {"job": self.name, "due": self.due, "done": self.done, "skipped": self.skipped,
                 "failed": self.failed, "stopped_early": self.stopped_early, **self.extra}
+
+
+
+# SQS's SendMessageBatch takes ten messages a request.
+SQS_BATCH = 10
+
+
+class QueuedMessages:
+    """Sender jobs a run makes on its threads (reminders), queued ten to a request after their writes.
+
+    Only up to nine wait for company; the run calls `flush` before it ends (also when it stops early).
+    A batch that cannot be queued is logged and counted as `reminders_not_queued`, never raised: its
+    writes are done and will not be repeated.
+    """
+
+    def __init__(self, enqueue: Callable[[list[dict[str, Any]]], object], run: JobRun) -> None:
+        self._enqueue, self._run = enqueue, run
+        self._jobs: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def add(self, *jobs: dict[str, Any]) -> None:
+        with self._lock:
+            self._jobs.extend(jobs)
+            full = len(self._jobs) >= SQS_BATCH
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            jobs, self._jobs = self._jobs, []
+        if not jobs:
+            return
+        try:
+            self._enqueue(jobs)
+        except Exception:
+            log_error("job_messages_not_queued", job=self._run.name, messages=len(jobs))
+            with self._lock:
+                self._run.count("reminders_not_queued", len(jobs))
 
 
 def run_due(run: JobRun, due: Callable[[str], Iterable[Any]], act: Callable[[Any], bool], *,

@@ -13,15 +13,13 @@ account's language (`build_reminder`).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.errors import NotFound, StaleState
 from chalicelib.kernel.kuwait_time import kuwait_today
-from chalicelib.logs import log_error
-from chalicelib.platform.jobs import WORKERS, JobRun, run_due
+from chalicelib.platform.jobs import WORKERS, JobRun, QueuedMessages, run_due
 from chalicelib.platform.messages import Message
 from chalicelib.premiums import messages as premium_messages
 from chalicelib.premiums.applications import _draft, _event, _review, application_view
@@ -126,37 +124,6 @@ def renew_policy(deps: PremiumDeps, account_id: str, policy_number: object,
 
 # --- reminders ------------------------------------------------------------------------------------
 
-SQS_BATCH = 10
-
-
-class _Queue:
-    """Reminder jobs from the job's threads, queued ten to a request after their conditional writes."""
-
-    def __init__(self, enqueue: Callable[[list[dict[str, Any]]], object], run: JobRun) -> None:
-        self._enqueue, self._run = enqueue, run
-        self._jobs: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-
-    def add(self, jobs: list[dict[str, Any]]) -> None:
-        with self._lock:
-            self._jobs.extend(jobs)
-            full = len(self._jobs) >= SQS_BATCH
-        if full:
-            self.flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            jobs, self._jobs = self._jobs, []
-        if not jobs:
-            return
-        try:
-            self._enqueue(jobs)
-        except Exception:
-            log_error("job_messages_not_queued", job=self._run.name, messages=len(jobs))
-            with self._lock:
-                self._run.count("reminders_not_queued", len(jobs))
-
-
 def _reminder_jobs(policy: PolicyRow, step: str, end: date, *, warn_passport: bool) -> list[dict[str, Any]]:
     """The outbound jobs of one step: the reminder (and the passport warning), each by email and by SMS.
 
@@ -180,7 +147,7 @@ def send_due_reminders(deps: PremiumDeps, run: JobRun, at: datetime,
                        enqueue: Callable[[list[dict[str, Any]]], object]) -> JobRun:
     """Every policy whose renewal reminder is due on the Kuwaiti day of `at` (the run's time) gets it, once."""
     today = kuwait_today(at)
-    queue = _Queue(enqueue, run)
+    queue = QueuedMessages(enqueue, run)
 
     def act(policy: PolicyRow) -> bool:
         if policy.status != "active" or not policy.end_date or not policy.account_id:
@@ -193,7 +160,7 @@ def send_due_reminders(deps: PremiumDeps, run: JobRun, at: datetime,
         deps.store.mark_reminded(policy, step=plan.step, next_due_on=plan.next_due_on, now=at)
         if plan.step is None:
             return False
-        queue.add(_reminder_jobs(policy, plan.step, end, warn_passport=first_of_period))
+        queue.add(*_reminder_jobs(policy, plan.step, end, warn_passport=first_of_period))
         return True
 
     try:
