@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib.errors import FieldErrors, NotFound, StaleState
 from chalicelib.kernel.kuwait_time import kuwait_today
-from chalicelib.logs import log_alert, log_error, log_event
+from chalicelib.logs import log_error, log_event
 from chalicelib.platform.messages import Message
 from chalicelib.premiums import messages as premium_messages
 from chalicelib.premiums.ledger import LedgerEvent
@@ -45,12 +45,12 @@ from chalicelib.premiums.payment_rules import (
     request_fingerprint,
 )
 from chalicelib.premiums.payments import (
-    POLICY_NUMBER_DRAWS,
     _check_payable,
     _key,
     _open_session,
     _replay,
     cover_changed,
+    drawing_policy_numbers,
     payment_event,
     payment_view,
     policy_periods,
@@ -221,7 +221,8 @@ def capture_basket(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult
         span = current_span(covered)
         assert span is not None
         plans.append((line, policy, stored, span, policy.policy_id or deps.new_id("pol")))
-    for _attempt in range(POLICY_NUMBER_DRAWS):
+
+    def write() -> PaymentRow:
         writes, events = [], [payment_event(
             payment, "payment_captured", now, actor, from_status=PaymentStatus.PENDING,
             to_status=PaymentStatus.CAPTURED, details={"transaction_id": result.transaction_id,
@@ -241,22 +242,13 @@ def capture_basket(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult
                 amount_fils=int(line.amount_fils), from_status=policy.status, to_status="active",
                 details={"period_start": line.period_start, "period_end": line.period_end,
                          "policy_number": number or policy.policy_number}))
-        try:
-            captured = deps.store.capture_basket(
-                payment, policies=writes, now=now, transaction_id=result.transaction_id,
-                gateway_ref=result.gateway_ref, gateway_result=result.raw_result or "captured", events=events)
-        except StaleState as lost:
-            if isinstance(lost, LostRace) and lost.failed == {"policy_number"}:
-                log_event("policy_number_taken", payment_id=payment.payment_id)
-                continue
-            fresh = deps.store.payment(payment.payment_id)
-            if fresh is not None and fresh.status != PaymentStatus.PENDING:
-                return "unchanged"
-            raise
-        break
-    else:
-        log_alert("policy_number_draws_exhausted", payment_id=payment.payment_id)
-        raise StaleState()
+        return deps.store.capture_basket(
+            payment, policies=writes, now=now, transaction_id=result.transaction_id,
+            gateway_ref=result.gateway_ref, gateway_result=result.raw_result or "captured", events=events)
+
+    captured = drawing_policy_numbers(deps, payment, write)
+    if captured is None:
+        return "unchanged"
     log_event("payment_captured", payment_id=payment.payment_id, amount_fils=int(payment.amount_fils),
               policies=len(plans))
     send_basket_receipt(deps, captured, now, refunded_fils=None)

@@ -401,7 +401,7 @@ def _capture(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult, acto
     assert span is not None
     # A policy is numbered when it is issued; one issued before numbers existed gets its number now.
     issue_number = policy.policy_number is None
-    for _attempt in range(POLICY_NUMBER_DRAWS):
+    def write() -> PaymentRow:
         number = deps.new_policy_number(kuwait_today(now)) if issue_number else policy.policy_number
         events = [
             payment_event(payment, "payment_captured", now, actor, policy_id=policy_id,
@@ -414,31 +414,40 @@ def _capture(deps: PremiumDeps, payment: PaymentRow, result: GatewayResult, acto
                         details={"period_start": payment.period_start, "period_end": payment.period_end,
                                  "policy_number": number}),
         ]
-        try:
-            captured = deps.store.capture(
-                payment, policy_id=policy_id, periods=stored, start_date=span[0].isoformat(),
-                end_date=span[1].isoformat(), now=now, transaction_id=result.transaction_id,
-                gateway_ref=result.gateway_ref, gateway_result=result.raw_result or "captured", events=events,
-                policy_number=number if issue_number else None)
-        except StaleState as lost:
-            if isinstance(lost, LostRace) and lost.failed == {"policy_number"}:
-                # Another policy holds the number drawn (27.5 billion a year: rare): draw again.
-                log_event("policy_number_taken", payment_id=payment.payment_id)
-                continue
-            fresh = deps.store.payment(payment.payment_id)
-            if fresh is not None and fresh.status != PaymentStatus.PENDING:
-                return "unchanged"
-            raise
-        break
-    else:
-        # Never in practice; the payment stays pending and reconciliation settles it on its next run.
-        log_alert("policy_number_draws_exhausted", payment_id=payment.payment_id)
-        raise StaleState()
+        return deps.store.capture(
+            payment, policy_id=policy_id, periods=stored, start_date=span[0].isoformat(),
+            end_date=span[1].isoformat(), now=now, transaction_id=result.transaction_id,
+            gateway_ref=result.gateway_ref, gateway_result=result.raw_result or "captured", events=events,
+            policy_number=number if issue_number else None)
+
+    captured = drawing_policy_numbers(deps, payment, write)
+    if captured is None:
+        return "unchanged"
     log_event("payment_captured", payment_id=payment.payment_id, policy_id=policy_id,
               amount_fils=int(payment.amount_fils))
     send_receipts(deps, captured, now, refund=False)
     cover_changed(deps, [payment.insured_civil_id])
     return "captured"
+
+
+def drawing_policy_numbers(deps: PremiumDeps, payment: PaymentRow,
+                           write: Callable[[], PaymentRow]) -> PaymentRow | None:
+    """A capture's write, drawn again when a policy number it drew is another policy's (27.5 billion a
+    year: rare); None when another caller settled the payment meanwhile. `write` draws its numbers anew
+    each time. Past POLICY_NUMBER_DRAWS (never in practice) the payment stays pending for reconciliation."""
+    for _attempt in range(POLICY_NUMBER_DRAWS):
+        try:
+            return write()
+        except StaleState as lost:
+            if isinstance(lost, LostRace) and lost.failed == {"policy_number"}:
+                log_event("policy_number_taken", payment_id=payment.payment_id)
+                continue
+            fresh = deps.store.payment(payment.payment_id)
+            if fresh is not None and fresh.status != PaymentStatus.PENDING:
+                return None
+            raise
+    log_alert("policy_number_draws_exhausted", payment_id=payment.payment_id)
+    raise StaleState()
 
 
 def cover_changed(deps: PremiumDeps, civil_ids: list[str]) -> None:
