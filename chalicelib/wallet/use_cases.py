@@ -151,7 +151,7 @@ def passes_changed(deps: WalletDeps, member_ids: Sequence[str], at: datetime) ->
     """The cards of `member_ids` changed at `at`: their passes get a new update tag, each registered
     device a push (a device APNs says no longer has the pass is forgotten), each Google object saved
     its new state. A failure is logged per pass and never stops the others."""
-    serials = list(dict.fromkeys(m for m in member_ids if m))
+    serials = deps.store.with_holders([m for m in member_ids if m])  # nobody else has a pass to update
     deps.store.touch(serials, int(at.timestamp()))
     counts = {"pushed": 0, "forgotten": 0, "failed": 0, "google": 0}
     apple = deps.apple()

@@ -289,3 +289,13 @@ def test_a_renewal_paid_reaches_the_residence_pass_with_its_new_end(api, client,
     latest = web_service(client, "get", f"/passes/{PASS_TYPE_ID}/{member_id}", first["authenticationToken"])
     renewed = json.loads(read_pass(latest.body, tmp_path)["pass.json"])
     assert renewed["expirationDate"] > first["expirationDate"]
+
+
+def test_a_change_to_a_card_nobody_keeps_in_a_wallet_writes_nothing_to_the_wallet_table(family, clock, outbox):
+    from chalicelib.wallet.models import WalletItem
+
+    clock.shift(timedelta(days=1))
+    hr_upload(csv_rows(FATIMA.replace("2026-12-31,", "2026-02-28,terminate")))
+    outbox.messages()  # the sender ran the wallet job
+
+    assert list(WalletItem.scan()) == []
